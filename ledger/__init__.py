@@ -1,0 +1,49 @@
+"""ledger: an event-sourced, signed offset and retirement ledger for large events.
+
+Import what you need from here; modules whose names start with ``_`` are internal.
+"""
+
+from ledger._ledger import Ledger, database_url
+from ledger.audit.keys import KeyDirectory, PublicKey, Signer
+from ledger.audit.proof import verify_proof
+from ledger.domain.values import Instrument, SerialRange
+from ledger.errors import (
+    AuthorizationError,
+    ChainError,
+    ConcurrencyError,
+    InvalidInputError,
+    LedgerError,
+    NotFoundError,
+    ProofError,
+    RuleViolationError,
+    SignatureError,
+    StorageError,
+    TamperError,
+    UnknownSignerError,
+)
+from ledger.projections.certificates import Certificate
+
+__all__ = [
+    "AuthorizationError",
+    "Certificate",
+    "ChainError",
+    "ConcurrencyError",
+    "Instrument",
+    "InvalidInputError",
+    "KeyDirectory",
+    "Ledger",
+    "LedgerError",
+    "NotFoundError",
+    "ProofError",
+    "PublicKey",
+    "RuleViolationError",
+    "SerialRange",
+    "SignatureError",
+    "Signer",
+    "StorageError",
+    "TamperError",
+    "UnknownSignerError",
+    "database_url",
+    "verify_proof",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,109 @@
+"""The eventsourcing application behind :class:`ledger.Ledger`: storage, signing, chaining.
+
+Rules:
+- One code path for both backends: eventsourcing-sqlalchemy with a SQLite file URL by default or
+  a PostgreSQL URL (``postgresql+psycopg://``). Configuration is explicit: the process
+  environment is not read, so a stray variable cannot point the ledger at another database.
+- Events are stored as signed envelopes (:class:`SigningMapper`) and read through a verifying,
+  chain-checking store (:class:`ChainedEventStore`).
+- A failed save writes nothing, forgets the chain heads it advanced, and raises a LedgerError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    PersistenceError,
+    Recording,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from ledger.audit._canonical import CanonicalTranscoder
+from ledger.audit._mapper import SigningMapper
+from ledger.audit._store import ChainedEventStore
+from ledger.audit.chain import ChainHeads
+from ledger.audit.keys import KeyDirectory
+from ledger.errors import ConcurrencyError, StorageError
+
+__all__ = ["LedgerApplication"]
+
+
+class LedgerApplication(Application[UUID]):
+    """Stores signed, hash-chained events in one SQL database."""
+
+    name = "Ledger"
+
+    def __init__(self, url: str, keys: KeyDirectory, *, schema: str | None = None) -> None:
+        self._keys = keys
+        env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url}
+        if schema is not None:
+            env["SQLALCHEMY_SCHEMA"] = schema
+        try:
+            super().__init__(env=env)
+        except (PersistenceError, OSError) as e:
+            raise StorageError(f"cannot open the ledger database: {e}") from e
+        except Exception as e:
+            if type(e).__module__.startswith("sqlalchemy"):
+                raise StorageError(f"cannot open the ledger database: {e}") from e
+            raise
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the given configuration, never the process environment."""
+        return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> CanonicalTranscoder:
+        """The canonical (RFC 8785) transcoder with the standard transcodings."""
+        transcoder = CanonicalTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def construct_mapper(self) -> SigningMapper:
+        """The signing, verifying mapper."""
+        return SigningMapper(self.construct_transcoder(), self._keys, ChainHeads(self._stored))
+
+    def construct_event_store(self) -> ChainedEventStore:
+        """The chain-verifying event store."""
+        return ChainedEventStore(mapper=self.mapper, recorder=self.recorder)
+
+    @property
+    def store(self) -> ChainedEventStore:
+        """The event store, typed."""
+        events = self.events
+        if not isinstance(events, ChainedEventStore):
+            raise TypeError("the ledger's event store must be a ChainedEventStore")
+        return events
+
+    def _stored(self, aggregate: UUID, version: int) -> bytes | None:
+        found = self.recorder.select_events(aggregate, gt=version - 1, lte=version)
+        return found[0].state if found else None
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        try:
+            return super()._record(processing_event)
+        except BaseException as e:
+            chain = self.store.mapper.chain
+            chain.forget(event.originator_id for event in processing_event.events)
+            if isinstance(e, IntegrityError):
+                raise ConcurrencyError(
+                    f"another writer saved first; re-read and retry ({e})"
+                ) from e
+            if isinstance(e, PersistenceError):
+                raise StorageError(f"the database refused the write: {e}") from e
+            raise
+
+    def close(self) -> None:
+        """Release every database connection (eventsourcing-sqlalchemy keeps its engine open)."""
+        super().close()
+        engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
+        if engine is not None:
+            engine.dispose()
+
+    def __enter__(self) -> LedgerApplication:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

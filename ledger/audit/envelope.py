@@ -1,0 +1,195 @@
+"""Signed envelopes: the stored form of every event, and the leaves of the log (SPEC 5).
+
+Byte layout (docs/proof-format.md):
+- payload: RFC 8785 canonical JSON of
+  ``{"aggregate": UUID, "version": N, "prev": HEX64|null, "event": {...}}``; ``prev`` is the
+  entry hash of the aggregate's version N-1 (``null`` for version 1): a per-aggregate hash chain.
+- payloadType: ``application/vnd.<event topic>+json``, one per event kind.
+- signature: Ed25519 over DSSE v1 PAE: ``"DSSEv1" SP len(type) SP type SP len(payload) SP
+  payload`` (lengths in ASCII decimal), by the key of the event's ``actor``.
+- envelope: canonical JSON ``{"payload": b64, "payloadType": T, "signatures": [{"keyid": HEX,
+  "sig": b64}]}``; exactly these bytes are stored, and a non-canonical form is rejected.
+- entry hash: ``SHA-256(0x00 || envelope)``, the RFC 9162 section 2.1.1 leaf hash, so the chain
+  and the Merkle log hash the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ledger.audit._canonical import canonical_json
+from ledger.audit.keys import KeyDirectory, PublicKey, Signer
+from ledger.errors import InvalidInputError, SignatureError, TamperError
+
+__all__ = ["Entry", "Envelope", "entry_hash", "pae", "payload_type_for", "topic_of"]
+
+_PAYLOAD_TYPE = re.compile(r"^application/vnd\.(ledger\.[a-z0-9.-]+)\+json$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def payload_type_for(topic: str) -> str:
+    """The DSSE payload type of events with the given topic."""
+    return f"application/vnd.{topic}+json"
+
+
+def topic_of(payload_type: str) -> str:
+    """The event topic inside a payload type, or raise :class:`TamperError`."""
+    match = _PAYLOAD_TYPE.match(payload_type)
+    if match is None:
+        raise TamperError(f"payloadType {payload_type!r} is not a ledger event type")
+    return match.group(1)
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1 pre-authentication encoding: the exact bytes that are signed."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
+
+
+def entry_hash(envelope_bytes: bytes) -> str:
+    """Hex RFC 9162 leaf hash of stored envelope bytes: SHA-256(0x00 || bytes)."""
+    return hashlib.sha256(b"\x00" + envelope_bytes).hexdigest()
+
+
+def _b64(text: object, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise TamperError(f"{what} is not base64 text")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as e:
+        raise TamperError(f"{what} is not base64") from e
+
+
+@attrs.frozen
+class Envelope:
+    """A DSSE envelope with one signature."""
+
+    payload_type: str
+    payload: bytes
+    keyid: str
+    sig: bytes
+
+    @classmethod
+    def seal(cls, payload_type: str, payload: bytes, signer: Signer) -> Envelope:
+        """Sign ``payload`` as ``payload_type`` with ``signer``."""
+        sig = signer.sign(pae(payload_type, payload))
+        return cls(payload_type, payload, signer.public.keyid, sig)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object form."""
+        return {
+            "payload": base64.b64encode(self.payload).decode(),
+            "payloadType": self.payload_type,
+            "signatures": [{"keyid": self.keyid, "sig": base64.b64encode(self.sig).decode()}],
+        }
+
+    def to_bytes(self) -> bytes:
+        """The canonical bytes that are stored and hashed."""
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def from_json(cls, data: object) -> Envelope:
+        """Parse the JSON object form strictly (exact fields, one signature)."""
+        if not isinstance(data, Mapping) or set(data) != {"payload", "payloadType", "signatures"}:
+            raise TamperError("envelope must have exactly payload, payloadType and signatures")
+        signatures = data["signatures"]
+        if not isinstance(signatures, list) or len(signatures) != 1:
+            raise TamperError("envelope must carry exactly one signature")
+        (signature,) = signatures
+        if not isinstance(signature, Mapping) or set(signature) != {"keyid", "sig"}:
+            raise TamperError("signature must have exactly keyid and sig")
+        if not isinstance(signature["keyid"], str) or not isinstance(data["payloadType"], str):
+            raise TamperError("keyid and payloadType must be text")
+        return cls(
+            payload_type=data["payloadType"],
+            payload=_b64(data["payload"], "payload"),
+            keyid=signature["keyid"],
+            sig=_b64(signature["sig"], "sig"),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Envelope:
+        """Parse stored bytes; they must be exactly the canonical form."""
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise TamperError(f"stored envelope is not JSON: {e}") from e
+        envelope = cls.from_json(parsed)
+        if envelope.to_bytes() != data:
+            raise TamperError("stored envelope is not in canonical form")
+        return envelope
+
+    def verify(self, keys: KeyDirectory) -> PublicKey:
+        """Return the signer's key if the signature verifies; raise a TamperError if not."""
+        key = keys.get(self.keyid)
+        key.verify(self.sig, pae(self.payload_type, self.payload))
+        return key
+
+    def open(self, keys: KeyDirectory) -> Entry:
+        """Verify the signature and decode the signed payload."""
+        key = self.verify(keys)
+        return Entry.decode(self, key)
+
+
+@attrs.frozen
+class Entry:
+    """A verified event: what was signed, by whom, and its place in the chain."""
+
+    topic: str
+    aggregate: str
+    version: int
+    prev: str | None
+    event: dict[str, Any]
+    signer: PublicKey
+    hash: str
+    envelope: Envelope
+
+    @classmethod
+    def decode(cls, envelope: Envelope, signer: PublicKey) -> Entry:
+        """Decode the payload of a verified envelope; it must be canonical and complete."""
+        try:
+            body = json.loads(envelope.payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise TamperError(f"payload is not JSON: {e}") from e
+        try:
+            canonical = canonical_json(body)
+        except InvalidInputError as e:
+            raise TamperError(f"payload is not canonical JSON: {e}") from e
+        if canonical != envelope.payload:
+            raise SignatureError("payload is not in canonical form")
+        _check_payload(body)
+        if body["event"].get("actor") != signer.actor:
+            raise SignatureError(
+                f"event names actor {body['event'].get('actor')!r}"
+                f" but is signed by {signer.actor!r}"
+            )
+        return cls(
+            topic=topic_of(envelope.payload_type),
+            aggregate=body["aggregate"],
+            version=body["version"],
+            prev=body["prev"],
+            event=body["event"],
+            signer=signer,
+            hash=entry_hash(envelope.to_bytes()),
+            envelope=envelope,
+        )
+
+
+def _check_payload(body: object) -> None:
+    if not isinstance(body, dict) or set(body) != {"aggregate", "version", "prev", "event"}:
+        raise TamperError("payload must have exactly aggregate, version, prev and event")
+    version, prev = body["version"], body["prev"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise TamperError(f"payload version {version!r} is not a positive integer")
+    if not isinstance(body["aggregate"], str) or not isinstance(body["event"], dict):
+        raise TamperError("payload aggregate must be text and event an object")
+    if not (prev is None or (isinstance(prev, str) and _HEX64.match(prev))):
+        raise TamperError(f"payload prev {prev!r} is not null or a hex SHA-256")

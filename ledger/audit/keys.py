@@ -1,0 +1,177 @@
+"""Ed25519 keys of the ledger's actors: signers (private) and the key directory (public).
+
+Rules:
+- A key id is the lowercase hex SHA-256 of the raw 32-byte public key, so an id can never name
+  two keys and a directory entry proves its own id.
+- A key belongs to one actor with one role (``registry`` issues, ``account`` holds and retires);
+  the role a signed event needs is checked where the event is verified.
+- Private keys never enter the key directory or a proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.errors import InvalidInputError, SignatureError, UnknownSignerError
+
+__all__ = ["ROLES", "KeyDirectory", "PublicKey", "Signer", "key_id"]
+
+ROLES = ("registry", "account")
+
+
+def key_id(public_key: bytes) -> str:
+    """The key id of a raw Ed25519 public key: hex SHA-256 of its 32 bytes."""
+    return hashlib.sha256(public_key).hexdigest()
+
+
+def _role(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ROLES:
+        raise InvalidInputError(f"unknown role {value!r}; expected one of {', '.join(ROLES)}")
+
+
+def _raw_key(instance: object, attribute: attrs.Attribute[bytes], value: bytes) -> None:
+    if not isinstance(value, bytes) or len(value) != 32:
+        raise InvalidInputError("an Ed25519 public key is 32 raw bytes")
+
+
+@attrs.frozen
+class PublicKey:
+    """A public key with the actor and role it speaks for."""
+
+    actor: str
+    role: str = attrs.field(validator=_role)
+    public_key: bytes = attrs.field(validator=_raw_key, repr=False)
+
+    @property
+    def keyid(self) -> str:
+        """The key id (hex SHA-256 of the raw public key)."""
+        return key_id(self.public_key)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Return None if ``signature`` is this key's over ``data``, else raise SignatureError."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, data)
+        except InvalidSignature as e:
+            raise SignatureError(f"signature by key {self.keyid[:16]} does not verify") from e
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON form used in key files and proofs."""
+        return {
+            "keyid": self.keyid,
+            "actor": self.actor,
+            "role": self.role,
+            "publicKey": base64.b64encode(self.public_key).decode(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PublicKey:
+        """Parse the JSON form strictly; the key id must match the key."""
+        if not isinstance(data, Mapping) or set(data) != {"keyid", "actor", "role", "publicKey"}:
+            raise InvalidInputError("a key entry has exactly keyid, actor, role and publicKey")
+        try:
+            raw = base64.b64decode(data["publicKey"], validate=True)
+        except (binascii.Error, TypeError) as e:
+            raise InvalidInputError("publicKey is not base64") from e
+        key = cls(actor=data["actor"], role=data["role"], public_key=raw)
+        if key.keyid != data["keyid"]:
+            raise InvalidInputError(f"keyid {data['keyid']!r} is not the SHA-256 of publicKey")
+        return key
+
+
+@attrs.frozen
+class Signer:
+    """A private key acting for one actor in one role."""
+
+    actor: str
+    role: str = attrs.field(validator=_role)
+    private_key: Ed25519PrivateKey = attrs.field(repr=False)
+
+    @classmethod
+    def generate(cls, actor: str, role: str) -> Signer:
+        """A new random key for ``actor`` in ``role``."""
+        return cls(actor, role, Ed25519PrivateKey.generate())
+
+    @property
+    def public(self) -> PublicKey:
+        """The public half, for the key directory."""
+        raw = self.private_key.public_key().public_bytes_raw()
+        return PublicKey(self.actor, self.role, raw)
+
+    def sign(self, data: bytes) -> bytes:
+        """The Ed25519 signature of ``data``."""
+        return self.private_key.sign(data)
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON form of a private key file (keep it secret)."""
+        seed = self.private_key.private_bytes_raw()
+        return {"actor": self.actor, "role": self.role, "seed": base64.b64encode(seed).decode()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Signer:
+        """Load a private key file written by :meth:`to_json`."""
+        try:
+            seed = base64.b64decode(data["seed"], validate=True)
+            private_key = Ed25519PrivateKey.from_private_bytes(seed)
+        except (KeyError, binascii.Error, ValueError) as e:
+            raise InvalidInputError(f"not a signer key file: {e}") from e
+        return cls(data["actor"], data["role"], private_key)
+
+
+class KeyDirectory:
+    """The public keys the ledger accepts, by key id."""
+
+    def __init__(self, keys: Iterable[PublicKey] = ()) -> None:
+        self._keys: dict[str, PublicKey] = {}
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: PublicKey) -> None:
+        """Accept ``key`` (adding the same key twice is harmless)."""
+        self._keys[key.keyid] = key
+
+    def get(self, keyid: str) -> PublicKey:
+        """The key with ``keyid``, or raise :class:`UnknownSignerError`."""
+        try:
+            return self._keys[keyid]
+        except KeyError:
+            raise UnknownSignerError(f"signed by unknown key {keyid[:16]}") from None
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, PublicKey) and self._keys.get(key.keyid) == key
+
+    def __iter__(self) -> Iterator[PublicKey]:
+        return iter(self._keys.values())
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of a key file."""
+        return {"keys": [key.to_json() for key in self]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KeyDirectory:
+        """Parse a key file."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("keys"), list):
+            raise InvalidInputError('a key file is {"keys": [...]}')
+        return cls(PublicKey.from_json(entry) for entry in data["keys"])
+
+    @classmethod
+    def load(cls, path: Path) -> KeyDirectory:
+        """Read a key file from ``path``."""
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            if isinstance(e, InvalidInputError):
+                raise
+            raise InvalidInputError(f"cannot read key file {path}: {e}") from e

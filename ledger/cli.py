@@ -1,0 +1,112 @@
+"""The ``ledger`` command line (also ``python -m ledger``).
+
+Rules: an error is one clear line on stderr and a non-zero exit (1: a proof or a command was
+rejected; 2: bad usage or unreadable input); a failed command changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ledger._demo import run_demo
+from ledger.audit.keys import KeyDirectory
+from ledger.audit.proof import verify_proof
+from ledger.errors import InvalidInputError, LedgerError, ProofError
+
+__all__ = ["cli", "main"]
+
+
+@click.group()
+@click.version_option(package_name="ledger")
+def cli() -> None:
+    """Event-sourced, signed carbon offset and retirement ledger."""
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="New or empty folder for the demo (default: ./ledger-demo-<time>).",
+)
+def demo(folder: Path | None) -> None:
+    """Issue a batch, retire part of it for an event, write its certificate and proof."""
+    if folder is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder = Path.cwd() / f"ledger-demo-{stamp}"
+    try:
+        result = run_demo(folder)
+    except LedgerError as e:
+        _fail(f"demo failed: {e}", 1)
+    cert = result.certificate
+    click.echo(f"Ledger demo in {result.folder}")
+    click.echo(f"  store        {result.folder / 'ledger.db'} (SQLite)")
+    click.echo(
+        f"  issued       {result.issued.quantity:,} t {cert.instrument} vintage {cert.vintage}"
+        f" (serials {result.issued}) by {cert.registry}"
+    )
+    click.echo(
+        f"  retired      {cert.quantity:,} t (serials {cert.serial_start}-{cert.serial_end})"
+        f" for {cert.event_name!r}"
+    )
+    click.echo(f"  certificate  {cert.id} -> certificate.json")
+    click.echo(
+        f"  proof        {result.entries} signed entries, {result.keys} keys -> proof.json"
+        " (verified)"
+    )
+    click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.trust_path}")
+
+
+@cli.command()
+@click.argument("proof_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Key file (trust.json) whose keys alone are accepted.",
+)
+def verify(proof_file: Path, trust: Path | None) -> None:
+    """Verify a retirement proof offline; exit 0 if it holds, 1 with the reason if not."""
+    proof = _read_json(proof_file)
+    try:
+        keys = KeyDirectory.load(trust) if trust is not None else None
+    except InvalidInputError as e:
+        _fail(f"cannot use trust file: {e}", 2)
+    try:
+        verify_proof(proof, keys)
+    except ProofError as e:
+        _fail(f"proof rejected: {e}", 1)
+    cert = proof["certificate"]
+    click.echo(
+        f"OK: {cert['quantity']:,} t of batch {cert['batch']} (serials {cert['serialStart']}-"
+        f"{cert['serialEnd']}) retired for {cert['eventName']!r}; "
+        f"{len(proof['entries'])} entries, {len(proof['keys'])} keys verified"
+    )
+    if keys is None:
+        click.echo("note: keys are self-declared; pass --trust to pin them", err=True)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        _fail(f"cannot read {path}: {e.strerror}", 2)
+    except ValueError as e:
+        _fail(f"proof rejected: {path} is not JSON ({e})", 1)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"ledger: {message}", err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Entry point of the ``ledger`` command."""
+    cli(prog_name="ledger")

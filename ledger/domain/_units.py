@@ -1,0 +1,66 @@
+"""Where every serial unit of a batch is: one state and one account per unit, always.
+
+Rules:
+- The lots of a :class:`UnitMap` never overlap and together cover the issued block exactly, so a
+  unit is never in two states or two holdings (SPEC section 4).
+- Maps are immutable: :meth:`UnitMap.assign` returns a new map.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from ledger.domain.values import SerialRange
+
+__all__ = ["Lot", "UnitMap", "UnitState"]
+
+
+class UnitState(enum.StrEnum):
+    """The state of a serial unit."""
+
+    HELD = "held"
+    RETIRED = "retired"
+
+
+@attrs.frozen
+class Lot:
+    """A run of consecutive units in one state, held by (or retired by) one account."""
+
+    serials: SerialRange
+    state: UnitState
+    account: str
+
+
+@attrs.frozen
+class UnitMap:
+    """The state of every unit of one issued block, as sorted, non-overlapping lots."""
+
+    lots: tuple[Lot, ...]
+
+    @classmethod
+    def issued(cls, serials: SerialRange, holder: str) -> UnitMap:
+        """A new block, every unit held by ``holder``."""
+        return cls((Lot(serials, UnitState.HELD, holder),))
+
+    def within(self, serials: SerialRange) -> tuple[Lot, ...]:
+        """The lots that ``serials`` touches, clipped to ``serials``."""
+        clipped = []
+        for lot in self.lots:
+            common = lot.serials.intersection(serials)
+            if common is not None:
+                clipped.append(attrs.evolve(lot, serials=common))
+        return tuple(clipped)
+
+    def assign(self, serials: SerialRange, state: UnitState, account: str) -> UnitMap:
+        """A new map where every unit of ``serials`` is in ``state`` for ``account``."""
+        kept: list[Lot] = []
+        for lot in self.lots:
+            kept.extend(attrs.evolve(lot, serials=part) for part in lot.serials.minus(serials))
+        kept.append(Lot(serials, state, account))
+        return UnitMap(tuple(sorted(kept, key=lambda lot: lot.serials.start)))
+
+    def total(self, state: UnitState) -> int:
+        """Number of units in ``state``."""
+        return sum(lot.serials.quantity for lot in self.lots if lot.state is state)

@@ -63,9 +63,12 @@ def _b64(text: object, what: str) -> bytes:
     if not isinstance(text, str):
         raise TamperError(f"{what} is not base64 text")
     try:
-        return base64.b64decode(text, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except binascii.Error as e:
         raise TamperError(f"{what} is not base64") from e
+    if base64.b64encode(raw).decode() != text:
+        raise TamperError(f"{what} is not canonical base64")
+    return raw
 
 
 @attrs.frozen

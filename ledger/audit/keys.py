@@ -82,6 +82,8 @@ class PublicKey:
             raw = base64.b64decode(data["publicKey"], validate=True)
         except (binascii.Error, TypeError) as e:
             raise InvalidInputError("publicKey is not base64") from e
+        if base64.b64encode(raw).decode() != data["publicKey"]:
+            raise InvalidInputError("publicKey is not canonical base64")
         key = cls(actor=data["actor"], role=data["role"], public_key=raw)
         if key.keyid != data["keyid"]:
             raise InvalidInputError(f"keyid {data['keyid']!r} is not the SHA-256 of publicKey")

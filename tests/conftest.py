@@ -1,0 +1,108 @@
+"""Shared fixtures: actors and their keys, and one ledger per backend (SQLite and PostgreSQL).
+
+PostgreSQL: each test session creates its own database and drops it at the end; each test gets
+its own schema. Without a server the PostgreSQL tests skip with the reason, except under
+CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from ledger import KeyDirectory, Ledger, Signer, database_url
+
+POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def registry() -> Signer:
+    return Signer.generate("shandong-carbon-inclusion-platform", "registry")
+
+
+@pytest.fixture(scope="session")
+def organiser() -> Signer:
+    return Signer.generate("jinan-forum-organiser", "account")
+
+
+@pytest.fixture(scope="session")
+def stranger() -> Signer:
+    return Signer.generate("someone-else", "account")
+
+
+@pytest.fixture(scope="session")
+def keys(registry: Signer, organiser: Signer, stranger: Signer) -> KeyDirectory:
+    return KeyDirectory([registry.public, organiser.public, stranger.public])
+
+
+@attrs.frozen
+class Backend:
+    """Where a test's ledger lives, and raw SQL access to it for tamper tests."""
+
+    name: str
+    url: str
+    schema: str | None
+
+    def open(self, keys: KeyDirectory) -> Ledger:
+        return Ledger(self.url, keys, schema=self.schema)
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.ledger_events" if self.schema else "ledger_events"
+
+    def execute(self, sql: str, **params: Any) -> list[Any]:
+        engine = sa.create_engine(database_url(self.url))
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(sa.text(sql.format(table=self.table)), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+
+def _admin_url(database: str) -> str:
+    return POSTGRES.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    import psycopg
+
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.Error as e:
+        reason = f"PostgreSQL is not reachable at {POSTGRES} ({e}); set LEDGER_TEST_POSTGRES"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the PostgreSQL tests to run: {reason}")
+        pytest.skip(reason)
+    name = f"ledger_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield _admin_url(name)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", str(tmp_path / "ledger.db"), None)
+    url = request.getfixturevalue("postgres_url")
+    schema = f"t_{secrets.token_hex(6)}"
+    created = Backend("postgres", url, schema)
+    created.execute(f"CREATE SCHEMA {schema}")
+    return created
+
+
+@pytest.fixture
+def ledger(backend: Backend, keys: KeyDirectory) -> Iterator[Ledger]:
+    with backend.open(keys) as opened:
+        yield opened

@@ -1,0 +1,92 @@
+"""The command line as a user runs it: demo, verify, and a tampered proof rejected."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("e2e") / "demo"
+    result = run("demo", "--dir", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert f"Ledger demo in {folder}" in result.stdout
+    assert "1,200 t (serials 100001-101200)" in result.stdout
+    return folder
+
+
+def test_the_demo_writes_a_store_keys_a_certificate_and_a_proof(demo: Path) -> None:
+    names = {path.name for path in demo.iterdir()}
+    assert names == {"ledger.db", "trust.json", "secrets", "certificate.json", "proof.json"}
+    certificate = json.loads((demo / "certificate.json").read_text())
+    proof = json.loads((demo / "proof.json").read_text())
+    assert proof["certificate"] == certificate
+    assert certificate["quantity"] == 1200
+
+
+def test_verify_accepts_the_demo_proof(demo: Path) -> None:
+    result = run("verify", str(demo / "proof.json"), "--trust", str(demo / "trust.json"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 1,200 t of batch")
+
+
+def test_verify_without_a_trust_file_says_the_keys_are_not_pinned(demo: Path) -> None:
+    result = run("verify", str(demo / "proof.json"))
+    assert result.returncode == 0
+    assert "pass --trust" in result.stderr
+
+
+def test_verify_rejects_a_tampered_proof_with_one_line(demo: Path, tmp_path: Path) -> None:
+    proof = json.loads((demo / "proof.json").read_text())
+    proof["certificate"]["beneficiary"] = "Someone Else"
+    tampered = tmp_path / "proof.json"
+    tampered.write_text(json.dumps(proof))
+    result = run("verify", str(tampered), "--trust", str(demo / "trust.json"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("ledger: proof rejected: certificate.beneficiary: says")
+
+
+def test_verify_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
+    broken = tmp_path / "proof.json"
+    broken.write_text("{not json")
+    result = run("verify", str(broken))
+    assert result.returncode == 1
+    assert "is not JSON" in result.stderr
+
+
+def test_verify_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("verify", str(tmp_path / "absent.json"))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_the_demo_refuses_a_folder_that_is_not_empty(demo: Path) -> None:
+    result = run("demo", "--dir", str(demo))
+    assert result.returncode == 1
+    assert "is not empty" in result.stderr
+
+
+def test_the_demo_names_a_new_folder_by_default(tmp_path: Path) -> None:
+    result = run("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (made,) = tmp_path.iterdir()
+    assert made.name.startswith("ledger-demo-")
+    assert str(made) in result.stdout

@@ -78,7 +78,8 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
     except psycopg.Error as e:
-        reason = f"PostgreSQL is not reachable at {POSTGRES} ({e}); set LEDGER_TEST_POSTGRES"
+        why = " ".join(str(e).split())
+        reason = f"PostgreSQL is not reachable at {POSTGRES} ({why}); set LEDGER_TEST_POSTGRES"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true requires the PostgreSQL tests to run: {reason}")
         pytest.skip(reason)

@@ -6,6 +6,8 @@ Rules:
   environment is not read, so a stray variable cannot point the ledger at another database.
 - Events are stored as signed envelopes (:class:`SigningMapper`) and read through a verifying,
   chain-checking store (:class:`ChainedEventStore`).
+- Claims that must be unique across aggregates (:mod:`ledger._claims`) are written in the same
+  transaction as the events that make them.
 - A failed save writes nothing, forgets the chain heads it advanced, and raises a LedgerError.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
@@ -22,6 +25,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from ledger._claims import ClaimIndex, serial_claims
 from ledger.audit._canonical import CanonicalTranscoder
 from ledger.audit._mapper import SigningMapper
 from ledger.audit._store import ChainedEventStore
@@ -44,12 +48,15 @@ class LedgerApplication(Application[UUID]):
             env["SQLALCHEMY_SCHEMA"] = schema
         try:
             super().__init__(env=env)
-        except (PersistenceError, OSError) as e:
+            self.claims = ClaimIndex(self._engine(), schema)
+        except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
-        except Exception as e:
-            if type(e).__module__.startswith("sqlalchemy"):
-                raise StorageError(f"cannot open the ledger database: {e}") from e
-            raise
+
+    def _engine(self) -> sa.Engine:
+        engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
+        if not isinstance(engine, sa.Engine):
+            raise StorageError("the ledger needs a SQLAlchemy engine")
+        return engine
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given configuration, never the process environment."""
@@ -83,7 +90,12 @@ class LedgerApplication(Application[UUID]):
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         try:
-            return super()._record(processing_event)
+            claims = serial_claims(processing_event.events)
+            if not claims:
+                return super()._record(processing_event)
+            with self.recorder.transaction(commit=True) as session:
+                self.claims.claim(session, claims)
+                return super()._record(processing_event)
         except BaseException as e:
             chain = self.store.mapper.chain
             chain.forget(event.originator_id for event in processing_event.events)
@@ -98,9 +110,7 @@ class LedgerApplication(Application[UUID]):
     def close(self) -> None:
         """Release every database connection (eventsourcing-sqlalchemy keeps its engine open)."""
         super().close()
-        engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
-        if engine is not None:
-            engine.dispose()
+        self._engine().dispose()
 
     def __enter__(self) -> LedgerApplication:
         return self

@@ -66,6 +66,8 @@ def run_demo(folder: Path) -> DemoResult:
             instrument="inclusion-forest",
             vintage=2025,
             project="SD-TH-FS-2024-017 Mount Tai afforestation forest sink",
+            province="Shandong",
+            methodology="Shandong carbon-inclusion afforestation sink methodology (demo)",
             serials=issued,
             holder=ORGANISER,
         )

@@ -1,18 +1,24 @@
-"""The public facade: open a ledger, issue, retire, read certificates and proofs.
+"""The public facade: open a ledger, run credit-batch commands, read certificates and proofs.
 
 Rules:
-- Every command takes the acting :class:`Signer`; its events are signed by that key and the
-  key's actor must be allowed to act (:mod:`ledger.audit.policy`, and the domain's rules).
-- A command either saves all its events or raises a LedgerError and saves nothing.
+- Every command takes the acting :class:`Signer`; its events are signed by that key, whose
+  role must allow them (:mod:`ledger.audit.policy`) and whose actor the domain rules must allow.
+- Accounts are the actors with an ``account`` key in the key directory; units only go to
+  known accounts.
+- A command either saves all its events or raises a LedgerError and saves nothing. When another
+  writer saved the same aggregate first, the command is re-read and re-run (a few times).
 - A database is a path (a SQLite file, created if missing) or a URL: ``sqlite:///...`` or
   ``postgresql://...`` (run with psycopg 3).
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,10 +30,14 @@ from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import build_proof
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.values import SerialRange
-from ledger.errors import NotFoundError
+from ledger.errors import ConcurrencyError, NotFoundError
 from ledger.projections.certificates import Certificate, certificates
+from ledger.projections.provenance import Step, provenance
 
 __all__ = ["Ledger", "database_url"]
+
+T = TypeVar("T")
+_ATTEMPTS = 3
 
 
 def database_url(database: str | Path) -> str:
@@ -40,20 +50,34 @@ def database_url(database: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
 class Ledger:
     """An event-sourced, signed ledger of credit batches and their retirements.
 
     Args:
         database: a SQLite file path, or a ``sqlite:///`` or ``postgresql://`` URL.
-        keys: the public keys whose signatures the ledger accepts.
+        keys: the public keys whose signatures the ledger accepts; its ``account`` actors are
+            the accounts that may hold units.
         schema: a PostgreSQL schema to keep the tables in (default: the search path).
+        clock: returns the current time (UTC); inject one to test dates.
     """
 
     def __init__(
-        self, database: str | Path, keys: KeyDirectory, *, schema: str | None = None
+        self,
+        database: str | Path,
+        keys: KeyDirectory,
+        *,
+        schema: str | None = None,
+        clock: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
         self.keys = keys
+        self.clock = clock
         self._app = LedgerApplication(database_url(database), keys, schema=schema)
+
+    # Commands -------------------------------------------------------------------------------
 
     def issue_batch(
         self,
@@ -62,10 +86,13 @@ class Ledger:
         instrument: str,
         vintage: int,
         project: str,
+        province: str,
+        methodology: str,
         serials: SerialRange,
         holder: str,
+        unit: Decimal | int = 1,
     ) -> UUID:
-        """Issue a block of serial units; ``signer`` is the issuing registry's key.
+        """Issue a block of serial units to ``holder``; ``signer`` is the registry's key (R7).
 
         Returns:
             The new batch's id.
@@ -75,11 +102,45 @@ class Ledger:
             instrument=instrument,
             vintage=vintage,
             project=project,
+            province=province,
+            methodology=methodology,
             serials=serials,
-            holder=holder,
+            holder=self._account(holder),
+            today=self.clock().date(),
+            unit=unit,
         )
         self._save(signer, batch)
         return batch.id
+
+    def transfer(self, signer: Signer, batch_id: UUID, serials: SerialRange, *, to: str) -> None:
+        """Move held units of a batch to the account ``to``."""
+        self._account(to)
+        self._command(signer, batch_id, lambda b: b.transfer(serials, by=signer.actor, to=to))
+
+    def donate(self, signer: Signer, batch_id: UUID, serials: SerialRange, *, to: str) -> None:
+        """Give held units to the account ``to``; the donor appears on certificates (R7)."""
+        self._account(to)
+        self._command(signer, batch_id, lambda b: b.donate(serials, by=signer.actor, to=to))
+
+    def split(self, signer: Signer, batch_id: UUID, at: int) -> None:
+        """Divide the holding that contains serial ``at`` into two, the second from ``at``."""
+        self._command(signer, batch_id, lambda b: b.split(at, by=signer.actor))
+
+    def reserve(
+        self, signer: Signer, batch_id: UUID, serials: SerialRange, *, event_name: str
+    ) -> None:
+        """Set held units aside for an event's neutralization."""
+        self._command(
+            signer, batch_id, lambda b: b.reserve(serials, by=signer.actor, event_name=event_name)
+        )
+
+    def release(
+        self, signer: Signer, batch_id: UUID, serials: SerialRange, *, event_name: str
+    ) -> None:
+        """Release units reserved for ``event_name`` back to the holder."""
+        self._command(
+            signer, batch_id, lambda b: b.release(serials, by=signer.actor, event_name=event_name)
+        )
 
     def retire(
         self,
@@ -87,21 +148,47 @@ class Ledger:
         batch_id: UUID,
         serials: SerialRange,
         *,
-        event_name: str,
         beneficiary: str,
         reason: str,
+        event_name: str | None = None,
     ) -> Certificate:
-        """Retire ``serials`` of a batch for a named event (R11); ``signer`` is the holder.
+        """Retire units for good, for an event and/or a beneficiary (R11).
 
         Returns:
             The retirement certificate.
         """
-        batch = self.batch(batch_id)
-        batch.retire(
-            serials, by=signer.actor, event_name=event_name, beneficiary=beneficiary, reason=reason
+        version = self._command(
+            signer,
+            batch_id,
+            lambda b: b.retire(
+                serials,
+                by=signer.actor,
+                beneficiary=beneficiary,
+                reason=reason,
+                event_name=event_name,
+            ),
         )
-        self._save(signer, batch)
-        return self.certificate(batch_id, batch.version)
+        return self.certificate(batch_id, version)
+
+    def export(
+        self,
+        signer: Signer,
+        batch_id: UUID,
+        serials: SerialRange,
+        *,
+        target_registry: str,
+        reason: str,
+    ) -> None:
+        """Cancel held units here for export to another registry (R11)."""
+        self._command(
+            signer,
+            batch_id,
+            lambda b: b.export(
+                serials, by=signer.actor, target_registry=target_registry, reason=reason
+            ),
+        )
+
+    # Queries --------------------------------------------------------------------------------
 
     def batch(self, batch_id: UUID) -> CreditBatch:
         """The current state of a batch, rebuilt from its verified events."""
@@ -120,6 +207,13 @@ class Ledger:
             raise NotFoundError(f"no credit batch {batch_id}")
         return entries
 
+    def provenance(self, batch_id: UUID, serial: int) -> list[Step]:
+        """Every event in the life of one serial unit, from issuance (R11)."""
+        steps = provenance(self.history(batch_id), serial)
+        if not steps:
+            raise NotFoundError(f"serial {serial} is not in batch {batch_id}")
+        return steps
+
     def certificate(self, batch_id: UUID, version: int) -> Certificate:
         """The certificate of the retirement saved as version ``version`` of the batch."""
         for found in certificates(self.history(batch_id, upto=version)):
@@ -129,8 +223,13 @@ class Ledger:
 
     def proof(self, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of a retirement (see :func:`ledger.verify_proof`)."""
-        certificate = self.certificate(batch_id, version)
-        return build_proof(certificate, self.history(batch_id, upto=version))
+        history = self.history(batch_id, upto=version)
+        for found in certificates(history):
+            if found.retirement_version == version:
+                return build_proof(found, history)
+        raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
+
+    # Plumbing -------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the database connections."""
@@ -146,6 +245,24 @@ class Ledger:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _account(self, name: str) -> str:
+        if not any(key.actor == name and key.role == "account" for key in self.keys):
+            raise NotFoundError(f"unknown account {name!r}: no account key for it")
+        return name
+
+    def _command(self, signer: Signer, batch_id: UUID, action: Callable[[CreditBatch], T]) -> int:
+        for attempt in range(1, _ATTEMPTS + 1):
+            batch = self.batch(batch_id)
+            action(batch)
+            try:
+                self._save(signer, batch)
+            except ConcurrencyError:
+                if attempt == _ATTEMPTS:
+                    raise
+            else:
+                return batch.version
+        raise ConcurrencyError(f"batch {batch_id} kept changing; try again")
 
     def _save(self, signer: Signer, *aggregates: CreditBatch) -> None:
         with signing_as(signer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
-from ledger import KeyDirectory, Ledger, Signer, database_url
+from ledger import KeyDirectory, Ledger, SerialRange, Signer, database_url
 
 POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -40,6 +41,27 @@ def stranger() -> Signer:
 @pytest.fixture(scope="session")
 def keys(registry: Signer, organiser: Signer, stranger: Signer) -> KeyDirectory:
     return KeyDirectory([registry.public, organiser.public, stranger.public])
+
+
+def issue(
+    ledger: Ledger,
+    registry: Signer,
+    holder: Signer,
+    start: int = 1,
+    end: int = 1000,
+    instrument: str = "inclusion-forest",
+) -> uuid.UUID:
+    """Issue a batch of ``start..end`` to ``holder`` with plain test facts."""
+    return ledger.issue_batch(
+        registry,
+        instrument=instrument,
+        vintage=2025,
+        project="SD-FS-001",
+        province="Shandong",
+        methodology="test methodology",
+        serials=SerialRange(start, end),
+        holder=holder.actor,
+    )
 
 
 @attrs.frozen

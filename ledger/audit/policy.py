@@ -3,7 +3,8 @@
 Rules:
 - Issuance (``ledger.credit-batch.issued.v1``) needs a ``registry`` key, and the issuing
   registry named in the event must be the key's actor: only a registry's operator issues.
-- Every other credit-batch event needs an ``account`` key (the holder acts for its units).
+- Every other credit-batch event needs an ``account`` key (the holder acts for its units; the
+  domain checks that the actor holds them).
 - The same check runs before an event is signed and whenever one is read or verified.
 """
 
@@ -13,11 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.audit.keys import PublicKey
-from ledger.domain.credit_batch import ISSUED, RETIRED
+from ledger.domain import credit_batch as cb
 
 __all__ = ["REQUIRED_ROLE", "authority_problem"]
 
-REQUIRED_ROLE = {ISSUED: "registry", RETIRED: "account"}
+REQUIRED_ROLE = {
+    cb.ISSUED: "registry",
+    cb.TRANSFERRED: "account",
+    cb.DONATED: "account",
+    cb.SPLIT: "account",
+    cb.RESERVED: "account",
+    cb.RELEASED: "account",
+    cb.RETIRED: "account",
+    cb.EXPORTED: "account",
+}
 
 
 def authority_problem(topic: str, key: PublicKey, event: Mapping[str, Any]) -> str | None:
@@ -27,6 +37,6 @@ def authority_problem(topic: str, key: PublicKey, event: Mapping[str, Any]) -> s
         return f"unknown event kind {topic!r}"
     if key.role != role:
         return f"{topic} needs a {role!r} key; key of {key.actor!r} has role {key.role!r}"
-    if topic == ISSUED and event.get("registry") != key.actor:
+    if topic == cb.ISSUED and event.get("registry") != key.actor:
         return f"only registry {event.get('registry')!r} may issue its batches, not {key.actor!r}"
     return None

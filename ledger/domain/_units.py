@@ -21,16 +21,24 @@ class UnitState(enum.StrEnum):
     """The state of a serial unit."""
 
     HELD = "held"
+    RESERVED = "reserved"
     RETIRED = "retired"
+    EXPORTED = "exported"
 
 
 @attrs.frozen
 class Lot:
-    """A run of consecutive units in one state, held by (or retired by) one account."""
+    """A run of consecutive units in one state, for one account (and event, if any).
+
+    ``account`` is the holder (held, reserved) or the account that retired or exported the
+    units; ``purpose`` is the event they are reserved or retired for, or the target registry of
+    an export.
+    """
 
     serials: SerialRange
     state: UnitState
     account: str
+    purpose: str | None = None
 
 
 @attrs.frozen
@@ -53,13 +61,27 @@ class UnitMap:
                 clipped.append(attrs.evolve(lot, serials=common))
         return tuple(clipped)
 
-    def assign(self, serials: SerialRange, state: UnitState, account: str) -> UnitMap:
+    def assign(
+        self, serials: SerialRange, state: UnitState, account: str, purpose: str | None = None
+    ) -> UnitMap:
         """A new map where every unit of ``serials`` is in ``state`` for ``account``."""
         kept: list[Lot] = []
         for lot in self.lots:
             kept.extend(attrs.evolve(lot, serials=part) for part in lot.serials.minus(serials))
-        kept.append(Lot(serials, state, account))
+        kept.append(Lot(serials, state, account, purpose))
         return UnitMap(tuple(sorted(kept, key=lambda lot: lot.serials.start)))
+
+    def split(self, at: int) -> UnitMap:
+        """A new map where the lot holding serial ``at`` starts a new lot at ``at``."""
+        lots: list[Lot] = []
+        for lot in self.lots:
+            if lot.serials.start < at <= lot.serials.end:
+                head = SerialRange(lot.serials.start, at - 1)
+                tail = SerialRange(at, lot.serials.end)
+                lots += [attrs.evolve(lot, serials=head), attrs.evolve(lot, serials=tail)]
+            else:
+                lots.append(lot)
+        return UnitMap(tuple(lots))
 
     def total(self, state: UnitState) -> int:
         """Number of units in ``state``."""

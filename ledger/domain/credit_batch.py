@@ -1,27 +1,59 @@
 """CreditBatch: one issuance of serial units by one registry, and what happens to each unit.
 
-Rules (SPEC section 4, R7, R11):
-- Only a registry issues, and the issuing actor is the registry (the role check of the key is
-  the application's, see ``ledger._app``).
-- A retirement covers units of this batch only, held by the acting account, never retired
-  before (R11: a unit is cancelled once, for one stated use).
+Rules (SPEC section 4, R7, R8, R11):
+- Only a registry issues, and the issuing actor is the registry (the key's role is checked by
+  ``ledger.audit.policy``). A vintage is never in the future; the unit size is one the
+  instrument allows (R7); the R8 priority rank is derived from instrument and province.
+- Every serial unit is in exactly one state for one account: held, reserved (for an event),
+  retired or exported; so issued = held + reserved + retired + exported, always.
+- Only the holder moves, reserves, releases, retires, exports or donates its units; retired and
+  exported units never move again (R11: a unit is cancelled once, for one stated use).
+- Reserved units only leave their reservation by release, or by retirement for that same event.
 - Commands validate and raise before any event is emitted; ``@event`` bodies only apply, because
-  they run again on every replay.
-- Every event names its ``actor``: the signer of the event must be that actor's key.
+  they run again on every replay. Every event names its ``actor``, whose key signs it.
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain._units import Lot, UnitMap, UnitState
-from ledger.domain.values import Instrument, SerialRange, require_text, require_year
-from ledger.errors import AuthorizationError, RuleViolationError
+from ledger.domain.values import (
+    Instrument,
+    SerialRange,
+    priority_rank,
+    require_text,
+    require_unit,
+    require_year,
+)
+from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationError
 
-__all__ = ["ISSUED", "RETIRED", "CreditBatch"]
+__all__ = [
+    "DONATED",
+    "EXPORTED",
+    "ISSUED",
+    "RELEASED",
+    "RESERVED",
+    "RETIRED",
+    "SPLIT",
+    "TRANSFERRED",
+    "CreditBatch",
+]
 
 ISSUED = "ledger.credit-batch.issued.v1"
+TRANSFERRED = "ledger.credit-batch.transferred.v1"
+DONATED = "ledger.credit-batch.donated.v1"
+SPLIT = "ledger.credit-batch.split.v1"
+RESERVED = "ledger.credit-batch.reserved.v1"
+RELEASED = "ledger.credit-batch.released.v1"
 RETIRED = "ledger.credit-batch.retired.v1"
+EXPORTED = "ledger.credit-batch.exported.v1"
+
+_MOVABLE = (UnitState.HELD,)
 
 
 class CreditBatch(Aggregate):
@@ -42,15 +74,23 @@ class CreditBatch(Aggregate):
         instrument: str,
         vintage: int,
         project: str,
+        province: str,
+        methodology: str,
         serials: SerialRange,
         holder: str,
+        today: datetime.date,
+        unit: Decimal | int = 1,
     ) -> CreditBatch:
-        """Issue ``serials`` to ``holder``; the registry is the acting party."""
+        """Issue ``serials`` to ``holder``; the registry is the acting party (R7)."""
+        kind = Instrument.parse(instrument)
         return cls(
             registry=require_text("registry", registry),
-            instrument=Instrument.parse(instrument).value,
-            vintage=require_year("vintage", vintage),
+            instrument=kind.value,
+            vintage=require_year("vintage", vintage, latest=today.year),
             project=require_text("project", project),
+            province=require_text("province", province),
+            methodology=require_text("methodology", methodology),
+            unit=require_unit(kind, unit),
             serial_start=serials.start,
             serial_end=serials.end,
             holder=require_text("holder", holder),
@@ -65,6 +105,9 @@ class CreditBatch(Aggregate):
         instrument: str,
         vintage: int,
         project: str,
+        province: str,
+        methodology: str,
+        unit: Decimal,
         serial_start: int,
         serial_end: int,
         holder: str,
@@ -74,22 +117,116 @@ class CreditBatch(Aggregate):
         self.instrument = Instrument(instrument)
         self.vintage = vintage
         self.project = project
+        self.province = province
+        self.methodology = methodology
+        self.unit = unit
         self.serials = SerialRange(serial_start, serial_end)
         self.units = UnitMap.issued(self.serials, holder)
 
+    @property
+    def priority_rank(self) -> int:
+        """R8 priority rank: 1 carbon-inclusion, 2 Shandong CCER/other, 3 CEA, 4 other."""
+        return priority_rank(self.instrument, self.province)
+
+    def tonnes(self, units: int) -> Decimal:
+        """The tCO2e of ``units`` serial units of this batch, exactly."""
+        return self.unit * units
+
+    def lots(self) -> tuple[Lot, ...]:
+        """Every run of units with its state and account."""
+        return self.units.lots
+
+    # Commands ---------------------------------------------------------------------------
+
+    def transfer(self, serials: SerialRange, *, by: str, to: str) -> None:
+        """Move held units to another account (R11: traceable to every holder)."""
+        self._require(serials, by, _MOVABLE, verb="transfer")
+        self._transferred(**_span(serials), actor=by, to=self._other(by, to))
+
+    def donate(self, serials: SerialRange, *, by: str, to: str) -> None:
+        """Give held units to another account; the donor stays on the record (R7)."""
+        self._require(serials, by, _MOVABLE, verb="donate")
+        self._donated(**_span(serials), actor=by, to=self._other(by, to))
+
+    def split(self, at: int, *, by: str) -> None:
+        """Divide the holding that contains serial ``at`` into two, the second from ``at``."""
+        head = self._lot_containing(at)
+        if head.serials.start == at:
+            raise InvalidInputError(f"serial {at} already starts a holding of batch {self.id}")
+        self._require(head.serials, by, (UnitState.HELD, UnitState.RESERVED), verb="split")
+        self._split(at=at, actor=by)
+
+    def reserve(self, serials: SerialRange, *, by: str, event_name: str) -> None:
+        """Set held units aside for an event's neutralization."""
+        self._require(serials, by, _MOVABLE, verb="reserve")
+        self._reserved(**_span(serials), actor=by, event_name=require_text("event", event_name))
+
+    def release(self, serials: SerialRange, *, by: str, event_name: str) -> None:
+        """Return units reserved for ``event_name`` to the holder's free holding."""
+        self._require(serials, by, (UnitState.RESERVED,), verb="release", purpose=event_name)
+        self._released(**_span(serials), actor=by, event_name=event_name)
+
     def retire(
-        self, serials: SerialRange, *, by: str, event_name: str, beneficiary: str, reason: str
+        self,
+        serials: SerialRange,
+        *,
+        by: str,
+        beneficiary: str,
+        reason: str,
+        event_name: str | None = None,
     ) -> None:
-        """Retire ``serials`` for ``event_name`` on behalf of ``beneficiary`` (R11)."""
-        self._require_held_by(serials, by)
+        """Cancel units for good, for an event and/or a beneficiary, with a reason (R11).
+
+        Reserved units may be retired only for the event they are reserved for.
+        """
+        if event_name is not None:
+            require_text("event", event_name)
+        self._require_retirable(serials, by, event_name)
         self._retired(
-            serial_start=serials.start,
-            serial_end=serials.end,
+            **_span(serials),
             actor=by,
-            event_name=require_text("event name", event_name),
+            event_name=event_name,
             beneficiary=require_text("beneficiary", beneficiary),
             reason=require_text("reason", reason),
         )
+
+    def export(self, serials: SerialRange, *, by: str, target_registry: str, reason: str) -> None:
+        """Cancel held units here so that ``target_registry`` can issue them (R11)."""
+        target = require_text("target registry", target_registry)
+        if target == self.registry:
+            raise InvalidInputError(
+                f"cannot export batch {self.id} to its own registry", rule="R11"
+            )
+        self._require(serials, by, _MOVABLE, verb="export")
+        self._exported(
+            **_span(serials),
+            actor=by,
+            target_registry=target,
+            reason=require_text("reason", reason),
+        )
+
+    # Events -----------------------------------------------------------------------------
+
+    @event("Transferred", topic=TRANSFERRED)
+    def _transferred(self, *, serial_start: int, serial_end: int, actor: str, to: str) -> None:
+        self.units = self.units.assign(SerialRange(serial_start, serial_end), UnitState.HELD, to)
+
+    @event("Donated", topic=DONATED)
+    def _donated(self, *, serial_start: int, serial_end: int, actor: str, to: str) -> None:
+        self.units = self.units.assign(SerialRange(serial_start, serial_end), UnitState.HELD, to)
+
+    @event("Split", topic=SPLIT)
+    def _split(self, *, at: int, actor: str) -> None:
+        self.units = self.units.split(at)
+
+    @event("Reserved", topic=RESERVED)
+    def _reserved(self, *, serial_start: int, serial_end: int, actor: str, event_name: str) -> None:
+        span = SerialRange(serial_start, serial_end)
+        self.units = self.units.assign(span, UnitState.RESERVED, actor, event_name)
+
+    @event("Released", topic=RELEASED)
+    def _released(self, *, serial_start: int, serial_end: int, actor: str, event_name: str) -> None:
+        self.units = self.units.assign(SerialRange(serial_start, serial_end), UnitState.HELD, actor)
 
     @event("Retired", topic=RETIRED)
     def _retired(
@@ -98,34 +235,91 @@ class CreditBatch(Aggregate):
         serial_start: int,
         serial_end: int,
         actor: str,
-        event_name: str,
+        event_name: str | None,
         beneficiary: str,
         reason: str,
     ) -> None:
-        retired = SerialRange(serial_start, serial_end)
-        self.units = self.units.assign(retired, UnitState.RETIRED, actor)
+        span = SerialRange(serial_start, serial_end)
+        self.units = self.units.assign(span, UnitState.RETIRED, actor, event_name)
 
-    def lots(self) -> tuple[Lot, ...]:
-        """Every run of units with its state and account."""
-        return self.units.lots
+    @event("Exported", topic=EXPORTED)
+    def _exported(
+        self, *, serial_start: int, serial_end: int, actor: str, target_registry: str, reason: str
+    ) -> None:
+        span = SerialRange(serial_start, serial_end)
+        self.units = self.units.assign(span, UnitState.EXPORTED, actor, target_registry)
 
-    def _require_held_by(self, serials: SerialRange, account: str) -> None:
+    # Guards -----------------------------------------------------------------------------
+
+    def _require(
+        self,
+        serials: SerialRange,
+        by: str,
+        states: Iterable[UnitState],
+        *,
+        verb: str,
+        purpose: str | None = None,
+    ) -> None:
+        allowed = tuple(states)
+        for lot in self._lots_within(serials):
+            if lot.state in (UnitState.RETIRED, UnitState.EXPORTED):
+                raise RuleViolationError(
+                    f"cannot {verb} units {lot.serials} of batch {self.id}: they are already"
+                    f" {lot.state.value}, and {lot.state.value} units never move again",
+                    rule="R11",
+                )
+            if lot.account != by:
+                raise AuthorizationError(
+                    f"cannot {verb} units {lot.serials} of batch {self.id}: held by"
+                    f" {lot.account!r}, not {by!r}; only the holder may",
+                    rule="R11",
+                )
+            if lot.state not in allowed or (purpose is not None and lot.purpose != purpose):
+                raise RuleViolationError(
+                    f"cannot {verb} units {lot.serials} of batch {self.id}: they are"
+                    f" {_describe(lot)}",
+                    rule="R11",
+                )
+
+    def _require_retirable(self, serials: SerialRange, by: str, event_name: str | None) -> None:
+        self._require(serials, by, (UnitState.HELD, UnitState.RESERVED), verb="retire")
+        for lot in self.units.within(serials):
+            if lot.state is UnitState.RESERVED and lot.purpose != event_name:
+                raise RuleViolationError(
+                    f"cannot retire units {lot.serials} of batch {self.id} for"
+                    f" {event_name!r}: they are {_describe(lot)}",
+                    rule="R11",
+                )
+
+    def _lots_within(self, serials: SerialRange) -> tuple[Lot, ...]:
         if not self.serials.contains(serials):
             raise RuleViolationError(
                 f"units {serials} are not all in batch {self.id} (serials {self.serials})",
                 rule="R11",
             )
-        for lot in self.units.within(serials):
-            if lot.state is UnitState.RETIRED:
-                raise RuleViolationError(
-                    f"units {lot.serials} of batch {self.id} are already retired", rule="R11"
-                )
-            if lot.account != account:
-                raise AuthorizationError(
-                    f"units {lot.serials} of batch {self.id} are held by {lot.account!r},"
-                    f" not {account!r}; only the holder may retire them",
-                    rule="R11",
-                )
+        return self.units.within(serials)
+
+    def _lot_containing(self, serial: int) -> Lot:
+        for lot in self.units.lots:
+            if lot.serials.start <= serial <= lot.serials.end:
+                return lot
+        raise RuleViolationError(f"serial {serial} is not in batch {self.id}", rule="R11")
+
+    @staticmethod
+    def _other(by: str, to: str) -> str:
+        if require_text("receiving account", to) == by:
+            raise InvalidInputError(f"cannot move units from {by!r} to itself")
+        return to
 
     def __repr__(self) -> str:
         return f"CreditBatch(id={self.id}, registry={self.registry!r}, serials={self.serials})"
+
+
+def _span(serials: SerialRange) -> dict[str, int]:
+    return {"serial_start": serials.start, "serial_end": serials.end}
+
+
+def _describe(lot: Lot) -> str:
+    if lot.state is UnitState.RESERVED:
+        return f"reserved for {lot.purpose!r}"
+    return lot.state.value

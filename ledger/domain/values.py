@@ -4,18 +4,32 @@ Rules:
 - A serial range is inclusive, ``1 <= start <= end <= MAX_SERIAL``; ``MAX_SERIAL`` keeps every
   serial an exact integer in RFC 8785 canonical JSON (2**53 - 1).
 - Names and references are non-empty, trimmed text without control characters.
-- Instruments are the R7 kinds; nothing else is accepted.
+- Instruments are the R7 kinds; nothing else is accepted. CEA and CCER come in whole tonnes
+  (1 unit = 1 tCO2e); only carbon-inclusion and other-mechanism instruments may use a smaller
+  unit (0.1, 0.01 or 0.001 tCO2e per serial unit).
+- R8 priority rank is derived from the instrument and the project's province, never typed in:
+  1 carbon-inclusion (Shandong platform), 2 CCER or other mechanism from a Shandong project,
+  3 CEA allowances, 4 anything else.
 """
 
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 
 import attrs
 
 from ledger.errors import InvalidInputError
 
-__all__ = ["MAX_SERIAL", "Instrument", "SerialRange", "require_text", "require_year"]
+__all__ = [
+    "MAX_SERIAL",
+    "Instrument",
+    "SerialRange",
+    "priority_rank",
+    "require_text",
+    "require_unit",
+    "require_year",
+]
 
 MAX_SERIAL = 2**53 - 1
 
@@ -41,6 +55,45 @@ class Instrument(enum.StrEnum):
                 f"unknown instrument {value!r}; expected one of {known}", rule="R7"
             ) from None
 
+    @property
+    def allows_fractions(self) -> bool:
+        """True if units smaller than one tonne may be issued (R7)."""
+        return self not in (Instrument.CEA, Instrument.CCER)
+
+    @property
+    def is_carbon_inclusion(self) -> bool:
+        """True for reductions of the Shandong carbon-inclusion platform (R8 rank 1)."""
+        return self.value.startswith("inclusion-")
+
+
+_SHANDONG = {"shandong", "山东", "山东省"}
+_UNITS = tuple(Decimal(1).scaleb(-k) for k in range(4))
+
+
+def priority_rank(instrument: Instrument, province: str) -> int:
+    """The R8 priority rank (1 is preferred) of an instrument from a project's province."""
+    if instrument.is_carbon_inclusion:
+        return 1
+    if instrument in (Instrument.CCER, Instrument.OTHER) and province.lower() in _SHANDONG:
+        return 2
+    if instrument is Instrument.CEA:
+        return 3
+    return 4
+
+
+def require_unit(instrument: Instrument, unit: object) -> Decimal:
+    """Return the tCO2e per serial unit if ``instrument`` allows it (R7), else raise."""
+    if isinstance(unit, bool) or not isinstance(unit, int | Decimal):
+        raise InvalidInputError(f"unit must be an exact int or Decimal, got {unit!r}", rule="R7")
+    value = Decimal(unit)
+    if value not in _UNITS:
+        raise InvalidInputError(f"unit {unit} tCO2e is not 1, 0.1, 0.01 or 0.001", rule="R7")
+    if value != 1 and not instrument.allows_fractions:
+        raise InvalidInputError(
+            f"{instrument.value} is issued in whole tonnes; unit {unit} is not allowed", rule="R7"
+        )
+    return value.normalize() if value != 1 else Decimal(1)
+
 
 def require_text(what: str, value: object) -> str:
     """Return ``value`` if it is non-empty text without surrounding blanks or control chars."""
@@ -51,10 +104,12 @@ def require_text(what: str, value: object) -> str:
     return value
 
 
-def require_year(what: str, value: object) -> int:
-    """Return ``value`` if it is a plausible calendar year (an int from 1990 to 9999)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1990 <= value <= 9999:
-        raise InvalidInputError(f"{what} must be a year from 1990 to 9999, got {value!r}")
+def require_year(what: str, value: object, *, latest: int = 9999) -> int:
+    """Return ``value`` if it is a calendar year from 1990 to ``latest``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1990:
+        raise InvalidInputError(f"{what} must be a year from 1990, got {value!r}")
+    if value > latest:
+        raise InvalidInputError(f"{what} {value} is in the future (this year is {latest})")
     return value
 
 

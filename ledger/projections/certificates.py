@@ -1,22 +1,26 @@
-"""Retirement certificates, folded from a batch's verified, signed history (R11).
+"""Retirement certificates, folded from a batch's verified, signed history (R7, R8, R11).
 
 Rules:
-- A certificate is derived, never typed in: every field comes from the signed issuance and
-  retirement events, so an offline verifier re-derives it from a proof and compares.
+- A certificate is derived, never typed in: every field comes from the signed events, so an
+  offline verifier re-derives it from a proof and compares field by field.
 - Each retirement event yields one certificate, identified ``<batch id>:<version>``, tracing its
-  units to the issuance entry and its own entry (RFC 9162 leaf hashes).
-- Quantities are exact integers of units.
+  units to the issuance entry, every account they passed through (``holders``), every donor
+  (``donors``, R7) and its own entry (RFC 9162 leaf hashes).
+- Quantities are exact: ``quantity`` counts serial units, ``tonnes`` is the decimal text of
+  quantity x unit; the R8 ``priorityRank`` is derived from instrument and province.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from ledger.audit.envelope import Entry
-from ledger.domain.credit_batch import ISSUED, RETIRED
+from ledger.domain import credit_batch as cb
+from ledger.domain.values import Instrument, SerialRange, priority_rank
 from ledger.errors import InvalidInputError
 
 __all__ = ["Certificate", "certificates"]
@@ -32,12 +36,19 @@ class Certificate:
     instrument: str
     vintage: int
     project: str
+    province: str
+    methodology: str
+    priority_rank: int
     serial_start: int
     serial_end: int
     quantity: int
-    event_name: str
+    unit: str
+    tonnes: str
+    event_name: str | None
     beneficiary: str
     reason: str
+    holders: list[str]
+    donors: list[str]
     retired_by: str
     retired_at: str
     issued_at: str
@@ -58,20 +69,43 @@ class Certificate:
         return cls(**{names[key]: value for key, value in data.items()})
 
 
+@attrs.define
+class _Trail:
+    """What a fold has seen so far of one batch."""
+
+    issuance: Entry
+    moves: list[Entry] = attrs.Factory(list)
+
+    def accounts(self, serials: SerialRange) -> tuple[list[str], list[str]]:
+        holders = [self.issuance.event["holder"]]
+        donors: list[str] = []
+        for move in self.moves:
+            if _span(move).overlaps(serials):
+                _add(holders, move.event["to"])
+                if move.topic == cb.DONATED:
+                    _add(donors, move.event["actor"])
+        return holders, donors
+
+
 def certificates(history: Iterable[Entry]) -> list[Certificate]:
     """Every certificate in one batch's history, in order."""
-    issuance: Entry | None = None
+    trail: _Trail | None = None
     found: list[Certificate] = []
     for entry in history:
-        if entry.topic == ISSUED:
-            issuance = entry
-        elif entry.topic == RETIRED and issuance is not None:
-            found.append(_certificate(issuance, entry))
+        if entry.topic == cb.ISSUED:
+            trail = _Trail(entry)
+        elif trail is not None and entry.topic in (cb.TRANSFERRED, cb.DONATED):
+            trail.moves.append(entry)
+        elif trail is not None and entry.topic == cb.RETIRED:
+            found.append(_certificate(trail, entry))
     return found
 
 
-def _certificate(issuance: Entry, retirement: Entry) -> Certificate:
-    issued, retired = issuance.event, retirement.event
+def _certificate(trail: _Trail, retirement: Entry) -> Certificate:
+    issued, retired = trail.issuance.event, retirement.event
+    span = _span(retirement)
+    unit = Decimal(issued["unit"]["_data_"])
+    holders, donors = trail.accounts(span)
     return Certificate(
         id=f"{retirement.aggregate}:{retirement.version}",
         batch=retirement.aggregate,
@@ -79,23 +113,35 @@ def _certificate(issuance: Entry, retirement: Entry) -> Certificate:
         instrument=issued["instrument"],
         vintage=issued["vintage"],
         project=issued["project"],
-        serial_start=retired["serial_start"],
-        serial_end=retired["serial_end"],
-        quantity=retired["serial_end"] - retired["serial_start"] + 1,
+        province=issued["province"],
+        methodology=issued["methodology"],
+        priority_rank=priority_rank(Instrument(issued["instrument"]), issued["province"]),
+        serial_start=span.start,
+        serial_end=span.end,
+        quantity=span.quantity,
+        unit=str(unit),
+        tonnes=str(unit * span.quantity),
         event_name=retired["event_name"],
         beneficiary=retired["beneficiary"],
         reason=retired["reason"],
+        holders=holders,
+        donors=donors,
         retired_by=retired["actor"],
-        retired_at=_time(retired["timestamp"]),
-        issued_at=_time(issued["timestamp"]),
-        issuance_entry=issuance.hash,
+        retired_at=retired["timestamp"]["_data_"],
+        issued_at=issued["timestamp"]["_data_"],
+        issuance_entry=trail.issuance.hash,
         retirement_entry=retirement.hash,
         retirement_version=retirement.version,
     )
 
 
-def _time(tagged: Mapping[str, str]) -> str:
-    return tagged["_data_"]
+def _span(entry: Entry) -> SerialRange:
+    return SerialRange(entry.event["serial_start"], entry.event["serial_end"])
+
+
+def _add(names: list[str], name: str) -> None:
+    if name not in names:
+        names.append(name)
 
 
 def _camel(name: str) -> str:

@@ -16,18 +16,7 @@ from ledger import (
 )
 from ledger.domain import UnitState
 
-from conftest import Backend
-
-
-def issue(ledger: Ledger, registry: Signer, holder: Signer, start: int = 1, end: int = 1000):
-    return ledger.issue_batch(
-        registry,
-        instrument="inclusion-forest",
-        vintage=2025,
-        project="SD-FS-001",
-        serials=SerialRange(start, end),
-        holder=holder.actor,
-    )
+from conftest import Backend, issue
 
 
 def retire(ledger: Ledger, holder: Signer, batch, start: int, end: int):
@@ -84,7 +73,7 @@ def test_retiring_a_unit_twice_is_refused_and_writes_nothing(
 ) -> None:
     batch = issue(ledger, registry, organiser)
     retire(ledger, organiser, batch, 1, 100)
-    with pytest.raises(RuleViolationError, match=r"R11: units 50-100 .* already retired"):
+    with pytest.raises(RuleViolationError, match=r"R11: cannot retire units 50-100 .* already retired"):
         retire(ledger, organiser, batch, 50, 150)
     assert len(ledger.history(batch)) == 2
     assert ledger.batch(batch).units.total(UnitState.RETIRED) == 100

@@ -17,20 +17,13 @@ from ledger import (
     UnknownSignerError,
 )
 
-from conftest import Backend
+from conftest import Backend, issue
 
 
 @pytest.fixture
 def batch(backend: Backend, keys: KeyDirectory, registry: Signer, organiser: Signer):
     with backend.open(keys) as ledger:
-        batch = ledger.issue_batch(
-            registry,
-            instrument="ccer",
-            vintage=2024,
-            project="CCER-37-0001",
-            serials=SerialRange(1, 500),
-            holder=organiser.actor,
-        )
+        batch = issue(ledger, registry, organiser, 1, 500, instrument="ccer")
         for start in (1, 101, 201):
             ledger.retire(
                 organiser,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import given
@@ -17,8 +19,11 @@ def new_batch(start: int = 1, end: int = 100) -> CreditBatch:
         instrument="ccer",
         vintage=2024,
         project="CCER-37-0001",
+        province="Shandong",
+        methodology="CM-001",
         serials=SerialRange(start, end),
         holder="org",
+        today=datetime.date(2026, 11, 25),
     )
 
 
@@ -37,7 +42,7 @@ def test_a_new_batch_holds_every_unit_for_its_holder() -> None:
 def test_a_retired_unit_cannot_be_retired_again() -> None:
     batch = new_batch()
     retire(batch, 10, 20)
-    with pytest.raises(RuleViolationError, match=r"R11: units 15-20 .* already retired"):
+    with pytest.raises(RuleViolationError, match=r"R11: cannot retire units 15-20 .* already retired"):
         retire(batch, 15, 25)
 
 
@@ -51,7 +56,7 @@ def test_a_refused_retirement_emits_no_event() -> None:
 
 def test_only_the_holder_may_retire() -> None:
     batch = new_batch()
-    with pytest.raises(AuthorizationError, match=r"R11: .* held by 'org', not 'mallory'"):
+    with pytest.raises(AuthorizationError, match=r"R11: cannot retire .* held by 'org', not 'mallory'"):
         retire(batch, 1, 1, by="mallory")
 
 
@@ -60,6 +65,7 @@ def test_only_the_holder_may_retire() -> None:
     [
         ("instrument", "vcs", "R7: unknown instrument"),
         ("vintage", 1899, "vintage must be a year"),
+        ("vintage", 2027, "vintage 2027 is in the future"),
         ("project", " ", "project must be non-empty"),
         ("holder", "", "holder must be non-empty"),
     ],
@@ -70,8 +76,11 @@ def test_bad_issuance_input_is_refused(field: str, value: object, message: str) 
         "instrument": "ccer",
         "vintage": 2024,
         "project": "p",
+        "province": "Shandong",
+        "methodology": "m",
         "serials": SerialRange(1, 2),
         "holder": "h",
+        "today": datetime.date(2026, 11, 25),
     }
     args[field] = value
     with pytest.raises(InvalidInputError, match=message):

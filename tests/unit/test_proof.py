@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import issue
 
 from ledger import KeyDirectory, Ledger, ProofError, SerialRange, Signer, verify_proof
 
@@ -22,14 +23,7 @@ def proof(
 ) -> dict[str, Any]:
     folder: Path = tmp_path_factory.mktemp("proof")
     with Ledger(folder / "ledger.db", keys) as ledger:
-        batch = ledger.issue_batch(
-            registry,
-            instrument="inclusion-forest",
-            vintage=2025,
-            project="SD-FS-001",
-            serials=SerialRange(1, 1000),
-            holder=organiser.actor,
-        )
+        batch = issue(ledger, registry, organiser)
         ledger.retire(
             organiser, batch, SerialRange(1, 10), event_name="A", beneficiary="B", reason="first"
         )

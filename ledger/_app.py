@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Recording,
 )
 from eventsourcing.utils import Environment, EnvType
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger._claims import ClaimIndex, serial_claims
 from ledger.audit._canonical import CanonicalTranscoder
@@ -51,6 +52,11 @@ class LedgerApplication(Application[UUID]):
             self.claims = ClaimIndex(self._engine(), schema)
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
+
+    def _sql_recorder(self) -> SQLAlchemyApplicationRecorder:
+        if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):
+            raise StorageError("the ledger needs the SQLAlchemy recorder")
+        return self.recorder
 
     def _engine(self) -> sa.Engine:
         engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
@@ -93,7 +99,7 @@ class LedgerApplication(Application[UUID]):
             claims = serial_claims(processing_event.events)
             if not claims:
                 return super()._record(processing_event)
-            with self.recorder.transaction(commit=True) as session:
+            with self._sql_recorder().transaction(commit=True) as session:
                 self.claims.claim(session, claims)
                 return super()._record(processing_event)
         except BaseException as e:

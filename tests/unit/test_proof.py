@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import issue
 
 from ledger import KeyDirectory, Ledger, ProofError, SerialRange, Signer, verify_proof
+
+from conftest import issue
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,8 @@ class ClaimIndex:
     def _install_postgres(self, connection: sa.Connection) -> None:
         exists = connection.execute(
             sa.text(
-                "SELECT 1 FROM pg_constraint WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
+                "SELECT 1 FROM pg_constraint"
+                " WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
             ),
             {"name": f"{_TABLE}_no_overlap", "table": self._qualified()},
         ).first()

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
+    OperationalError,
     PersistenceError,
     Recording,
 )
@@ -105,7 +106,7 @@ class LedgerApplication(Application[UUID]):
         except BaseException as e:
             chain = self.store.mapper.chain
             chain.forget(event.originator_id for event in processing_event.events)
-            if isinstance(e, IntegrityError):
+            if isinstance(e, IntegrityError) or _lost_a_lock(e):
                 raise ConcurrencyError(
                     f"another writer saved first; re-read and retry ({e})"
                 ) from e
@@ -123,3 +124,11 @@ class LedgerApplication(Application[UUID]):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _lost_a_lock(error: BaseException) -> bool:
+    """True for a write that lost a race for a lock (SQLite busy, PostgreSQL deadlock)."""
+    text = str(error)
+    return isinstance(error, OperationalError) and (
+        "database is locked" in text or "deadlock detected" in text
+    )

@@ -7,6 +7,9 @@ Rules:
   with a trigger (SQLite runs one writer at a time). A check inside the same transaction names
   the earlier batch first; a lost race still fails on the constraint. Either way nothing is
   written and a RuleViolationError is raised.
+- On PostgreSQL, claim writers first lock the claim table (SHARE ROW EXCLUSIVE, which only
+  claim writers take): concurrent inserts into an exclusion constraint otherwise deadlock, and
+  with the lock the loser's check sees the winner and names it.
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ class ClaimIndex:
 
     def claim(self, session: Session, claims: Sequence[SerialClaim]) -> None:
         """Record ``claims`` in the session's transaction, or raise RuleViolationError."""
+        if claims and session.get_bind().dialect.name == "postgresql":
+            session.execute(sa.text(f"LOCK TABLE {self._qualified()} IN SHARE ROW EXCLUSIVE MODE"))
         for claim in claims:
             earlier = self.overlapping(session, claim.registry, claim.serials)
             if earlier is not None:

@@ -97,20 +97,25 @@ class Ledger:
         Returns:
             The new batch's id.
         """
-        batch = CreditBatch.issue(
-            registry=signer.actor,
-            instrument=instrument,
-            vintage=vintage,
-            project=project,
-            province=province,
-            methodology=methodology,
-            serials=serials,
-            holder=self._account(holder),
-            today=self.clock().date(),
-            unit=unit,
-        )
-        self._save(signer, batch)
-        return batch.id
+        self._account(holder)
+
+        def attempt() -> UUID:
+            batch = CreditBatch.issue(
+                registry=signer.actor,
+                instrument=instrument,
+                vintage=vintage,
+                project=project,
+                province=province,
+                methodology=methodology,
+                serials=serials,
+                holder=holder,
+                today=self.clock().date(),
+                unit=unit,
+            )
+            self._save(signer, batch)
+            return batch.id
+
+        return _retrying(attempt)
 
     def transfer(self, signer: Signer, batch_id: UUID, serials: SerialRange, *, to: str) -> None:
         """Move held units of a batch to the account ``to``."""
@@ -252,18 +257,25 @@ class Ledger:
         return name
 
     def _command(self, signer: Signer, batch_id: UUID, action: Callable[[CreditBatch], T]) -> int:
-        for attempt in range(1, _ATTEMPTS + 1):
+        def attempt() -> int:
             batch = self.batch(batch_id)
             action(batch)
-            try:
-                self._save(signer, batch)
-            except ConcurrencyError:
-                if attempt == _ATTEMPTS:
-                    raise
-            else:
-                return batch.version
-        raise ConcurrencyError(f"batch {batch_id} kept changing; try again")
+            self._save(signer, batch)
+            return batch.version
+
+        return _retrying(attempt)
 
     def _save(self, signer: Signer, *aggregates: CreditBatch) -> None:
         with signing_as(signer):
             self._app.save(*aggregates)
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """Run ``attempt``; when another writer won a race, run it again from a fresh read."""
+    for remaining in reversed(range(_ATTEMPTS)):
+        try:
+            return attempt()
+        except ConcurrencyError:
+            if not remaining:
+                raise
+    raise ConcurrencyError("no attempt was made")

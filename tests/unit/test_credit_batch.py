@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from eventsourcing.domain import Aggregate
@@ -114,3 +115,139 @@ def test_retirements_conserve_units_and_replay_equals_live_state(
     assert batch.units.total(UnitState.RETIRED) == len(retired)
     assert batch.units.total(UnitState.HELD) + len(retired) == 100
     assert replay(batch.collect_events()).lots() == batch.lots()
+
+
+def held_by(batch: CreditBatch) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for lot in batch.lots():
+        if lot.state is UnitState.HELD:
+            totals[lot.account] = totals.get(lot.account, 0) + lot.serials.quantity
+    return totals
+
+
+def test_a_transfer_moves_a_sub_range_to_another_account() -> None:
+    batch = new_batch()
+    batch.transfer(SerialRange(1, 30), by="org", to="buyer")
+    assert held_by(batch) == {"buyer": 30, "org": 70}
+
+
+def test_units_cannot_be_transferred_to_the_same_account() -> None:
+    with pytest.raises(InvalidInputError, match="from 'org' to itself"):
+        new_batch().transfer(SerialRange(1, 3), by="org", to="org")
+
+
+def test_a_retired_unit_never_moves_again() -> None:
+    batch = new_batch()
+    retire(batch, 1, 10)
+    with pytest.raises(RuleViolationError, match=r"R11: cannot transfer units 5-10 .* never move"):
+        batch.transfer(SerialRange(5, 20), by="org", to="buyer")
+
+
+def test_an_exported_unit_never_moves_again() -> None:
+    batch = new_batch()
+    batch.export(SerialRange(1, 10), by="org", target_registry="verra", reason="moved")
+    with pytest.raises(RuleViolationError, match=r"R11: cannot retire units 1-10 .* exported"):
+        retire(batch, 1, 10)
+    assert batch.lots()[0].purpose == "verra"
+
+
+def test_a_batch_cannot_be_exported_to_its_own_registry() -> None:
+    with pytest.raises(InvalidInputError, match=r"R11: cannot export batch .* own registry"):
+        new_batch().export(SerialRange(1, 1), by="org", target_registry="ccer-registry", reason="x")
+
+
+def test_reserved_units_retire_only_for_their_event() -> None:
+    batch = new_batch()
+    batch.reserve(SerialRange(1, 50), by="org", event_name="Forum")
+    with pytest.raises(RuleViolationError, match=r"R11: cannot retire .* reserved for 'Forum'"):
+        batch.retire(SerialRange(1, 10), by="org", beneficiary="b", reason="r", event_name="Expo")
+    batch.retire(SerialRange(1, 10), by="org", beneficiary="b", reason="r", event_name="Forum")
+    assert batch.units.total(UnitState.RESERVED) == 40
+    assert batch.units.total(UnitState.RETIRED) == 10
+
+
+def test_reserved_units_cannot_be_transferred_until_released() -> None:
+    batch = new_batch()
+    batch.reserve(SerialRange(1, 50), by="org", event_name="Forum")
+    with pytest.raises(RuleViolationError, match=r"R11: cannot transfer .* reserved for 'Forum'"):
+        batch.transfer(SerialRange(40, 60), by="org", to="buyer")
+    with pytest.raises(RuleViolationError, match=r"R11: cannot release .* reserved for 'Forum'"):
+        batch.release(SerialRange(1, 50), by="org", event_name="Expo")
+    batch.release(SerialRange(1, 50), by="org", event_name="Forum")
+    batch.transfer(SerialRange(40, 60), by="org", to="buyer")
+    assert held_by(batch) == {"org": 79, "buyer": 21}
+
+
+def test_held_units_cannot_be_released() -> None:
+    with pytest.raises(RuleViolationError, match=r"R11: cannot release units 1-5 .* they are held"):
+        new_batch().release(SerialRange(1, 5), by="org", event_name="Forum")
+
+
+def test_a_split_divides_a_holding_in_two() -> None:
+    batch = new_batch()
+    batch.split(41, by="org")
+    assert [str(lot.serials) for lot in batch.lots()] == ["1-40", "41-100"]
+    with pytest.raises(InvalidInputError, match="serial 41 already starts a holding"):
+        batch.split(41, by="org")
+    with pytest.raises(AuthorizationError, match="R11: cannot split"):
+        batch.split(60, by="mallory")
+
+
+def test_whole_tonne_instruments_refuse_fractional_units() -> None:
+    with pytest.raises(InvalidInputError, match="R7: ccer is issued in whole tonnes"):
+        CreditBatch.issue(
+            registry="r",
+            instrument="ccer",
+            vintage=2024,
+            project="p",
+            province="Shandong",
+            methodology="m",
+            serials=SerialRange(1, 10),
+            holder="h",
+            today=datetime.date(2026, 1, 1),
+            unit=Decimal("0.1"),
+        )
+
+
+def test_carbon_inclusion_units_may_be_fractions_of_a_tonne_and_stay_exact() -> None:
+    batch = CreditBatch.issue(
+        registry="shandong-platform",
+        instrument="inclusion-other",
+        vintage=2025,
+        project="p",
+        province="Shandong",
+        methodology="m",
+        serials=SerialRange(1, 3000),
+        holder="h",
+        today=datetime.date(2026, 1, 1),
+        unit=Decimal("0.001"),
+    )
+    assert batch.tonnes(1234) == Decimal("1.234")
+
+
+@pytest.mark.parametrize(
+    ("instrument", "province", "rank"),
+    [
+        ("inclusion-forest", "Shandong", 1),
+        ("inclusion-marine", "Shandong", 1),
+        ("ccer", "Shandong", 2),
+        ("other", "山东省", 2),
+        ("cea", "Shandong", 3),
+        ("ccer", "Hebei", 4),
+    ],
+)
+def test_the_r8_priority_rank_is_derived_from_instrument_and_province(
+    instrument: str, province: str, rank: int
+) -> None:
+    batch = CreditBatch.issue(
+        registry="r",
+        instrument=instrument,
+        vintage=2024,
+        project="p",
+        province=province,
+        methodology="m",
+        serials=SerialRange(1, 10),
+        holder="h",
+        today=datetime.date(2026, 1, 1),
+    )
+    assert batch.priority_rank == rank

@@ -1,0 +1,124 @@
+"""Credit-batch rules that need the store, on SQLite and PostgreSQL (issue 3, R7, R11)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from ledger import (
+    KeyDirectory,
+    Ledger,
+    LedgerError,
+    NotFoundError,
+    RuleViolationError,
+    SerialRange,
+    Signer,
+    verify_proof,
+)
+
+from conftest import Backend, issue
+
+
+def test_serial_blocks_of_one_registry_never_overlap_across_batches(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer
+) -> None:
+    first = issue(ledger, registry, organiser, 1, 1000)
+    with pytest.raises(
+        RuleViolationError, match=rf"R11: serials 900-1100 .* overlap batch {first}"
+    ):
+        issue(ledger, registry, organiser, 900, 1100)
+    assert backend.execute("SELECT count(*) FROM {table}")[0][0] == 1
+    issue(ledger, registry, organiser, 1001, 1100)
+
+
+def test_another_registry_may_use_the_same_serial_numbers(
+    backend: Backend, organiser: Signer, registry: Signer
+) -> None:
+    ccer = Signer.generate("ccer-registry", "registry")
+    keys = KeyDirectory([registry.public, organiser.public, ccer.public])
+    with backend.open(keys) as ledger:
+        issue(ledger, registry, organiser, 1, 100)
+        issue(ledger, ccer, organiser, 1, 100, instrument="ccer")
+        assert backend.execute("SELECT count(*) FROM {table}")[0][0] == 2
+
+
+def test_the_database_itself_refuses_an_overlapping_serial_block(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer
+) -> None:
+    issue(ledger, registry, organiser, 1, 1000)
+    table = (
+        "ledger_serial_blocks"
+        if backend.schema is None
+        else f"{backend.schema}.ledger_serial_blocks"
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        backend.execute(
+            f"INSERT INTO {table} (registry, serial_start, serial_end, batch)"
+            " VALUES (:registry, 500, 1500, 'raw')",
+            registry=registry.actor,
+        )
+
+
+def test_units_only_go_to_known_accounts(
+    ledger: Ledger, registry: Signer, organiser: Signer
+) -> None:
+    with pytest.raises(NotFoundError, match="unknown account 'nobody'"):
+        ledger.issue_batch(
+            registry,
+            instrument="ccer",
+            vintage=2024,
+            project="p",
+            province="Shandong",
+            methodology="m",
+            serials=SerialRange(1, 10),
+            holder="nobody",
+        )
+    batch = issue(ledger, registry, organiser)
+    with pytest.raises(NotFoundError, match="unknown account 'nobody'"):
+        ledger.transfer(organiser, batch, SerialRange(1, 10), to="nobody")
+    assert len(ledger.history(batch)) == 1
+
+
+def test_every_unit_is_traceable_from_issuance_through_each_holder_to_retirement(
+    ledger: Ledger, registry: Signer, organiser: Signer, stranger: Signer
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 100)
+    ledger.transfer(organiser, batch, SerialRange(1, 50), to=stranger.actor)
+    ledger.donate(stranger, batch, SerialRange(1, 20), to=organiser.actor)
+    ledger.reserve(organiser, batch, SerialRange(5, 15), event_name="Forum")
+    certificate = ledger.retire(
+        organiser, batch, SerialRange(5, 15), beneficiary="Forum", reason="r", event_name="Forum"
+    )
+    steps = ledger.provenance(batch, 10)
+    assert [(s.kind, s.account) for s in steps] == [
+        ("issued", organiser.actor),
+        ("transferred", stranger.actor),
+        ("donated", organiser.actor),
+        ("reserved", organiser.actor),
+        ("retired", organiser.actor),
+    ]
+    assert [s.kind for s in ledger.provenance(batch, 80)] == ["issued"]
+    assert certificate.holders == [organiser.actor, stranger.actor]
+    assert certificate.donors == [stranger.actor]
+    assert certificate.priority_rank == 1
+    assert certificate.tonnes == "11"
+    assert verify_proof(ledger.proof(batch, certificate.retirement_version)) is None
+
+
+def test_a_refused_command_changes_nothing(
+    ledger: Ledger, registry: Signer, organiser: Signer, stranger: Signer
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 100)
+    before = ledger.batch(batch).lots()
+    for attempt in (
+        lambda: ledger.transfer(stranger, batch, SerialRange(1, 5), to=organiser.actor),
+        lambda: ledger.release(organiser, batch, SerialRange(1, 5), event_name="Forum"),
+        lambda: ledger.split(organiser, batch, 1),
+        lambda: ledger.export(
+            organiser, batch, SerialRange(90, 110), target_registry="x", reason="r"
+        ),
+    ):
+        with pytest.raises(LedgerError, match=r"R11|already starts"):
+            attempt()
+    assert ledger.batch(batch).lots() == before
+    assert len(ledger.history(batch)) == 1

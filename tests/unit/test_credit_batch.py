@@ -13,19 +13,21 @@ from hypothesis import strategies as st
 from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
 from ledger.domain import CreditBatch, UnitState
 
+ISSUANCE: dict[str, object] = {
+    "registry": "ccer-registry",
+    "instrument": "ccer",
+    "vintage": 2024,
+    "project": "CCER-37-0001",
+    "province": "Shandong",
+    "methodology": "CM-001",
+    "holder": "org",
+    "today": datetime.date(2026, 11, 25),
+}
 
-def new_batch(start: int = 1, end: int = 100) -> CreditBatch:
-    return CreditBatch.issue(
-        registry="ccer-registry",
-        instrument="ccer",
-        vintage=2024,
-        project="CCER-37-0001",
-        province="Shandong",
-        methodology="CM-001",
-        serials=SerialRange(start, end),
-        holder="org",
-        today=datetime.date(2026, 11, 25),
-    )
+
+def new_batch(start: int = 1, end: int = 100, **changes: object) -> CreditBatch:
+    facts = {**ISSUANCE, "serials": SerialRange(start, end), **changes}
+    return CreditBatch.issue(**facts)  # type: ignore[arg-type]
 
 
 def retire(batch: CreditBatch, start: int, end: int, by: str = "org") -> None:
@@ -72,20 +74,8 @@ def test_only_the_holder_may_retire() -> None:
     ],
 )
 def test_bad_issuance_input_is_refused(field: str, value: object, message: str) -> None:
-    args: dict[str, object] = {
-        "registry": "r",
-        "instrument": "ccer",
-        "vintage": 2024,
-        "project": "p",
-        "province": "Shandong",
-        "methodology": "m",
-        "serials": SerialRange(1, 2),
-        "holder": "h",
-        "today": datetime.date(2026, 11, 25),
-    }
-    args[field] = value
     with pytest.raises(InvalidInputError, match=message):
-        CreditBatch.issue(**args)  # type: ignore[arg-type]
+        new_batch(**{field: value})
 
 
 def replay(events: list[Aggregate.Event]) -> CreditBatch:
@@ -195,33 +185,11 @@ def test_a_split_divides_a_holding_in_two() -> None:
 
 def test_whole_tonne_instruments_refuse_fractional_units() -> None:
     with pytest.raises(InvalidInputError, match="R7: ccer is issued in whole tonnes"):
-        CreditBatch.issue(
-            registry="r",
-            instrument="ccer",
-            vintage=2024,
-            project="p",
-            province="Shandong",
-            methodology="m",
-            serials=SerialRange(1, 10),
-            holder="h",
-            today=datetime.date(2026, 1, 1),
-            unit=Decimal("0.1"),
-        )
+        new_batch(unit=Decimal("0.1"))
 
 
 def test_carbon_inclusion_units_may_be_fractions_of_a_tonne_and_stay_exact() -> None:
-    batch = CreditBatch.issue(
-        registry="shandong-platform",
-        instrument="inclusion-other",
-        vintage=2025,
-        project="p",
-        province="Shandong",
-        methodology="m",
-        serials=SerialRange(1, 3000),
-        holder="h",
-        today=datetime.date(2026, 1, 1),
-        unit=Decimal("0.001"),
-    )
+    batch = new_batch(1, 3000, instrument="inclusion-other", unit=Decimal("0.001"))
     assert batch.tonnes(1234) == Decimal("1.234")
 
 
@@ -239,15 +207,5 @@ def test_carbon_inclusion_units_may_be_fractions_of_a_tonne_and_stay_exact() -> 
 def test_the_r8_priority_rank_is_derived_from_instrument_and_province(
     instrument: str, province: str, rank: int
 ) -> None:
-    batch = CreditBatch.issue(
-        registry="r",
-        instrument=instrument,
-        vintage=2024,
-        project="p",
-        province=province,
-        methodology="m",
-        serials=SerialRange(1, 10),
-        holder="h",
-        today=datetime.date(2026, 1, 1),
-    )
+    batch = new_batch(instrument=instrument, province=province)
     assert batch.priority_rank == rank

@@ -28,7 +28,7 @@ from ledger.audit._mapper import signing_as
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import build_proof
-from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.credit_batch import CreditBatch, replay_checked
 from ledger.domain.values import SerialRange
 from ledger.errors import ConcurrencyError, NotFoundError
 from ledger.projections.certificates import Certificate, certificates
@@ -204,6 +204,17 @@ class Ledger:
         if not isinstance(batch, CreditBatch):
             raise NotFoundError(f"{batch_id} is not a credit batch")
         return batch
+
+    def recheck(self, batch_id: UUID) -> CreditBatch:
+        """Rebuild a batch from its verified events, re-checking every domain rule on the way.
+
+        Raises:
+            LedgerError: the first event that breaks a signature, the chain or a rule.
+        """
+        events = list(self._app.store.get(batch_id))
+        if not events:
+            raise NotFoundError(f"no credit batch {batch_id}")
+        return replay_checked(events)
 
     def history(self, batch_id: UUID, *, upto: int | None = None) -> list[Entry]:
         """The verified signed entries of a batch, from issuance (up to version ``upto``)."""

@@ -5,7 +5,7 @@ Rules: this package imports only the standard library, ``attrs``, ``eventsourcin
 """
 
 from ledger.domain._units import Lot, UnitMap, UnitState
-from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.credit_batch import CreditBatch, replay_checked
 from ledger.domain.values import MAX_SERIAL, Instrument, SerialRange
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "SerialRange",
     "UnitMap",
     "UnitState",
+    "replay_checked",
 ]

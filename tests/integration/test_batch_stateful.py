@@ -2,7 +2,8 @@
 
 Invariants checked after every step: every unit is in exactly the state and account the model
 says; issued = held + reserved + retired + exported; the batch replayed from the store equals
-the live aggregate that ran the same commands in memory; a refused command writes nothing.
+the live aggregate that ran the same commands in memory, also when every rule is re-checked on
+replay; a refused command writes nothing.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def make_machine(
                     units[n - self.offset] = (lot.state.value, lot.account, lot.purpose)
             assert units == self.model
             assert stored.lots() == self.live.lots()
+            assert ledger.recheck(self.id).lots() == stored.lots()
             totals = [stored.units.total(state) for state in UnitState]
             assert sum(totals) == SIZE
 

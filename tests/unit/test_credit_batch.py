@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
-from ledger.domain import CreditBatch, UnitState
+from ledger.domain import CreditBatch, UnitState, replay_checked
 
 ISSUANCE: dict[str, object] = {
     "registry": "ccer-registry",
@@ -209,3 +209,32 @@ def test_the_r8_priority_rank_is_derived_from_instrument_and_province(
 ) -> None:
     batch = new_batch(instrument=instrument, province=province)
     assert batch.priority_rank == rank
+
+
+def test_replay_rechecks_every_rule_and_accepts_a_lawful_history() -> None:
+    batch = new_batch()
+    batch.transfer(SerialRange(1, 50), by="org", to="buyer")
+    batch.reserve(SerialRange(1, 10), by="buyer", event_name="Forum")
+    retire(batch, 60, 70)
+    batch.split(80, by="org")
+    replayed = replay_checked(batch.collect_events())
+    assert replayed.lots() == batch.lots()
+
+
+def test_replay_rejects_a_signed_event_that_no_command_allows() -> None:
+    batch = new_batch()
+    batch._transferred(serial_start=1, serial_end=10, actor="mallory", to="mallory-2")
+    with pytest.raises(
+        AuthorizationError, match=r"R11: cannot transfer units 1-10 .* not 'mallory'"
+    ):
+        replay_checked(batch.collect_events())
+
+
+def test_replay_rejects_a_second_retirement_of_the_same_units() -> None:
+    batch = new_batch()
+    retire(batch, 1, 10)
+    batch._retired(
+        serial_start=5, serial_end=6, actor="org", event_name=None, beneficiary="b", reason="r"
+    )
+    with pytest.raises(RuleViolationError, match=r"R11: cannot retire units 5-6 .* retired"):
+        replay_checked(batch.collect_events())

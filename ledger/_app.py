@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
-from ledger._claims import ClaimIndex, serial_claims
+from ledger._claims import ClaimIndex, claims_for
 from ledger.audit._canonical import CanonicalTranscoder
 from ledger.audit._mapper import SigningMapper
 from ledger.audit._store import ChainedEventStore
@@ -97,11 +97,11 @@ class LedgerApplication(Application[UUID]):
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         try:
-            claims = serial_claims(processing_event.events)
+            claims = claims_for(processing_event.events)
             if not claims:
                 return super()._record(processing_event)
             with self._sql_recorder().transaction(commit=True) as session:
-                self.claims.claim(session, claims)
+                self.claims.claim(session.connection(), claims)
                 return super()._record(processing_event)
         except BaseException as e:
             chain = self.store.mapper.chain

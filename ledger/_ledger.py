@@ -22,13 +22,16 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from ledger._app import LedgerApplication
+from ledger._sinks import SinkCommands
 from ledger.audit._mapper import signing_as
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import build_proof
 from ledger.domain.credit_batch import CreditBatch, replay_checked
+from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
 from ledger.errors import ConcurrencyError, NotFoundError
 from ledger.projections.certificates import Certificate, certificates
@@ -37,7 +40,9 @@ from ledger.projections.provenance import Step, provenance
 __all__ = ["Ledger", "database_url"]
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
 _ATTEMPTS = 3
+_NOUNS: dict[type[Aggregate], str] = {CreditBatch: "credit batch", SinkProject: "sink project"}
 
 
 def database_url(database: str | Path) -> str:
@@ -54,8 +59,8 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-class Ledger:
-    """An event-sourced, signed ledger of credit batches and their retirements.
+class Ledger(SinkCommands):
+    """An event-sourced, signed ledger of credit batches, sink projects and retirements.
 
     Args:
         database: a SQLite file path, or a ``sqlite:///`` or ``postgresql://`` URL.
@@ -197,13 +202,7 @@ class Ledger:
 
     def batch(self, batch_id: UUID) -> CreditBatch:
         """The current state of a batch, rebuilt from its verified events."""
-        try:
-            batch: object = self._app.repository.get(batch_id)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"no credit batch {batch_id}") from None
-        if not isinstance(batch, CreditBatch):
-            raise NotFoundError(f"{batch_id} is not a credit batch")
-        return batch
+        return self._load(batch_id, CreditBatch)
 
     def recheck(self, batch_id: UUID) -> CreditBatch:
         """Rebuild a batch from its verified events, re-checking every domain rule on the way.
@@ -268,15 +267,30 @@ class Ledger:
         return name
 
     def _command(self, signer: Signer, batch_id: UUID, action: Callable[[CreditBatch], T]) -> int:
+        return self._update(signer, batch_id, CreditBatch, action)
+
+    def _update(
+        self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
+    ) -> int:
         def attempt() -> int:
-            batch = self.batch(batch_id)
-            action(batch)
-            self._save(signer, batch)
-            return batch.version
+            aggregate = self._load(aggregate_id, kind)
+            action(aggregate)
+            self._save(signer, aggregate)
+            return aggregate.version
 
         return _retrying(attempt)
 
-    def _save(self, signer: Signer, *aggregates: CreditBatch) -> None:
+    def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        noun = _NOUNS.get(kind, kind.__name__)
+        try:
+            found: object = self._app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no {noun} {aggregate_id}") from None
+        if not isinstance(found, kind):
+            raise NotFoundError(f"{aggregate_id} is not a {noun}")
+        return found
+
+    def _save(self, signer: Signer, *aggregates: Aggregate) -> None:
         with signing_as(signer):
             self._app.save(*aggregates)
 

@@ -3,7 +3,8 @@
 Rules:
 - A key id is the lowercase hex SHA-256 of the raw 32-byte public key, so an id can never name
   two keys and a directory entry proves its own id.
-- A key belongs to one actor with one role (``registry`` issues, ``account`` holds and retires);
+- A key belongs to one actor with one role (``registry`` issues, ``account`` holds and retires,
+  ``developer`` runs sink projects, ``verifier`` validates and measures them);
   the role a signed event needs is checked where the event is verified.
 - Private keys never enter the key directory or a proof.
 """
@@ -26,7 +27,7 @@ from ledger.errors import InvalidInputError, SignatureError, UnknownSignerError
 
 __all__ = ["ROLES", "KeyDirectory", "PublicKey", "Signer", "key_id"]
 
-ROLES = ("registry", "account")
+ROLES = ("registry", "account", "developer", "verifier")
 
 
 def key_id(public_key: bytes) -> str:

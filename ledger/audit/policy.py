@@ -3,6 +3,8 @@
 Rules:
 - Issuance (``ledger.credit-batch.issued.v1``) needs a ``registry`` key, and the issuing
   registry named in the event must be the key's actor: only a registry's operator issues.
+- Sink projects: the ``developer`` registers, binds and files; a ``verifier`` validates and
+  measures; a ``registry`` records issued removals.
 - Every other credit-batch event needs an ``account`` key (the holder acts for its units; the
   domain checks that the actor holds them).
 - The same check runs before an event is signed and whenever one is read or verified.
@@ -15,6 +17,7 @@ from typing import Any
 
 from ledger.audit.keys import PublicKey
 from ledger.domain import credit_batch as cb
+from ledger.domain import sink_project as sp
 
 __all__ = ["REQUIRED_ROLE", "authority_problem"]
 
@@ -27,6 +30,12 @@ REQUIRED_ROLE = {
     cb.RELEASED: "account",
     cb.RETIRED: "account",
     cb.EXPORTED: "account",
+    sp.REGISTERED: "developer",
+    sp.BOUND: "developer",
+    sp.APPLICATION_FILED: "developer",
+    sp.VALIDATED: "verifier",
+    sp.MEASURED: "verifier",
+    sp.REMOVALS_ISSUED: "registry",
 }
 
 

@@ -9,6 +9,9 @@ Rules (SPEC section 4, R7, R8, R11):
 - Only the holder moves, reserves, releases, retires, exports or donates its units; retired and
   exported units never move again (R11: a unit is cancelled once, for one stated use).
 - Reserved units only leave their reservation by release, or by retirement for that same event.
+- R9: a batch of a sink project's removals is bound to that project's event: its units are
+  reserved and retired only for that event and never exported to another mechanism. A batch
+  may name the parcels (land or sea areas) it credits; the claim on them is the database's.
 - Commands validate and raise before any event is emitted; ``@event`` bodies only apply, because
   they run again on every replay. Every event names its ``actor``, whose key signs it.
 - :func:`replay_checked` re-checks every rule on replay by re-running, for each stored event,
@@ -20,13 +23,14 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain._units import Lot, UnitMap, UnitState
+from ledger.domain.parcels import Parcel
 from ledger.domain.values import (
     Instrument,
     SerialRange,
@@ -86,9 +90,14 @@ class CreditBatch(Aggregate):
         holder: str,
         today: datetime.date,
         unit: Decimal | int = 1,
+        parcels: Sequence[Parcel] = (),
+        source_project: str | None = None,
+        bound_event: str | None = None,
     ) -> CreditBatch:
         """Issue ``serials`` to ``holder``; the registry is the acting party (R7)."""
         kind = Instrument.parse(instrument)
+        if (source_project is None) != (bound_event is None):
+            raise InvalidInputError("a sink-project batch names both its project and its event")
         return cls(
             registry=require_text("registry", registry),
             instrument=kind.value,
@@ -100,6 +109,9 @@ class CreditBatch(Aggregate):
             serial_start=serials.start,
             serial_end=serials.end,
             holder=require_text("holder", holder),
+            parcels=[parcel.to_json() for parcel in parcels],
+            source_project=source_project,
+            bound_event=bound_event,
             actor=registry,
         )
 
@@ -117,9 +129,15 @@ class CreditBatch(Aggregate):
         serial_start: int,
         serial_end: int,
         holder: str,
+        parcels: list[dict[str, str | None]],
+        source_project: str | None,
+        bound_event: str | None,
         actor: str,
     ) -> None:
         self.registry = registry
+        self.parcels = tuple(Parcel.from_json(parcel) for parcel in parcels)
+        self.source_project = source_project
+        self.bound_event = bound_event
         self.instrument = Instrument(instrument)
         self.vintage = vintage
         self.project = project
@@ -164,6 +182,7 @@ class CreditBatch(Aggregate):
 
     def reserve(self, serials: SerialRange, *, by: str, event_name: str) -> None:
         """Set held units aside for an event's neutralization."""
+        self._require_bound_event(event_name, "reserve")
         self._require(serials, by, _MOVABLE, verb="reserve")
         self._reserved(**_span(serials), actor=by, event_name=require_text("event", event_name))
 
@@ -187,6 +206,7 @@ class CreditBatch(Aggregate):
         """
         if event_name is not None:
             require_text("event", event_name)
+        self._require_bound_event(event_name, "retire")
         self._require_retirable(serials, by, event_name)
         self._retired(
             **_span(serials),
@@ -199,6 +219,12 @@ class CreditBatch(Aggregate):
     def export(self, serials: SerialRange, *, by: str, target_registry: str, reason: str) -> None:
         """Cancel held units here so that ``target_registry`` can issue them (R11)."""
         target = require_text("target registry", target_registry)
+        if self.bound_event is not None:
+            raise RuleViolationError(
+                f"batch {self.id} holds removals of sink project {self.source_project}, bound"
+                f" to {self.bound_event!r}; they are never used under another mechanism",
+                rule="R9",
+            )
         if target == self.registry:
             raise InvalidInputError(
                 f"cannot export batch {self.id} to its own registry", rule="R11"
@@ -297,6 +323,14 @@ class CreditBatch(Aggregate):
                     rule="R11",
                 )
 
+    def _require_bound_event(self, event_name: str | None, verb: str) -> None:
+        if self.bound_event is not None and event_name != self.bound_event:
+            raise RuleViolationError(
+                f"cannot {verb} units of batch {self.id} for {event_name!r}: they are removals"
+                f" of sink project {self.source_project}, bound to {self.bound_event!r}",
+                rule="R9",
+            )
+
     def _lots_within(self, serials: SerialRange) -> tuple[Lot, ...]:
         if not self.serials.contains(serials):
             raise RuleViolationError(
@@ -349,7 +383,10 @@ def _recheck(before: CreditBatch | None, domain_event: Any) -> None:
         if before is not None:
             raise RuleViolationError(f"batch {before.id} is issued twice", rule="R11")
         facts = {k: e[k] for k in ("registry", "instrument", "vintage", "project", "province")}
-        facts |= {"methodology": e["methodology"], "holder": e["holder"], "unit": e["unit"]}
+        facts |= {
+            k: e[k] for k in ("methodology", "holder", "unit", "source_project", "bound_event")
+        }
+        facts["parcels"] = [Parcel.from_json(parcel) for parcel in e["parcels"]]
         serials = SerialRange(e["serial_start"], e["serial_end"])
         CreditBatch.issue(**facts, serials=serials, today=e["timestamp"].date())
         return

@@ -55,6 +55,7 @@ class Certificate:
     issuance_entry: str
     retirement_entry: str
     retirement_version: int
+    source_project: str | None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (camelCase keys), as in certificate and proof files."""
@@ -132,6 +133,7 @@ def _certificate(trail: _Trail, retirement: Entry) -> Certificate:
         issuance_entry=trail.issuance.hash,
         retirement_entry=retirement.hash,
         retirement_version=retirement.version,
+        source_project=issued["source_project"],
     )
 
 

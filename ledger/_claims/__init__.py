@@ -1,0 +1,93 @@
+"""Database-enforced claims: facts that must stay unique across aggregates and writers.
+
+Rules:
+- Claims are derived from the events being saved (:func:`claims_for`) and written in the same
+  transaction as those events, so a refused claim writes no event and vice versa.
+- Claim writers first take the claim lock (an update of the one row of ``ledger_claim_lock``),
+  so on SQLite and PostgreSQL alike they run one at a time, and each check sees every earlier
+  claim. Primary keys and constraints remain the final guard.
+- Serial blocks: :mod:`ledger._claims._serials`; parcels and bindings:
+  :mod:`ledger._claims._parcels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from eventsourcing.utils import get_topic
+
+from ledger._claims._parcels import Binding, ParcelClaim, Parcels
+from ledger._claims._serials import SerialBlocks, SerialClaim
+from ledger.domain import credit_batch as cb
+from ledger.domain import sink_project as sp
+from ledger.domain.parcels import Parcel
+from ledger.domain.values import SerialRange
+
+__all__ = ["ClaimIndex", "Claims", "claims_for"]
+
+
+@attrs.frozen
+class Claims:
+    """What one save claims."""
+
+    serials: list[SerialClaim] = attrs.Factory(list)
+    parcels: list[ParcelClaim] = attrs.Factory(list)
+    bindings: list[Binding] = attrs.Factory(list)
+
+    def __bool__(self) -> bool:
+        return bool(self.serials or self.parcels or self.bindings)
+
+
+def claims_for(events: Iterable[Any]) -> Claims:
+    """The claims that ``events`` (pending domain events) make."""
+    found = Claims()
+    for e in events:
+        topic, owner = get_topic(type(e)), str(e.originator_id)
+        if topic == cb.ISSUED:
+            span = SerialRange(e.serial_start, e.serial_end)
+            found.serials.append(SerialClaim(e.registry, span, owner))
+            if e.source_project is None:
+                found.parcels.extend(_parcels(e.parcels, "credit batch", owner))
+        elif topic == sp.REGISTERED:
+            found.parcels.extend(_parcels(e.parcels, "sink project", owner))
+        elif topic == sp.BOUND:
+            found.bindings.append(Binding(owner, e.event_name))
+    return found
+
+
+def _parcels(parcels: list[dict[str, Any]], kind: str, owner: str) -> list[ParcelClaim]:
+    return [ParcelClaim(Parcel.from_json(parcel), kind, owner) for parcel in parcels]
+
+
+class ClaimIndex:
+    """The claim tables of one ledger database (and PostgreSQL schema)."""
+
+    def __init__(self, engine: sa.Engine, schema: str | None) -> None:
+        metadata = sa.MetaData(schema=schema)
+        self.lock = sa.Table(
+            "ledger_claim_lock", metadata, sa.Column("id", sa.Integer, primary_key=True)
+        )
+        self.serials = SerialBlocks(metadata)
+        self.parcels = Parcels(metadata)
+        with engine.begin() as connection:
+            metadata.create_all(connection, checkfirst=True)
+            self.serials.install_guard(connection)
+        try:
+            with engine.begin() as connection:
+                if connection.execute(sa.select(self.lock.c.id)).first() is None:
+                    connection.execute(self.lock.insert().values(id=1))
+        except sa.exc.IntegrityError:
+            pass  # another process made the lock row first
+
+    def claim(self, connection: sa.Connection, claims: Claims) -> None:
+        """Write ``claims`` in the connection's transaction, or raise RuleViolationError."""
+        connection.execute(self.lock.update().values(id=self.lock.c.id))
+        for serial in claims.serials:
+            self.serials.claim(connection, serial)
+        for parcel in claims.parcels:
+            self.parcels.claim(connection, parcel)
+        for binding in claims.bindings:
+            self.parcels.bind(connection, binding)

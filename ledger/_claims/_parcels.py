@@ -1,0 +1,125 @@
+"""Parcel claims: a land or sea area used once is used once, forever (R9).
+
+Rules:
+- Every parcel id is claimed once, by one sink project or one credited batch, ever: the primary
+  key of ``ledger_parcels`` enforces it.
+- A parcel whose area overlaps (shares interior with) a claimed area is refused, whatever its
+  id. The check runs inside the writing transaction while the claim lock is held, so
+  concurrent writers are serialized by the database and cannot both pass it.
+- A sink project is bound to one event: the primary key of ``ledger_sink_bindings``.
+- Refusals name the earlier project (or batch) and the event it backs.
+"""
+
+from __future__ import annotations
+
+import attrs
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from ledger._geometry import area_of, bounds, interiors_overlap
+from ledger.domain.parcels import Parcel
+from ledger.errors import RuleViolationError
+
+__all__ = ["Binding", "ParcelClaim", "Parcels"]
+
+
+@attrs.frozen
+class ParcelClaim:
+    """A claim on one parcel by a sink project or a credit batch."""
+
+    parcel: Parcel
+    owner_kind: str
+    owner: str
+
+
+@attrs.frozen
+class Binding:
+    """A sink project bound to the one event it neutralizes."""
+
+    project: str
+    event: str
+
+
+class Parcels:
+    """The tables of claimed parcels and of sink-project bindings."""
+
+    def __init__(self, metadata: sa.MetaData) -> None:
+        self.table = sa.Table(
+            "ledger_parcels",
+            metadata,
+            sa.Column("parcel_id", sa.Text, primary_key=True),
+            sa.Column("owner_kind", sa.Text, nullable=False),
+            sa.Column("owner", sa.Text, nullable=False),
+            sa.Column("geometry", sa.Text),
+            *(sa.Column(name, sa.Float) for name in ("min_x", "min_y", "max_x", "max_y")),
+        )
+        self.bindings = sa.Table(
+            "ledger_sink_bindings",
+            metadata,
+            sa.Column("project", sa.Text, primary_key=True),
+            sa.Column("event", sa.Text, nullable=False),
+        )
+
+    def claim(self, connection: sa.Connection, claim: ParcelClaim) -> None:
+        """Insert ``claim`` or raise RuleViolationError naming the earlier claim."""
+        parcel = claim.parcel
+        c = self.table.c
+        found = connection.execute(
+            sa.select(c.owner_kind, c.owner).where(c.parcel_id == parcel.id)
+        ).first()
+        if found is not None:
+            raise self._refusal(connection, f"parcel {parcel.id!r} is already used", *found)
+        box: tuple[float | None, ...] = (None,) * 4
+        if parcel.geometry is not None:
+            area = area_of(parcel.id, parcel.geometry)
+            self._refuse_overlaps(connection, parcel.id, area)
+            box = bounds(area)
+        values = dict(zip(("min_x", "min_y", "max_x", "max_y"), box, strict=True))
+        row = {"parcel_id": parcel.id, "owner_kind": claim.owner_kind, "owner": claim.owner}
+        try:
+            connection.execute(
+                self.table.insert().values(**row, geometry=parcel.geometry, **values)
+            )
+        except sa.exc.IntegrityError as e:
+            raise RuleViolationError(
+                f"parcel {parcel.id!r} was claimed concurrently by another writer", rule="R9"
+            ) from e
+
+    def bind(self, connection: sa.Connection, binding: Binding) -> None:
+        """Record that a project backs an event, once."""
+        try:
+            connection.execute(
+                self.bindings.insert().values(project=binding.project, event=binding.event)
+            )
+        except sa.exc.IntegrityError as e:
+            raise RuleViolationError(
+                f"sink project {binding.project} is already bound to an event", rule="R9"
+            ) from e
+
+    def _refuse_overlaps(
+        self, connection: sa.Connection, parcel_id: str, area: BaseGeometry
+    ) -> None:
+        c = self.table.c
+        min_x, min_y, max_x, max_y = bounds(area)
+        candidates = connection.execute(
+            sa.select(c.parcel_id, c.geometry, c.owner_kind, c.owner)
+            .where(c.geometry.is_not(None))
+            .where(c.min_x <= max_x, c.max_x >= min_x, c.min_y <= max_y, c.max_y >= min_y)
+        )
+        for other_id, geometry, owner_kind, owner in candidates:
+            if interiors_overlap(area, area_of(other_id, geometry)):
+                problem = f"the area of parcel {parcel_id!r} overlaps parcel {other_id!r}"
+                raise self._refusal(connection, problem, owner_kind, owner)
+
+    def _refusal(
+        self, connection: sa.Connection, problem: str, owner_kind: str, owner: str
+    ) -> RuleViolationError:
+        event = connection.execute(
+            sa.select(self.bindings.c.event).where(self.bindings.c.project == owner)
+        ).scalar()
+        backing = f", which backs event {event!r}" if event else ""
+        return RuleViolationError(
+            f"{problem} of {owner_kind} {owner}{backing}; an area used once is never used"
+            " again, under any id or mechanism",
+            rule="R9",
+        )

@@ -1,0 +1,105 @@
+"""Serial blocks: one registry's blocks never overlap, across batches (SPEC 4, R11).
+
+The database guards it: PostgreSQL with an exclusion constraint (btree_gist), SQLite with a
+trigger. The check before the insert names the earlier batch.
+"""
+
+from __future__ import annotations
+
+import attrs
+import sqlalchemy as sa
+
+from ledger.domain.values import SerialRange
+from ledger.errors import RuleViolationError
+
+__all__ = ["SerialBlocks", "SerialClaim"]
+
+_TABLE = "ledger_serial_blocks"
+_SQLITE_GUARD = f"""
+CREATE TRIGGER IF NOT EXISTS {_TABLE}_no_overlap BEFORE INSERT ON {_TABLE}
+WHEN EXISTS (SELECT 1 FROM {_TABLE} AS b WHERE b.registry = NEW.registry
+             AND b.serial_start <= NEW.serial_end AND NEW.serial_start <= b.serial_end)
+BEGIN SELECT RAISE(ABORT, '{_TABLE}: overlapping serial block'); END
+"""
+_POSTGRES_GUARD = """
+ALTER TABLE {table} ADD CONSTRAINT {name}_no_overlap EXCLUDE USING gist
+(registry WITH =, int8range(serial_start, serial_end, '[]') WITH &&)
+"""
+
+
+@attrs.frozen
+class SerialClaim:
+    """A registry's claim on a block of serial numbers for one batch."""
+
+    registry: str
+    serials: SerialRange
+    batch: str
+
+
+class SerialBlocks:
+    """The table of claimed serial blocks."""
+
+    def __init__(self, metadata: sa.MetaData) -> None:
+        self.table = sa.Table(
+            _TABLE,
+            metadata,
+            sa.Column("registry", sa.Text, primary_key=True),
+            sa.Column("serial_start", sa.BigInteger, primary_key=True),
+            sa.Column("serial_end", sa.BigInteger, nullable=False),
+            sa.Column("batch", sa.Text, nullable=False),
+        )
+
+    def install_guard(self, connection: sa.Connection) -> None:
+        """Create the trigger or exclusion constraint, if it is not there yet."""
+        if connection.dialect.name == "sqlite":
+            connection.execute(sa.text(_SQLITE_GUARD))
+            return
+        table = _qualified(self.table)
+        exists = connection.execute(
+            sa.text(
+                "SELECT 1 FROM pg_constraint"
+                " WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
+            ),
+            {"name": f"{_TABLE}_no_overlap", "table": table},
+        ).first()
+        if exists is None:
+            connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+            connection.execute(sa.text(_POSTGRES_GUARD.format(table=table, name=_TABLE)))
+
+    def claim(self, connection: sa.Connection, claim: SerialClaim) -> None:
+        """Insert ``claim`` or raise RuleViolationError naming the overlapping batch."""
+        earlier = self.overlapping(connection, claim.registry, claim.serials)
+        if earlier is not None:
+            raise _overlap(claim, earlier)
+        values: dict[str, object] = {"registry": claim.registry, "batch": claim.batch}
+        values |= {"serial_start": claim.serials.start, "serial_end": claim.serials.end}
+        try:
+            connection.execute(self.table.insert().values(**values))
+        except sa.exc.IntegrityError as e:
+            raise _overlap(claim, "a block written concurrently by another writer") from e
+
+    def overlapping(
+        self, connection: sa.Connection, registry: str, serials: SerialRange
+    ) -> str | None:
+        """The batch whose block of ``registry`` overlaps ``serials``, if any."""
+        c = self.table.c
+        found = connection.execute(
+            sa.select(c.batch, c.serial_start, c.serial_end)
+            .where(c.registry == registry)
+            .where(c.serial_start <= serials.end)
+            .where(c.serial_end >= serials.start)
+            .limit(1)
+        ).first()
+        return None if found is None else f"batch {found[0]} ({found[1]}-{found[2]})"
+
+
+def _qualified(table: sa.Table) -> str:
+    return f'"{table.schema}".{table.name}' if table.schema else table.name
+
+
+def _overlap(claim: SerialClaim, earlier: str) -> RuleViolationError:
+    return RuleViolationError(
+        f"serials {claim.serials} of registry {claim.registry!r} overlap {earlier};"
+        " serial blocks of one registry never overlap",
+        rule="R11",
+    )

@@ -1,0 +1,253 @@
+"""SinkProject: a new forest or marine sink project built for one event (R7, R9, R10).
+
+The SPEC's ForestSinkProject and its marine sibling are one aggregate with an ``ecosystem``.
+
+Rules:
+- Registration records the parcels (land or sea areas), area, ecosystem, developer, expected
+  removals and crediting period; only the developer acts for the project afterwards, except
+  validation and measurement, which a verifier records, and issuance, which a registry records.
+- R9: a project backs one event only: once bound, it can never be bound again. That its parcels
+  are never reused by another project or mechanism is a claim the database enforces across
+  aggregates (``ledger._claims``), not something one aggregate can see.
+- R10: after the bound event ends, the application is due within 1 year and validation plus
+  removals measurement within 2 years; reported against a day that is passed in.
+- Issued removals never exceed the measured removals (R7: sink volume is what was measured).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Sequence
+from decimal import Decimal
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.domain.deadlines import Deadline, add_months
+from ledger.domain.parcels import Parcel
+from ledger.domain.values import require_text
+from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationError
+
+__all__ = [
+    "APPLICATION_FILED",
+    "BOUND",
+    "MEASURED",
+    "REGISTERED",
+    "REMOVALS_ISSUED",
+    "VALIDATED",
+    "Ecosystem",
+    "SinkProject",
+]
+
+REGISTERED = "ledger.sink-project.registered.v1"
+BOUND = "ledger.sink-project.bound.v1"
+APPLICATION_FILED = "ledger.sink-project.application-filed.v1"
+VALIDATED = "ledger.sink-project.validated.v1"
+MEASURED = "ledger.sink-project.measured.v1"
+REMOVALS_ISSUED = "ledger.sink-project.removals-issued.v1"
+
+
+class Ecosystem(enum.StrEnum):
+    """Where the removals happen."""
+
+    FOREST = "forest"
+    MARINE = "marine"
+
+
+def _positive(what: str, value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
+        raise InvalidInputError(f"{what} must be a positive exact number, got {value!r}")
+    return Decimal(value)
+
+
+class SinkProject(Aggregate):
+    """A new forest or marine sink project, built for one event."""
+
+    TOPIC = "ledger.sink-project"
+
+    class Event(Aggregate.Event):
+        """Base of every SinkProject event."""
+
+        TOPIC = "ledger.sink-project.event"
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        name: str,
+        ecosystem: str,
+        developer: str,
+        parcels: Sequence[Parcel],
+        area_hectares: Decimal | int,
+        expected_removals: Decimal | int,
+        crediting_start: datetime.date,
+        crediting_end: datetime.date,
+    ) -> SinkProject:
+        """Register a new sink project over ``parcels`` (ids unique within the project)."""
+        ids = [parcel.id for parcel in parcels]
+        if not ids:
+            raise InvalidInputError("a sink project needs at least one parcel", rule="R9")
+        if len(set(ids)) != len(ids):
+            raise InvalidInputError(f"parcel ids repeat within the project: {ids}", rule="R9")
+        if crediting_end <= crediting_start:
+            raise InvalidInputError("the crediting period ends before it starts")
+        try:
+            kind = Ecosystem(ecosystem)
+        except ValueError:
+            raise InvalidInputError(
+                f"ecosystem must be forest or marine, not {ecosystem!r}"
+            ) from None
+        return cls(
+            name=require_text("project name", name),
+            ecosystem=kind.value,
+            developer=require_text("developer", developer),
+            parcels=[parcel.to_json() for parcel in parcels],
+            area_hectares=_positive("area", area_hectares),
+            expected_removals=_positive("expected removals", expected_removals),
+            crediting_start=crediting_start.isoformat(),
+            crediting_end=crediting_end.isoformat(),
+            actor=developer,
+        )
+
+    @event("Registered", topic=REGISTERED)
+    def __init__(
+        self,
+        *,
+        name: str,
+        ecosystem: str,
+        developer: str,
+        parcels: list[dict[str, str | None]],
+        area_hectares: Decimal,
+        expected_removals: Decimal,
+        crediting_start: str,
+        crediting_end: str,
+        actor: str,
+    ) -> None:
+        self.name = name
+        self.ecosystem = Ecosystem(ecosystem)
+        self.developer = developer
+        self.parcels = tuple(Parcel.from_json(parcel) for parcel in parcels)
+        self.area_hectares = area_hectares
+        self.expected_removals = expected_removals
+        self.crediting_period = (
+            datetime.date.fromisoformat(crediting_start),
+            datetime.date.fromisoformat(crediting_end),
+        )
+        self.event_name: str | None = None
+        self.event_ends: datetime.date | None = None
+        self.application_filed: datetime.date | None = None
+        self.validated: datetime.date | None = None
+        self.measured: datetime.date | None = None
+        self.measured_removals = Decimal(0)
+        self.issued_removals = Decimal(0)
+
+    # Commands ---------------------------------------------------------------------------
+
+    def bind(self, *, event_name: str, event_ends: datetime.date, by: str) -> None:
+        """Bind the project to the one event it neutralizes (R9: once, forever)."""
+        self._require_developer(by, "bind")
+        if self.event_name is not None:
+            raise RuleViolationError(
+                f"sink project {self.id} already backs event {self.event_name!r}; a sink"
+                " project is used for one event only, forever",
+                rule="R9",
+            )
+        self._bound(
+            event_name=require_text("event", event_name),
+            event_ends=event_ends.isoformat(),
+            actor=by,
+        )
+
+    def file_application(self, *, on: datetime.date, by: str) -> None:
+        """Record that the project application was filed on ``on`` (R10)."""
+        self._require_developer(by, "file the application of")
+        self._require_bound("file its application")
+        if self.application_filed is not None:
+            raise RuleViolationError(
+                f"the application of project {self.id} is already filed", rule="R10"
+            )
+        self._application_filed(on=on.isoformat(), actor=by)
+
+    def complete_validation(self, *, on: datetime.date, by: str) -> None:
+        """Record that a verifier completed the project's validation on ``on`` (R10)."""
+        self._require_bound("validate it")
+        if self.validated is not None:
+            raise RuleViolationError(f"project {self.id} is already validated", rule="R10")
+        self._validated(on=on.isoformat(), actor=by)
+
+    def measure_removals(self, *, on: datetime.date, tonnes: Decimal | int, by: str) -> None:
+        """Record the removals a verifier measured, in tCO2e (R10)."""
+        self._require_bound("measure it")
+        self._measured(on=on.isoformat(), tonnes=_positive("measured removals", tonnes), actor=by)
+
+    def record_issuance(self, *, batch: str, tonnes: Decimal, by: str) -> None:
+        """Record removals issued as a credit batch; never more than measured (R7)."""
+        self._require_bound("issue its removals")
+        if self.issued_removals + tonnes > self.measured_removals:
+            raise RuleViolationError(
+                f"issuing {tonnes} t from project {self.id} would exceed its measured removals"
+                f" ({self.measured_removals} t, {self.issued_removals} t issued)",
+                rule="R7",
+            )
+        self._removals_issued(batch=batch, tonnes=tonnes, actor=by)
+
+    # Queries ----------------------------------------------------------------------------
+
+    def deadlines(self) -> list[Deadline]:
+        """R10 deadlines of the project (none before it is bound to an event)."""
+        if self.event_ends is None:
+            return []
+        both = (self.validated, self.measured)
+        done = None if None in both else max(d for d in both if d is not None)
+        return [
+            Deadline(
+                "sink project application filed",
+                add_months(self.event_ends, 12),
+                self.application_filed,
+            ),
+            Deadline(
+                "sink project validated and removals measured",
+                add_months(self.event_ends, 24),
+                done,
+            ),
+        ]
+
+    # Events -----------------------------------------------------------------------------
+
+    @event("Bound", topic=BOUND)
+    def _bound(self, *, event_name: str, event_ends: str, actor: str) -> None:
+        self.event_name = event_name
+        self.event_ends = datetime.date.fromisoformat(event_ends)
+
+    @event("ApplicationFiled", topic=APPLICATION_FILED)
+    def _application_filed(self, *, on: str, actor: str) -> None:
+        self.application_filed = datetime.date.fromisoformat(on)
+
+    @event("Validated", topic=VALIDATED)
+    def _validated(self, *, on: str, actor: str) -> None:
+        self.validated = datetime.date.fromisoformat(on)
+
+    @event("Measured", topic=MEASURED)
+    def _measured(self, *, on: str, tonnes: Decimal, actor: str) -> None:
+        self.measured = datetime.date.fromisoformat(on)
+        self.measured_removals = tonnes
+
+    @event("RemovalsIssued", topic=REMOVALS_ISSUED)
+    def _removals_issued(self, *, batch: str, tonnes: Decimal, actor: str) -> None:
+        self.issued_removals += tonnes
+
+    # Guards -----------------------------------------------------------------------------
+
+    def _require_developer(self, by: str, verb: str) -> None:
+        if by != self.developer:
+            raise AuthorizationError(
+                f"only the developer {self.developer!r} may {verb} project {self.id}, not {by!r}",
+                rule="R9",
+            )
+
+    def _require_bound(self, verb: str) -> None:
+        if self.event_name is None:
+            raise RuleViolationError(
+                f"project {self.id} is not bound to an event yet; bind it before you {verb}",
+                rule="R10",
+            )

@@ -14,7 +14,7 @@ Rules:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import build_proof
 from ledger.domain.credit_batch import CreditBatch, replay_checked
+from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
 from ledger.errors import ConcurrencyError, NotFoundError
@@ -96,8 +97,13 @@ class Ledger(SinkCommands):
         serials: SerialRange,
         holder: str,
         unit: Decimal | int = 1,
+        parcels: Sequence[Parcel] = (),
     ) -> UUID:
         """Issue a block of serial units to ``holder``; ``signer`` is the registry's key (R7).
+
+        ``parcels`` are the land or sea areas the credits come from (for forestry and marine
+        projects, also when imported from another registry): none may be an area already used
+        (R9).
 
         Returns:
             The new batch's id.
@@ -116,6 +122,7 @@ class Ledger(SinkCommands):
                 holder=holder,
                 today=self.clock().date(),
                 unit=unit,
+                parcels=parcels,
             )
             self._save(signer, batch)
             return batch.id

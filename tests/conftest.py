@@ -39,8 +39,21 @@ def stranger() -> Signer:
 
 
 @pytest.fixture(scope="session")
-def keys(registry: Signer, organiser: Signer, stranger: Signer) -> KeyDirectory:
-    return KeyDirectory([registry.public, organiser.public, stranger.public])
+def developer() -> Signer:
+    return Signer.generate("taishan-forestry-developer", "developer")
+
+
+@pytest.fixture(scope="session")
+def verifier() -> Signer:
+    return Signer.generate("certified-verifier", "verifier")
+
+
+@pytest.fixture(scope="session")
+def keys(
+    registry: Signer, organiser: Signer, stranger: Signer, developer: Signer, verifier: Signer
+) -> KeyDirectory:
+    signers = (registry, organiser, stranger, developer, verifier)
+    return KeyDirectory(signer.public for signer in signers)
 
 
 def issue(

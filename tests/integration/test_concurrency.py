@@ -1,4 +1,6 @@
-"""Two processes race for the same units or serials: the database lets exactly one win (issue 3).
+"""Two processes race for the same units, serials or land: the database lets exactly one win.
+
+Issues 3 (units, serial blocks) and 4 (parcels, R9).
 
 Each round starts two fresh processes that open the same store and wait at a barrier, then both
 try the same retirement (or overlapping issuances). The loser gets a LedgerError; the store
@@ -7,14 +9,55 @@ holds the winner's events only.
 
 from __future__ import annotations
 
+import datetime
 import multiprocessing
 from typing import Any
 
+import pytest
+
 from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer
+from ledger.domain.parcels import Parcel
 
 from conftest import Backend, issue
 
 ROUNDS = 5
+
+
+def _retire(ledger: Ledger, signer: Signer, job: dict[str, Any]) -> None:
+    serials = SerialRange(*job["serials"])
+    ledger.retire(signer, job["batch"], serials, beneficiary="b", reason=job["name"])
+
+
+def _issue(ledger: Ledger, signer: Signer, job: dict[str, Any]) -> None:
+    ledger.issue_batch(
+        signer,
+        instrument="ccer",
+        vintage=2024,
+        project=f"p-{job['name']}",
+        province="Shandong",
+        methodology="m",
+        serials=SerialRange(*job["serials"]),
+        holder=job["holder"],
+    )
+
+
+def _sink(ledger: Ledger, signer: Signer, job: dict[str, Any]) -> None:
+    project = ledger.register_sink_project(
+        signer,
+        name=f"project {job['name']}",
+        ecosystem="forest",
+        parcels=[Parcel.of(job["parcel"], job["geometry"])],
+        area_hectares=10,
+        expected_removals=100,
+        crediting_start=datetime.date(2026, 1, 1),
+        crediting_end=datetime.date(2040, 1, 1),
+    )
+    ledger.bind_sink_project(
+        signer, project, event_name=f"event {job['name']}", event_ends=datetime.date(2026, 6, 1)
+    )
+
+
+ACTIONS = {"retire": _retire, "issue": _issue, "sink": _sink}
 
 
 def _contender(job: dict[str, Any], barrier: Any, results: Any) -> None:
@@ -23,25 +66,7 @@ def _contender(job: dict[str, Any], barrier: Any, results: Any) -> None:
     with Ledger(job["url"], keys, schema=job["schema"]) as ledger:
         barrier.wait(timeout=30)
         try:
-            if job["action"] == "retire":
-                ledger.retire(
-                    signer,
-                    job["batch"],
-                    SerialRange(*job["serials"]),
-                    beneficiary="b",
-                    reason=f"contender {job['name']}",
-                )
-            else:
-                ledger.issue_batch(
-                    signer,
-                    instrument="ccer",
-                    vintage=2024,
-                    project=f"p-{job['name']}",
-                    province="Shandong",
-                    methodology="m",
-                    serials=SerialRange(*job["serials"]),
-                    holder=job["holder"],
-                )
+            ACTIONS[job["action"]](ledger, signer, job)
         except LedgerError as e:
             results.put((job["name"], f"refused: {type(e).__name__}: {e}"))
         else:
@@ -124,3 +149,36 @@ def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(
         )
     )
     assert blocks[0][0] == ROUNDS
+
+
+def square(x: float, size: float = 0.01) -> str:
+    ring = [[x, 36.6], [x + size, 36.6], [x + size, 36.6 + size], [x, 36.6 + size], [x, 36.6]]
+    return '{"type":"Polygon","coordinates":[' + str(ring) + "]}"
+
+
+@pytest.mark.parametrize("same_id", [True, False], ids=["same-parcel-id", "overlapping-area"])
+def test_two_processes_binding_the_same_land_to_two_events_leave_exactly_one_winner(
+    backend: Backend, ledger: Ledger, keys: KeyDirectory, developer: Signer, same_id: bool
+) -> None:
+    for round_ in range(ROUNDS):
+        x = 110 + round_
+        jobs = [
+            job(
+                backend,
+                keys,
+                developer,
+                action="sink",
+                name=name,
+                parcel=f"LAND-{round_}" if same_id else f"LAND-{round_}-{name}",
+                geometry=square(x + shift),
+            )
+            for name, shift in (("a", 0.0), ("b", 0.005))
+        ]
+        outcomes = race(jobs)
+        assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "won"], outcomes
+        assert "R9: " in "".join(outcomes)
+    parcels = backend.execute(
+        "SELECT count(*) FROM "
+        + ("ledger_parcels" if backend.schema is None else f"{backend.schema}.ledger_parcels")
+    )
+    assert parcels[0][0] == ROUNDS

@@ -1,0 +1,201 @@
+"""R9: a forest or sea area used once is used once, forever; on SQLite and PostgreSQL (issue 4).
+
+Every route to reuse a consumed area is tried: the same parcel id, a new id over an overlapping
+polygon, import as another mechanism, and a second event. Each is refused with an error naming
+the earlier project and event, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from ledger import Ledger, RuleViolationError, SerialRange, Signer
+from ledger.domain.deadlines import DeadlineState
+from ledger.domain.parcels import Parcel
+
+from conftest import Backend
+
+D = datetime.date
+
+
+def square(x: str, y: str, size: str = "0.01") -> str:
+    x2, y2 = str(Decimal(x) + Decimal(size)), str(Decimal(y) + Decimal(size))
+    ring = f"[[{x},{y}],[{x2},{y}],[{x2},{y2}],[{x},{y2}],[{x},{y}]]"
+    return f'{{"type":"Polygon","coordinates":[{ring}]}}'
+
+
+def register(ledger: Ledger, developer: Signer, *parcels: Parcel, name: str = "Tai forest") -> UUID:
+    return ledger.register_sink_project(
+        developer,
+        name=name,
+        ecosystem="forest",
+        parcels=list(parcels),
+        area_hectares=Decimal("100"),
+        expected_removals=Decimal("2500"),
+        crediting_start=D(2026, 1, 1),
+        crediting_end=D(2045, 12, 31),
+    )
+
+
+@pytest.fixture
+def consumed(ledger: Ledger, developer: Signer) -> UUID:
+    project = register(
+        ledger, developer, Parcel.of("LQ-001", square("117.00", "36.60")), Parcel.of("LQ-002")
+    )
+    ledger.bind_sink_project(
+        developer, project, event_name="Jinan Forum", event_ends=D(2026, 6, 30)
+    )
+    return project
+
+
+def count_events(backend: Backend) -> int:
+    return backend.execute("SELECT count(*) FROM {table}")[0][0]
+
+
+def refused(backend: Backend, attempt: object, pattern: str) -> None:
+    before = count_events(backend)
+    with pytest.raises(RuleViolationError, match=pattern):
+        attempt()  # type: ignore[operator]
+    assert count_events(backend) == before
+
+
+def test_the_same_parcel_id_in_a_new_project_is_refused(
+    backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
+) -> None:
+    refused(
+        backend,
+        lambda: register(ledger, developer, Parcel.of("LQ-002"), name="Re-registered"),
+        rf"R9: parcel 'LQ-002' is already used of sink project {consumed},"
+        " which backs event 'Jinan Forum'",
+    )
+
+
+def test_a_new_id_over_an_overlapping_area_is_refused(
+    backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
+) -> None:
+    shifted = Parcel.of("NEW-777", square("117.005", "36.605"))
+    refused(
+        backend,
+        lambda: register(ledger, developer, shifted),
+        rf"R9: the area of parcel 'NEW-777' overlaps parcel 'LQ-001' of sink project {consumed}",
+    )
+    inside = Parcel.of("NEW-778", square("117.002", "36.602", "0.001"))
+    refused(
+        backend, lambda: register(ledger, developer, inside), "R9: the area of parcel 'NEW-778'"
+    )
+
+
+def test_an_area_that_only_shares_a_border_is_a_different_area(
+    ledger: Ledger, developer: Signer, consumed: UUID
+) -> None:
+    neighbour = Parcel.of("LQ-003", square("117.01", "36.60"))
+    assert register(ledger, developer, neighbour, name="Neighbour") != consumed
+
+
+def test_importing_a_consumed_area_as_another_mechanism_is_refused(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer, consumed: UUID
+) -> None:
+    def as_ccer(parcel: Parcel) -> object:
+        return lambda: ledger.issue_batch(
+            registry,
+            instrument="ccer",
+            vintage=2026,
+            project="imported CCER forestry project",
+            province="Shandong",
+            methodology="CCER-14-001",
+            serials=SerialRange(1, 500),
+            holder=organiser.actor,
+            parcels=[parcel],
+        )
+
+    refused(backend, as_ccer(Parcel.of("LQ-001")), r"R9: parcel 'LQ-001' is already used")
+    overlapping = Parcel.of("CCER-LAND-1", square("116.995", "36.595"))
+    refused(backend, as_ccer(overlapping), r"R9: the area of parcel 'CCER-LAND-1' overlaps")
+
+
+def test_a_consumed_project_cannot_back_a_second_event(
+    backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
+) -> None:
+    refused(
+        backend,
+        lambda: ledger.bind_sink_project(
+            developer, consumed, event_name="Qingdao Expo", event_ends=D(2026, 9, 1)
+        ),
+        r"R9: sink project .* already backs event 'Jinan Forum'",
+    )
+
+
+def test_measured_removals_issue_as_a_batch_bound_to_the_event(
+    backend: Backend,
+    ledger: Ledger,
+    developer: Signer,
+    verifier: Signer,
+    registry: Signer,
+    organiser: Signer,
+    consumed: UUID,
+) -> None:
+    ledger.file_sink_application(developer, consumed, on=D(2026, 10, 1))
+    ledger.validate_sink_project(verifier, consumed, on=D(2026, 11, 1))
+    ledger.measure_sink_removals(verifier, consumed, tonnes=Decimal("1500"), on=D(2026, 11, 20))
+    batch = ledger.issue_sink_removals(
+        registry,
+        consumed,
+        serials=SerialRange(900_001, 901_000),
+        holder=organiser.actor,
+        methodology="afforestation sink",
+    )
+    assert ledger.sink_project(consumed).issued_removals == 1000
+    refused(
+        backend,
+        lambda: ledger.issue_sink_removals(
+            registry,
+            consumed,
+            serials=SerialRange(901_001, 901_501),
+            holder=organiser.actor,
+            methodology="afforestation sink",
+        ),
+        r"R7: issuing 501 t .* exceed its measured removals \(1500 t, 1000 t issued\)",
+    )
+    refused(
+        backend,
+        lambda: ledger.retire(
+            organiser,
+            batch,
+            SerialRange(900_001, 900_010),
+            beneficiary="b",
+            reason="r",
+            event_name="Qingdao Expo",
+        ),
+        r"R9: cannot retire .* bound to 'Jinan Forum'",
+    )
+    certificate = ledger.retire(
+        organiser,
+        batch,
+        SerialRange(900_001, 900_010),
+        beneficiary="Forum",
+        reason="r",
+        event_name="Jinan Forum",
+    )
+    assert certificate.source_project == str(consumed)
+    assert certificate.instrument == "inclusion-forest"
+
+
+def test_r10_sink_deadlines_are_reported_against_the_injected_clock(
+    backend: Backend, keys, developer: Signer
+) -> None:
+    today = [datetime.datetime(2026, 7, 1, tzinfo=datetime.UTC)]
+    with Ledger(backend.url, keys, schema=backend.schema, clock=lambda: today[0]) as ledger:
+        project = register(ledger, developer, Parcel.of("R10-1"))
+        ledger.bind_sink_project(developer, project, event_name="Forum", event_ends=D(2026, 6, 30))
+        states = [state for _, state in ledger.sink_deadlines(project)]
+        assert states == [DeadlineState.PENDING, DeadlineState.PENDING]
+        today[0] = datetime.datetime(2027, 6, 15, tzinfo=datetime.UTC)
+        assert ledger.sink_deadlines(project)[0][1] is DeadlineState.DUE_SOON
+        today[0] = datetime.datetime(2027, 7, 1, tzinfo=datetime.UTC)
+        assert ledger.sink_deadlines(project)[0][1] is DeadlineState.MISSED
+        with pytest.raises(Exception, match="R10: date 2027-07-02 is in the future"):
+            ledger.file_sink_application(developer, project, on=D(2027, 7, 2))

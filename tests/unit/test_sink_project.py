@@ -1,0 +1,144 @@
+"""Sink projects in memory: parcels, one event per project, milestones (R7, R9, R10)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
+from ledger.domain import CreditBatch
+from ledger.domain.deadlines import DeadlineState
+from ledger.domain.parcels import Parcel
+from ledger.domain.sink_project import SinkProject
+
+D = datetime.date
+SQUARE = (
+    '{"type":"Polygon","coordinates":'
+    "[[[117.0,36.6],[117.01,36.6],[117.01,36.61],[117.0,36.61],[117.0,36.6]]]}"
+)
+
+
+def project(**changes: object) -> SinkProject:
+    facts: dict[str, object] = {
+        "name": "Mount Tai afforestation",
+        "ecosystem": "forest",
+        "developer": "dev",
+        "parcels": [Parcel.of("LQ-1", SQUARE), Parcel.of("LQ-2")],
+        "area_hectares": Decimal("120.5"),
+        "expected_removals": 3000,
+        "crediting_start": D(2026, 1, 1),
+        "crediting_end": D(2045, 12, 31),
+        **changes,
+    }
+    return SinkProject.register(**facts)  # type: ignore[arg-type]
+
+
+def test_a_geometry_keeps_its_exact_decimal_text() -> None:
+    parcel = Parcel.of("LQ-1", SQUARE.replace("117.01", "117.0100"))
+    assert parcel.geometry is not None and "117.0100" in parcel.geometry
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        ('{"type":"Point","coordinates":[1,2]}', "Polygon or MultiPolygon"),
+        ('{"type":"Polygon","coordinates":[[[1,2],[3,4],[5,6]]]}', "at least 4 positions"),
+        ('{"type":"Polygon","coordinates":[[[1,2],[3,4],[5,6],[1,3]]]}', "must be closed"),
+        ('{"type":"Polygon","coordinates":[[[1,2],[300,4],[5,6],[1,2]]]}', "not a longitude"),
+        ("not json", "not GeoJSON"),
+    ],
+)
+def test_a_malformed_geometry_is_refused(geometry: str, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        Parcel.of("LQ-9", geometry)
+
+
+def test_a_project_needs_distinct_parcels() -> None:
+    with pytest.raises(InvalidInputError, match="R9: a sink project needs at least one parcel"):
+        project(parcels=[])
+    with pytest.raises(InvalidInputError, match="R9: parcel ids repeat"):
+        project(parcels=[Parcel.of("A"), Parcel.of("A")])
+
+
+def test_a_project_backs_one_event_only() -> None:
+    sink = project()
+    sink.bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum'"):
+        sink.bind(event_name="Qingdao Expo", event_ends=D(2026, 9, 1), by="dev")
+
+
+def test_only_the_developer_binds_or_files() -> None:
+    sink = project()
+    with pytest.raises(AuthorizationError, match="R9: only the developer 'dev' may bind"):
+        sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="mallory")
+
+
+def test_milestones_need_a_bound_event() -> None:
+    with pytest.raises(RuleViolationError, match=r"R10: .* not bound to an event yet"):
+        project().file_application(on=D(2026, 7, 1), by="dev")
+
+
+def test_issued_removals_never_exceed_measured_removals() -> None:
+    sink = project()
+    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
+    sink.record_issuance(batch="b1", tonnes=Decimal(60), by="registry")
+    with pytest.raises(
+        RuleViolationError, match=r"R7: issuing 41 t .* exceed its measured removals"
+    ):
+        sink.record_issuance(batch="b2", tonnes=Decimal(41), by="registry")
+
+
+def test_r10_project_deadlines_follow_the_event_end() -> None:
+    sink = project()
+    assert sink.deadlines() == []
+    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.file_application(on=D(2027, 3, 1), by="dev")
+    application, validation = sink.deadlines()
+    assert (application.due, application.state(D(2027, 3, 2))) == (
+        D(2027, 6, 30),
+        DeadlineState.MET,
+    )
+    assert validation.due == D(2028, 6, 30)
+    assert validation.state(D(2028, 6, 1)) is DeadlineState.DUE_SOON
+    sink.complete_validation(on=D(2028, 1, 5), by="v")
+    assert sink.deadlines()[1].state(D(2028, 7, 1)) is DeadlineState.MISSED
+    sink.measure_removals(on=D(2028, 2, 1), tonnes=10, by="v")
+    assert sink.deadlines()[1].done == D(2028, 2, 1)
+    assert sink.deadlines()[1].state(D(2028, 7, 1)) is DeadlineState.MET
+
+
+def sink_batch() -> CreditBatch:
+    return CreditBatch.issue(
+        registry="shandong-platform",
+        instrument="inclusion-forest",
+        vintage=2026,
+        project="p",
+        province="Shandong",
+        methodology="m",
+        serials=SerialRange(1, 100),
+        holder="org",
+        today=D(2026, 11, 25),
+        source_project="project-1",
+        bound_event="Jinan Forum",
+    )
+
+
+def test_a_sink_batch_retires_only_for_its_bound_event() -> None:
+    batch = sink_batch()
+    with pytest.raises(RuleViolationError, match=r"R9: cannot retire .* bound to 'Jinan Forum'"):
+        batch.retire(SerialRange(1, 5), by="org", beneficiary="b", reason="r", event_name="Expo")
+    with pytest.raises(RuleViolationError, match=r"R9: cannot retire .* for None"):
+        batch.retire(SerialRange(1, 5), by="org", beneficiary="b", reason="r")
+    with pytest.raises(RuleViolationError, match="R9: cannot reserve"):
+        batch.reserve(SerialRange(1, 5), by="org", event_name="Expo")
+    batch.retire(SerialRange(1, 5), by="org", beneficiary="b", reason="r", event_name="Jinan Forum")
+
+
+def test_a_sink_batch_is_never_exported_to_another_mechanism() -> None:
+    with pytest.raises(
+        RuleViolationError, match=r"R9: batch .* never used under another mechanism"
+    ):
+        sink_batch().export(SerialRange(1, 5), by="org", target_registry="ccer", reason="r")

@@ -6,8 +6,8 @@ Rules:
   environment is not read, so a stray variable cannot point the ledger at another database.
 - Events are stored as signed envelopes (:class:`SigningMapper`) and read through a verifying,
   chain-checking store (:class:`ChainedEventStore`).
-- Claims that must be unique across aggregates (:mod:`ledger._claims`) are written in the same
-  transaction as the events that make them.
+- Claims that must be unique across aggregates (:mod:`ledger._claims`) and the Merkle log leaves
+  (:mod:`ledger._log`) are written in the same transaction as the events.
 - A failed save writes nothing, forgets the chain heads it advanced, and raises a LedgerError.
 """
 
@@ -28,6 +28,7 @@ from eventsourcing.utils import Environment, EnvType
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger._claims import ClaimIndex, claims_for
+from ledger._log import LogStore
 from ledger.audit._canonical import CanonicalTranscoder
 from ledger.audit._mapper import SigningMapper
 from ledger.audit._store import ChainedEventStore
@@ -51,8 +52,13 @@ class LedgerApplication(Application[UUID]):
         try:
             super().__init__(env=env)
             self.claims = ClaimIndex(self._engine(), schema)
+            self.merkle_log = LogStore(self._engine(), schema)
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
+
+    def read(self) -> sa.Connection:
+        """A read-only connection context (``with app.read() as connection``)."""
+        return self._engine().connect()
 
     def _sql_recorder(self) -> SQLAlchemyApplicationRecorder:
         if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):
@@ -98,11 +104,16 @@ class LedgerApplication(Application[UUID]):
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         try:
             claims = claims_for(processing_event.events)
-            if not claims:
-                return super()._record(processing_event)
             with self._sql_recorder().transaction(commit=True) as session:
-                self.claims.claim(session.connection(), claims)
-                return super()._record(processing_event)
+                connection = session.connection()
+                if claims:
+                    self.claims.claim(connection, claims)
+                recordings = super()._record(processing_event)
+                stored = [r.notification for r in recordings]
+                self.merkle_log.append(
+                    connection, [(n.originator_id, n.originator_version, n.state) for n in stored]
+                )
+                return recordings
         except BaseException as e:
             chain = self.store.mapper.chain
             chain.forget(event.originator_id for event in processing_event.events)

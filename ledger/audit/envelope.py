@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
 import re
@@ -169,6 +170,7 @@ class Entry:
         if canonical != envelope.payload:
             raise SignatureError("payload is not in canonical form")
         _check_payload(body)
+        signer.check_window(_signed_at(body["event"]))
         if body["event"].get("actor") != signer.actor:
             raise SignatureError(
                 f"event names actor {body['event'].get('actor')!r}"
@@ -184,6 +186,14 @@ class Entry:
             hash=entry_hash(envelope.to_bytes()),
             envelope=envelope,
         )
+
+
+def _signed_at(event: Mapping[str, Any]) -> datetime.datetime:
+    stamp = event.get("timestamp")
+    try:
+        return datetime.datetime.fromisoformat(stamp["_data_"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError) as e:
+        raise TamperError(f"event has no valid timestamp: {stamp!r}") from e
 
 
 def _check_payload(body: object) -> None:

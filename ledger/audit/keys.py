@@ -4,8 +4,12 @@ Rules:
 - A key id is the lowercase hex SHA-256 of the raw 32-byte public key, so an id can never name
   two keys and a directory entry proves its own id.
 - A key belongs to one actor with one role (``registry`` issues, ``account`` holds and retires,
-  ``developer`` runs sink projects, ``verifier`` validates and measures them);
+  ``developer`` runs sink projects, ``verifier`` validates and measures them, ``operator``
+  signs trust roots, ``log`` signs checkpoints, ``witness`` cosigns them);
   the role a signed event needs is checked where the event is verified.
+- A key is valid from ``valid_from`` (inclusive) until ``valid_until`` (exclusive), both UTC;
+  ``None`` is unbounded. Revoking a key closes its window: what it signed before stays valid,
+  what it signs at or after ``valid_until`` is rejected.
 - Private keys never enter the key directory or a proof.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,7 +32,7 @@ from ledger.errors import InvalidInputError, SignatureError, UnknownSignerError
 
 __all__ = ["ROLES", "KeyDirectory", "PublicKey", "Signer", "key_id"]
 
-ROLES = ("registry", "account", "developer", "verifier")
+ROLES = ("registry", "account", "developer", "verifier", "operator", "log", "witness")
 
 
 def key_id(public_key: bytes) -> str:
@@ -52,6 +57,8 @@ class PublicKey:
     actor: str
     role: str = attrs.field(validator=_role)
     public_key: bytes = attrs.field(validator=_raw_key, repr=False)
+    valid_from: datetime.datetime | None = None
+    valid_until: datetime.datetime | None = None
 
     @property
     def keyid(self) -> str:
@@ -65,27 +72,43 @@ class PublicKey:
         except InvalidSignature as e:
             raise SignatureError(f"signature by key {self.keyid[:16]} does not verify") from e
 
-    def to_json(self) -> dict[str, str]:
-        """The JSON form used in key files and proofs."""
+    def check_window(self, at: datetime.datetime) -> None:
+        """Return None if the key was valid at ``at``, else raise SignatureError."""
+        if self.valid_from is not None and at < self.valid_from:
+            raise SignatureError(
+                f"signed at {at.isoformat()}, before key of {self.actor!r} became valid"
+                f" ({self.valid_from.isoformat()})"
+            )
+        if self.valid_until is not None and at >= self.valid_until:
+            raise SignatureError(
+                f"signed at {at.isoformat()}, after key of {self.actor!r} was revoked"
+                f" ({self.valid_until.isoformat()})"
+            )
+
+    def to_json(self) -> dict[str, str | None]:
+        """The JSON form used in key files and trust roots."""
         return {
             "keyid": self.keyid,
             "actor": self.actor,
             "role": self.role,
             "publicKey": base64.b64encode(self.public_key).decode(),
+            "validFrom": _time_text(self.valid_from),
+            "validUntil": _time_text(self.valid_until),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PublicKey:
         """Parse the JSON form strictly; the key id must match the key."""
-        if not isinstance(data, Mapping) or set(data) != {"keyid", "actor", "role", "publicKey"}:
-            raise InvalidInputError("a key entry has exactly keyid, actor, role and publicKey")
+        if not isinstance(data, Mapping) or set(data) != set(_KEY_FIELDS):
+            raise InvalidInputError(f"a key entry has exactly the fields {', '.join(_KEY_FIELDS)}")
         try:
             raw = base64.b64decode(data["publicKey"], validate=True)
         except (binascii.Error, TypeError) as e:
             raise InvalidInputError("publicKey is not base64") from e
         if base64.b64encode(raw).decode() != data["publicKey"]:
             raise InvalidInputError("publicKey is not canonical base64")
-        key = cls(actor=data["actor"], role=data["role"], public_key=raw)
+        window = _time(data["validFrom"]), _time(data["validUntil"])
+        key = cls(data["actor"], data["role"], raw, *window)
         if key.keyid != data["keyid"]:
             raise InvalidInputError(f"keyid {data['keyid']!r} is not the SHA-256 of publicKey")
         return key
@@ -110,6 +133,11 @@ class Signer:
         raw = self.private_key.public_key().public_bytes_raw()
         return PublicKey(self.actor, self.role, raw)
 
+    @property
+    def raw_public_key(self) -> bytes:
+        """The 32 raw bytes of the public key."""
+        return self.private_key.public_key().public_bytes_raw()
+
     def sign(self, data: bytes) -> bytes:
         """The Ed25519 signature of ``data``."""
         return self.private_key.sign(data)
@@ -130,6 +158,25 @@ class Signer:
         return cls(data["actor"], data["role"], private_key)
 
 
+_KEY_FIELDS = ("keyid", "actor", "role", "publicKey", "validFrom", "validUntil")
+
+
+def _time_text(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(datetime.UTC).isoformat()
+
+
+def _time(text: object) -> datetime.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(text))
+    except ValueError as e:
+        raise InvalidInputError(f"{text!r} is not an ISO 8601 time") from e
+    if moment.tzinfo is None:
+        raise InvalidInputError(f"time {text!r} has no UTC offset")
+    return moment
+
+
 class KeyDirectory:
     """The public keys the ledger accepts, by key id."""
 
@@ -139,8 +186,12 @@ class KeyDirectory:
             self.add(key)
 
     def add(self, key: PublicKey) -> None:
-        """Accept ``key`` (adding the same key twice is harmless)."""
+        """Accept ``key``; a later entry for the same key replaces its role and window."""
         self._keys[key.keyid] = key
+
+    def replace(self, keys: Iterable[PublicKey]) -> None:
+        """Accept exactly ``keys`` from now on (after a trust root rotation)."""
+        self._keys = {key.keyid: key for key in keys}
 
     def get(self, keyid: str) -> PublicKey:
         """The key with ``keyid``, or raise :class:`UnknownSignerError`."""

@@ -6,6 +6,7 @@ Import what you need from here; modules whose names start with ``_`` are interna
 from ledger._ledger import Ledger, database_url
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.audit.proof import verify_proof
+from ledger.audit.trust import TrustRoot
 from ledger.domain.values import Instrument, SerialRange
 from ledger.errors import (
     AuthorizationError,
@@ -42,6 +43,7 @@ __all__ = [
     "Signer",
     "StorageError",
     "TamperError",
+    "TrustRoot",
     "UnknownSignerError",
     "database_url",
     "verify_proof",

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +60,10 @@ class LedgerApplication(Application[UUID]):
     def read(self) -> sa.Connection:
         """A read-only connection context (``with app.read() as connection``)."""
         return self._engine().connect()
+
+    def write(self) -> AbstractContextManager[sa.Connection]:
+        """A connection context that commits (``with app.write() as connection``)."""
+        return self._engine().begin()
 
     def _sql_recorder(self) -> SQLAlchemyApplicationRecorder:
         if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):

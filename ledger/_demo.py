@@ -1,11 +1,13 @@
-"""The demo: issuance -> retirement -> certificate -> proof, on a new SQLite file.
+"""The demo: issuance -> retirement -> checkpoint -> cosignature -> proof, on a new SQLite file.
 
-It writes into a new folder: ``ledger.db`` (the store), ``trust.json`` (public keys),
-``secrets/`` (the demo's private keys), ``certificate.json`` and ``proof.json``.
+It writes into a new folder: ``ledger.db`` (the store), ``root.json`` (the trust root to
+verify against), ``secrets/`` (the demo's private keys), ``certificate.json`` and
+``proof.json``.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from pathlib import Path
@@ -14,16 +16,20 @@ from typing import Any
 import attrs
 
 from ledger._ledger import Ledger
-from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.keys import Signer
 from ledger.audit.proof import verify_proof
+from ledger.audit.trust import TrustRoot
+from ledger.audit.witness import Witness
 from ledger.domain.values import SerialRange
 from ledger.errors import InvalidInputError
 from ledger.projections.certificates import Certificate
 
 __all__ = ["DemoResult", "run_demo"]
 
+ORIGIN = "demo.ledger.local/shandong-events"
 REGISTRY = "shandong-carbon-inclusion-platform"
 ORGANISER = "jinan-green-forum-organising-committee"
+WITNESS = "witness.demo.local/w1"
 EVENT = "2026 Jinan Green Development Forum"
 
 
@@ -35,7 +41,7 @@ class DemoResult:
     issued: SerialRange
     certificate: Certificate
     entries: int
-    keys: int
+    tree_size: int
 
     @property
     def proof_path(self) -> Path:
@@ -43,9 +49,32 @@ class DemoResult:
         return self.folder / "proof.json"
 
     @property
-    def trust_path(self) -> Path:
-        """The public key file."""
-        return self.folder / "trust.json"
+    def root_path(self) -> Path:
+        """The trust root file."""
+        return self.folder / "root.json"
+
+
+def _signers() -> dict[str, Signer]:
+    return {
+        "operator-1": Signer.generate("ledger-operator-1", "operator"),
+        "operator-2": Signer.generate("ledger-operator-2", "operator"),
+        "log": Signer.generate(ORIGIN, "log"),
+        "witness": Signer.generate(WITNESS, "witness"),
+        "registry": Signer.generate(REGISTRY, "registry"),
+        "organiser": Signer.generate(ORGANISER, "account"),
+    }
+
+
+def _root(signers: dict[str, Signer]) -> TrustRoot:
+    root = TrustRoot.create(
+        version=1,
+        origin=ORIGIN,
+        issued_at=datetime.datetime.now(datetime.UTC),
+        threshold=2,
+        witnesses=1,
+        keys=[signer.public for signer in signers.values()],
+    )
+    return root.signed_by(signers["operator-1"], signers["operator-2"])
 
 
 def run_demo(folder: Path) -> DemoResult:
@@ -53,37 +82,46 @@ def run_demo(folder: Path) -> DemoResult:
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInputError(f"demo folder {folder} is not empty; name a new one")
     folder.mkdir(parents=True, exist_ok=True)
-    registry = Signer.generate(REGISTRY, "registry")
-    organiser = Signer.generate(ORGANISER, "account")
-    keys = KeyDirectory([registry.public, organiser.public])
-    _write(folder / "trust.json", keys.to_json())
-    for signer in (registry, organiser):
-        _write(folder / "secrets" / f"{signer.actor}.json", signer.to_json(), private=True)
+    signers = _signers()
+    root = _root(signers)
+    _write(folder / "root.json", root.to_json())
+    for name, signer in signers.items():
+        _write(folder / "secrets" / f"{name}.json", signer.to_json(), private=True)
     issued = SerialRange(100_001, 105_000)
-    with Ledger(folder / "ledger.db", keys) as ledger:
-        batch = ledger.issue_batch(
-            registry,
-            instrument="inclusion-forest",
-            vintage=2025,
-            project="SD-TH-FS-2024-017 Mount Tai afforestation forest sink",
-            province="Shandong",
-            methodology="Shandong carbon-inclusion afforestation sink methodology (demo)",
-            serials=issued,
-            holder=ORGANISER,
-        )
-        certificate = ledger.retire(
-            organiser,
-            batch,
-            SerialRange(100_001, 101_200),
-            event_name=EVENT,
-            beneficiary=f"{EVENT} organising committee",
-            reason="carbon neutralization of the event's accounted emissions (R7, R11)",
-        )
-        proof = ledger.proof(batch, certificate.retirement_version)
-    verify_proof(proof, keys)
+    with Ledger(folder / "ledger.db", root) as ledger:
+        certificate = _neutralize(ledger, signers, issued)
+        note = ledger.sign_checkpoint(signers["log"])
+        witness = Witness(signers["witness"], signers["log"].public)
+        moment = int(datetime.datetime.now(datetime.UTC).timestamp())
+        ledger.add_cosignature(witness.cosign(note, [], moment))
+        proof = ledger.proof(certificate.batch_id, certificate.retirement_version)
+    verify_proof(proof, root)
     _write(folder / "certificate.json", certificate.to_json())
     _write(folder / "proof.json", proof)
-    return DemoResult(folder, issued, certificate, len(proof["entries"]), len(proof["keys"]))
+    return DemoResult(folder, issued, certificate, len(proof["entries"]), note.checkpoint.size)
+
+
+def _neutralize(ledger: Ledger, signers: dict[str, Signer], issued: SerialRange) -> Certificate:
+    batch = ledger.issue_batch(
+        signers["registry"],
+        instrument="inclusion-forest",
+        vintage=2025,
+        project="SD-TH-FS-2024-017 Mount Tai afforestation forest sink",
+        province="Shandong",
+        methodology="Shandong carbon-inclusion afforestation sink methodology (demo)",
+        serials=issued,
+        holder=ORGANISER,
+    )
+    retired = SerialRange(100_001, 101_200)
+    ledger.reserve(signers["organiser"], batch, retired, event_name=EVENT)
+    return ledger.retire(
+        signers["organiser"],
+        batch,
+        retired,
+        event_name=EVENT,
+        beneficiary=f"{EVENT} organising committee",
+        reason="carbon neutralization of the event's accounted emissions (R7, R11)",
+    )
 
 
 def _write(path: Path, data: Any, *, private: bool = False) -> None:

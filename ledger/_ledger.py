@@ -26,10 +26,11 @@ from eventsourcing.domain import Aggregate
 
 from ledger._app import LedgerApplication
 from ledger._sinks import SinkCommands
+from ledger._transparency import TransparencyCommands
 from ledger.audit._mapper import signing_as
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
-from ledger.audit.proof import build_proof
+from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch, replay_checked
 from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
@@ -60,13 +61,15 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-class Ledger(SinkCommands):
+class Ledger(SinkCommands, TransparencyCommands):
     """An event-sourced, signed ledger of credit batches, sink projects and retirements.
 
     Args:
         database: a SQLite file path, or a ``sqlite:///`` or ``postgresql://`` URL.
-        keys: the public keys whose signatures the ledger accepts; its ``account`` actors are
-            the accounts that may hold units.
+        keys: the trust root to adopt (if the ledger does not have it yet) and whose keys it
+            accepts; or ``None`` to use the latest adopted root; or a plain key directory
+            (no proofs until a root is adopted). The ``account`` actors are the accounts that
+            may hold units.
         schema: a PostgreSQL schema to keep the tables in (default: the search path).
         clock: returns the current time (UTC); inject one to test dates.
     """
@@ -74,14 +77,25 @@ class Ledger(SinkCommands):
     def __init__(
         self,
         database: str | Path,
-        keys: KeyDirectory,
+        keys: KeyDirectory | TrustRoot | None = None,
         *,
         schema: str | None = None,
         clock: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
-        self.keys = keys
+        self.keys = keys if isinstance(keys, KeyDirectory) else KeyDirectory()
         self.clock = clock
-        self._app = LedgerApplication(database_url(database), keys, schema=schema)
+        self._app = LedgerApplication(database_url(database), self.keys, schema=schema)
+        if not isinstance(keys, KeyDirectory):
+            self._trust(keys)
+
+    def _trust(self, root: TrustRoot | None) -> None:
+        adopted = self.trust_roots()
+        if root is not None and not any(r.to_json() == root.to_json() for r in adopted):
+            self.adopt_root(root)
+        elif adopted:
+            self.keys.replace(adopted[-1].keys)
+        else:
+            raise NotFoundError("this ledger has no trust root yet; open it with one")
 
     # Commands -------------------------------------------------------------------------------
 
@@ -241,14 +255,6 @@ class Ledger(SinkCommands):
         for found in certificates(self.history(batch_id, upto=version)):
             if found.retirement_version == version:
                 return found
-        raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
-
-    def proof(self, batch_id: UUID, version: int) -> dict[str, Any]:
-        """The offline-verifiable proof of a retirement (see :func:`ledger.verify_proof`)."""
-        history = self.history(batch_id, upto=version)
-        for found in certificates(history):
-            if found.retirement_version == version:
-                return build_proof(found, history)
         raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
 
     # Plumbing -------------------------------------------------------------------------------

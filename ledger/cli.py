@@ -15,9 +15,9 @@ from typing import Any, NoReturn
 import click
 
 from ledger._demo import run_demo
-from ledger.audit.keys import KeyDirectory
 from ledger.audit.proof import verify_proof
-from ledger.errors import InvalidInputError, LedgerError, ProofError
+from ledger.audit.trust import TrustRoot
+from ledger.errors import LedgerError, ProofError
 
 __all__ = ["cli", "main"]
 
@@ -58,10 +58,10 @@ def demo(folder: Path | None) -> None:
     )
     click.echo(f"  certificate  {cert.id} -> certificate.json")
     click.echo(
-        f"  proof        {result.entries} signed entries, {result.keys} keys -> proof.json"
-        " (verified)"
+        f"  proof        {result.entries} signed entries in a cosigned checkpoint of"
+        f" {result.tree_size} -> proof.json (verified)"
     )
-    click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.trust_path}")
+    click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.root_path}")
 
 
 @cli.command()
@@ -70,27 +70,29 @@ def demo(folder: Path | None) -> None:
     "--trust",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Key file (trust.json) whose keys alone are accepted.",
+    help="Trust root file (root.json) you already trust.",
 )
 def verify(proof_file: Path, trust: Path | None) -> None:
     """Verify a retirement proof offline; exit 0 if it holds, 1 with the reason if not."""
     proof = _read_json(proof_file)
     try:
-        keys = KeyDirectory.load(trust) if trust is not None else None
-    except InvalidInputError as e:
-        _fail(f"cannot use trust file: {e}", 2)
+        root = TrustRoot.from_json(_read_json(trust)) if trust is not None else None
+    except LedgerError as e:
+        _fail(f"cannot use trust root {trust}: {e}", 2)
     try:
-        verify_proof(proof, keys)
+        verify_proof(proof, root)
     except ProofError as e:
         _fail(f"proof rejected: {e}", 1)
     cert = proof["certificate"]
     click.echo(
         f"OK: {cert['quantity']:,} t of batch {cert['batch']} (serials {cert['serialStart']}-"
         f"{cert['serialEnd']}) retired for {cert['eventName']!r}; "
-        f"{len(proof['entries'])} entries, {len(proof['keys'])} keys verified"
+        f"{len(proof['entries'])} signed entries included in the cosigned checkpoint"
     )
-    if keys is None:
-        click.echo("note: keys are self-declared; pass --trust to pin them", err=True)
+    if root is None:
+        click.echo(
+            "note: the proof's own first trust root was used; pass --trust root.json", err=True
+        )
 
 
 def _read_json(path: Path) -> Any:

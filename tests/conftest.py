@@ -7,6 +7,7 @@ CI=true, where they fail.
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 import uuid
@@ -19,6 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from ledger import KeyDirectory, Ledger, SerialRange, Signer, database_url
+from ledger.audit.note import cosign
+from ledger.audit.trust import TrustRoot
 
 POSTGRES = os.environ.get("LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -48,12 +51,57 @@ def verifier() -> Signer:
     return Signer.generate("certified-verifier", "verifier")
 
 
+ORIGIN = "test.ledger.local/log"
+
+
 @pytest.fixture(scope="session")
-def keys(
-    registry: Signer, organiser: Signer, stranger: Signer, developer: Signer, verifier: Signer
-) -> KeyDirectory:
-    signers = (registry, organiser, stranger, developer, verifier)
-    return KeyDirectory(signer.public for signer in signers)
+def operators() -> tuple[Signer, Signer]:
+    return Signer.generate("operator-1", "operator"), Signer.generate("operator-2", "operator")
+
+
+@pytest.fixture(scope="session")
+def log_signer() -> Signer:
+    return Signer.generate(ORIGIN, "log")
+
+
+@pytest.fixture(scope="session")
+def witness() -> Signer:
+    return Signer.generate("witness.test/w1", "witness")
+
+
+@pytest.fixture(scope="session")
+def root(
+    operators: tuple[Signer, Signer],
+    log_signer: Signer,
+    witness: Signer,
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+    developer: Signer,
+    verifier: Signer,
+) -> TrustRoot:
+    signers = (*operators, log_signer, witness, registry, organiser, stranger, developer, verifier)
+    unsigned = TrustRoot.create(
+        version=1,
+        origin=ORIGIN,
+        issued_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        threshold=2,
+        witnesses=1,
+        keys=[signer.public for signer in signers],
+    )
+    return unsigned.signed_by(*operators)
+
+
+@pytest.fixture(scope="session")
+def keys(root: TrustRoot) -> KeyDirectory:
+    return root.directory()
+
+
+def checkpointed(ledger: Ledger, log_signer: Signer, witness: Signer) -> None:
+    """Sign a checkpoint of the whole log and have the witness cosign it."""
+    note = ledger.sign_checkpoint(log_signer)
+    moment = int(datetime.datetime.now(datetime.UTC).timestamp())
+    ledger.add_cosignature(cosign(note, witness, moment))
 
 
 def issue(
@@ -139,6 +187,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 
 @pytest.fixture
-def ledger(backend: Backend, keys: KeyDirectory) -> Iterator[Ledger]:
-    with backend.open(keys) as opened:
+def ledger(backend: Backend, root: TrustRoot) -> Iterator[Ledger]:
+    with Ledger(backend.url, root, schema=backend.schema) as opened:
         yield opened

@@ -1,8 +1,9 @@
 """The signing mapper: every stored event is a signed, hash-chained envelope (SPEC 5).
 
 Rules:
-- Writing: the current signer (set with :func:`signing_as`) must be the event's ``actor`` and
-  hold the role :mod:`ledger.audit.policy` asks for; the envelope's ``prev`` is the entry hash
+- Writing: the current signer (set with :func:`signing_as`) must be a key of the directory,
+  valid at the event's time, be the event's ``actor`` and hold the role
+  :mod:`ledger.audit.policy` asks for; the envelope's ``prev`` is the entry hash
   of the aggregate's previous event.
 - Reading: the envelope must be canonical, signed by a known key of the right actor and role,
   and its signed aggregate, version and kind must equal the stored columns; any failure raises
@@ -61,6 +62,7 @@ class SigningMapper(Mapper[UUID]):
         if class_version > 1:
             state["class_version"] = class_version
         signer = _current_signer()
+        self.keys.get(signer.public.keyid).check_window(state["timestamp"])
         if state.get("actor") != signer.actor:
             raise AuthorizationError(
                 f"event names actor {state.get('actor')!r} but the signer is {signer.actor!r}"

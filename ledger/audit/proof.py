@@ -1,13 +1,18 @@
 """Retirement proofs: one self-contained JSON file anyone verifies offline (SPEC 5).
 
-A proof holds the certificate, the signed envelopes of the batch's history from issuance up to
-and including the retirement, and the public keys that signed them. :func:`verify_proof`
-checks, with nothing but the file (and optionally a trusted key file):
+A proof (format ``ledger.retirement-proof.v1``, docs/proof-format.md) holds the certificate;
+the signed envelopes of the batch's history from issuance up to the retirement, each with its
+leaf index and RFC 9162 inclusion proof; the signed (and cosigned) checkpoint they are proven
+against; and the chain of trust roots that authorizes every key. :func:`verify_proof` checks,
+with nothing but the file and a trusted root:
 
-- the exact set of fields and the format id;
-- every key: its id is the SHA-256 of its public key, it is used, and (with ``trusted``) pinned;
-- every envelope: canonical, signed by its actor's key in the role the event kind needs;
-- the hash chain from version 1 to the retirement, of one aggregate;
+- exact fields and the format id;
+- the root chain, from the trusted root to the last one (thresholds of distinct keys);
+- the checkpoint: signed by the root's log key for the root's origin, with at least the
+  root's number of witness cosignatures;
+- every envelope: canonical, signed inside its key's window by its actor's key in the role its
+  kind needs, chained to the one before, and included in the checkpoint's tree (the leaf hash
+  is recomputed from the envelope, never read from the file);
 - the certificate: equal, field by field, to the one re-derived from the signed events.
 
 The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path that fails.
@@ -15,73 +20,140 @@ The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledger.audit.chain import check_link
-from ledger.audit.envelope import Entry, Envelope
-from ledger.audit.keys import KeyDirectory, PublicKey
+from ledger.audit.envelope import Entry, Envelope, entry_hash
+from ledger.audit.keys import KeyDirectory
+from ledger.audit.merkle import verify_inclusion
+from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.policy import authority_problem
+from ledger.audit.trust import TrustRoot, verify_chain
 from ledger.errors import LedgerError, ProofError, UnknownSignerError
 from ledger.projections.certificates import Certificate, certificates
 
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 
-FORMAT = "ledger.retirement-proof.v0"
-_FIELDS = {"format", "certificate", "entries", "keys"}
+FORMAT = "ledger.retirement-proof.v1"
+_FIELDS = {"format", "certificate", "entries", "checkpoint", "roots"}
+_ENTRY_FIELDS = {"envelope", "leafIndex", "inclusion"}
 
 
-def build_proof(certificate: Certificate, history: Sequence[Entry]) -> dict[str, Any]:
-    """The proof of ``certificate``; ``history`` is its batch's, from issuance to retirement."""
-    keys: dict[str, PublicKey] = {entry.signer.keyid: entry.signer for entry in history}
+def build_proof(
+    certificate: Certificate,
+    placed: Sequence[tuple[Entry, int, Sequence[bytes]]],
+    checkpoint: SignedNote,
+    roots: Sequence[TrustRoot],
+) -> dict[str, Any]:
+    """The proof of ``certificate`` from its history placed in the log (entry, index, path)."""
     return {
         "format": FORMAT,
         "certificate": certificate.to_json(),
-        "entries": [entry.envelope.to_json() for entry in history],
-        "keys": [key.to_json() for key in keys.values()],
+        "entries": [
+            {
+                "envelope": entry.envelope.to_json(),
+                "leafIndex": index,
+                "inclusion": [base64.b64encode(h).decode() for h in path],
+            }
+            for entry, index, path in placed
+        ],
+        "checkpoint": checkpoint.text(),
+        "roots": [root.to_json() for root in roots],
     }
 
 
-def verify_proof(proof: object, trusted: KeyDirectory | None = None) -> None:
+def verify_proof(proof: object, trusted: TrustRoot | None = None) -> None:
     """Return None if ``proof`` verifies; raise :class:`ProofError` naming what fails.
 
     Args:
         proof: the parsed JSON of a proof file.
-        trusted: if given, every key in the proof must be in it (same actor, role and key).
+        trusted: the trust root you already trust; without it, the proof's first root is
+            taken on trust (and nothing binds the proof to a ledger you know).
     """
     if not isinstance(proof, Mapping) or set(proof) != _FIELDS:
         raise ProofError("(top level)", f"a proof has exactly the fields {sorted(_FIELDS)}")
     if proof["format"] != FORMAT:
         raise ProofError("format", f"unknown format {proof['format']!r}; expected {FORMAT!r}")
-    keys = _keys(proof["keys"], trusted)
-    entries = _entries(proof["entries"], keys)
-    _all_used(proof["keys"], entries)
+    root = _roots(proof["roots"], trusted)
+    checkpoint = _checkpoint(proof["checkpoint"], root)
+    entries = _entries(proof["entries"], root.directory(), checkpoint)
     _certificate(proof["certificate"], entries)
 
 
-def _keys(raw: object, trusted: KeyDirectory | None) -> KeyDirectory:
+def _roots(raw: object, trusted: TrustRoot | None) -> TrustRoot:
     if not isinstance(raw, list) or not raw:
-        raise ProofError("keys", "must be a non-empty list")
-    keys = KeyDirectory()
-    for index, item in enumerate(raw):
+        raise ProofError("roots", "must be a non-empty list of trust roots")
+    chain = []
+    for index, document in enumerate(raw):
         try:
-            key = PublicKey.from_json(item)
+            chain.append(TrustRoot.from_json(document))
         except LedgerError as e:
-            raise ProofError(f"keys[{index}]", str(e)) from e
-        if key.keyid in {known.keyid for known in keys}:
-            raise ProofError(f"keys[{index}]", "lists the same key twice")
-        if trusted is not None and key not in trusted:
-            raise ProofError(f"keys[{index}]", f"key of {key.actor!r} is not in the trusted keys")
-        keys.add(key)
-    return keys
+            raise ProofError(f"roots[{index}]", str(e)) from e
+    try:
+        return verify_chain(trusted or chain[0], chain)
+    except LedgerError as e:
+        raise ProofError("roots", str(e)) from e
 
 
-def _entries(raw: object, keys: KeyDirectory) -> list[Entry]:
+def _checkpoint(raw: object, root: TrustRoot) -> Checkpoint:
+    try:
+        note = SignedNote.parse(str(raw)) if isinstance(raw, str) else None
+        if note is None:
+            raise ProofError("checkpoint", "must be a signed note (text)")
+        if note.checkpoint.origin != root.origin:
+            raise ProofError("checkpoint", f"origin is not the trust root's {root.origin!r}")
+        logs = [k for k in root.with_role("log") if k.actor == root.origin]
+        _first_success([lambda k=k: note.verify_log(k.actor, k.public_key) for k in logs])
+        witnessed = {
+            k.public_key
+            for k in root.with_role("witness")
+            if note.cosigned_at(k.actor, k.public_key) is not None
+        }
+    except ProofError:
+        raise
+    except LedgerError as e:
+        raise ProofError("checkpoint", str(e)) from e
+    if len(witnessed) < root.witnesses:
+        raise ProofError(
+            "checkpoint", f"{len(witnessed)} witness cosignatures; the root needs {root.witnesses}"
+        )
+    return note.checkpoint
+
+
+def _first_success(attempts: Sequence[Any]) -> None:
+    errors: list[LedgerError] = []
+    for attempt in attempts:
+        try:
+            attempt()
+            return
+        except LedgerError as e:
+            errors.append(e)
+    raise errors[0] if errors else ProofError("checkpoint", "the trust root has no log key")
+
+
+def _entries(raw: object, keys: KeyDirectory, checkpoint: Checkpoint) -> list[Entry]:
     if not isinstance(raw, list) or not raw:
         raise ProofError("entries", "must be a non-empty list")
     entries: list[Entry] = []
+    last_index = -1
     for index, item in enumerate(raw):
-        entries.append(_entry(f"entries[{index}]", item, keys, entries[-1] if entries else None))
+        path = f"entries[{index}]"
+        if not isinstance(item, Mapping) or set(item) != _ENTRY_FIELDS:
+            raise ProofError(path, f"an entry has exactly the fields {sorted(_ENTRY_FIELDS)}")
+        entry = _entry(f"{path}.envelope", item["envelope"], keys, entries[-1] if entries else None)
+        leaf_index = item["leafIndex"]
+        if (
+            isinstance(leaf_index, bool)
+            or not isinstance(leaf_index, int)
+            or leaf_index <= last_index
+        ):
+            raise ProofError(f"{path}.leafIndex", "must be an integer above the previous entry's")
+        _included(path, entry, leaf_index, item["inclusion"], checkpoint)
+        entries.append(entry)
+        last_index = leaf_index
     return entries
 
 
@@ -103,11 +175,23 @@ def _entry(path: str, item: object, keys: KeyDirectory, previous: Entry | None) 
     return entry
 
 
-def _all_used(raw_keys: list[Mapping[str, Any]], entries: list[Entry]) -> None:
-    used = {entry.signer.keyid for entry in entries}
-    for index, item in enumerate(raw_keys):
-        if item["keyid"] not in used:
-            raise ProofError(f"keys[{index}]", "is not used by any entry")
+def _included(path: str, entry: Entry, index: int, raw: object, checkpoint: Checkpoint) -> None:
+    if not isinstance(raw, list):
+        raise ProofError(f"{path}.inclusion", "must be a list of base64 hashes")
+    hashes = []
+    for position, text in enumerate(raw):
+        try:
+            value = base64.b64decode(str(text), validate=True)
+        except binascii.Error as e:
+            raise ProofError(f"{path}.inclusion[{position}]", "is not base64") from e
+        if len(value) != 32 or base64.b64encode(value).decode() != text:
+            raise ProofError(f"{path}.inclusion[{position}]", "is not a 32-byte hash")
+        hashes.append(value)
+    leaf = bytes.fromhex(entry_hash(entry.envelope.to_bytes()))
+    try:
+        verify_inclusion(leaf, index, checkpoint.size, hashes, checkpoint.root)
+    except LedgerError as e:
+        raise ProofError(f"{path}.inclusion", str(e)) from e
 
 
 def _certificate(claimed: object, entries: list[Entry]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import attrs
 
@@ -56,6 +57,11 @@ class Certificate:
     retirement_entry: str
     retirement_version: int
     source_project: str | None
+
+    @property
+    def batch_id(self) -> UUID:
+        """The batch's id as a UUID."""
+        return UUID(self.batch)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (camelCase keys), as in certificate and proof files."""

@@ -33,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_demo_writes_a_store_keys_a_certificate_and_a_proof(demo: Path) -> None:
     names = {path.name for path in demo.iterdir()}
-    assert names == {"ledger.db", "trust.json", "secrets", "certificate.json", "proof.json"}
+    assert names == {"ledger.db", "root.json", "secrets", "certificate.json", "proof.json"}
     certificate = json.loads((demo / "certificate.json").read_text())
     proof = json.loads((demo / "proof.json").read_text())
     assert proof["certificate"] == certificate
@@ -41,15 +41,15 @@ def test_the_demo_writes_a_store_keys_a_certificate_and_a_proof(demo: Path) -> N
 
 
 def test_verify_accepts_the_demo_proof(demo: Path) -> None:
-    result = run("verify", str(demo / "proof.json"), "--trust", str(demo / "trust.json"))
+    result = run("verify", str(demo / "proof.json"), "--trust", str(demo / "root.json"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: 1,200 t of batch")
 
 
-def test_verify_without_a_trust_file_says_the_keys_are_not_pinned(demo: Path) -> None:
+def test_verify_without_a_trust_root_says_it_used_the_proofs_own(demo: Path) -> None:
     result = run("verify", str(demo / "proof.json"))
     assert result.returncode == 0
-    assert "pass --trust" in result.stderr
+    assert "pass --trust root.json" in result.stderr
 
 
 def test_verify_rejects_a_tampered_proof_with_one_line(demo: Path, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_verify_rejects_a_tampered_proof_with_one_line(demo: Path, tmp_path: Pat
     proof["certificate"]["beneficiary"] = "Someone Else"
     tampered = tmp_path / "proof.json"
     tampered.write_text(json.dumps(proof))
-    result = run("verify", str(tampered), "--trust", str(demo / "trust.json"))
+    result = run("verify", str(tampered), "--trust", str(demo / "root.json"))
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1

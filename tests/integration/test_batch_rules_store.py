@@ -15,8 +15,9 @@ from ledger import (
     Signer,
     verify_proof,
 )
+from ledger.audit.trust import TrustRoot
 
-from conftest import Backend, issue
+from conftest import Backend, checkpointed, issue
 
 
 def test_serial_blocks_of_one_registry_never_overlap_across_batches(
@@ -80,7 +81,13 @@ def test_units_only_go_to_known_accounts(
 
 
 def test_every_unit_is_traceable_from_issuance_through_each_holder_to_retirement(
-    ledger: Ledger, registry: Signer, organiser: Signer, stranger: Signer
+    ledger: Ledger,
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+    root: TrustRoot,
+    log_signer: Signer,
+    witness: Signer,
 ) -> None:
     batch = issue(ledger, registry, organiser, 1, 100)
     ledger.transfer(organiser, batch, SerialRange(1, 50), to=stranger.actor)
@@ -102,7 +109,8 @@ def test_every_unit_is_traceable_from_issuance_through_each_holder_to_retirement
     assert certificate.donors == [stranger.actor]
     assert certificate.priority_rank == 1
     assert certificate.tonnes == "11"
-    assert verify_proof(ledger.proof(batch, certificate.retirement_version)) is None
+    checkpointed(ledger, log_signer, witness)
+    assert verify_proof(ledger.proof(batch, certificate.retirement_version), root) is None
 
 
 def test_a_refused_command_changes_nothing(

@@ -14,9 +14,10 @@ from ledger import (
     Signer,
     verify_proof,
 )
+from ledger.audit.trust import TrustRoot
 from ledger.domain import UnitState
 
-from conftest import Backend, issue
+from conftest import Backend, checkpointed, issue
 
 
 def retire(ledger: Ledger, holder: Signer, batch, start: int, end: int):
@@ -58,13 +59,19 @@ def test_a_retirement_certificate_traces_to_the_signed_issuance(
 
 
 def test_the_proof_of_a_stored_retirement_verifies(
-    ledger: Ledger, keys: KeyDirectory, registry: Signer, organiser: Signer
+    ledger: Ledger,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+    log_signer: Signer,
+    witness: Signer,
 ) -> None:
     batch = issue(ledger, registry, organiser)
     retire(ledger, organiser, batch, 1, 10)
     certificate = retire(ledger, organiser, batch, 11, 30)
+    checkpointed(ledger, log_signer, witness)
     proof = ledger.proof(batch, certificate.retirement_version)
-    assert verify_proof(proof, keys) is None
+    assert verify_proof(proof, root) is None
     assert len(proof["entries"]) == 3
 
 

@@ -1,4 +1,4 @@
-"""Retirement proofs verify offline, and any single changed field is rejected (SPEC 5)."""
+"""Retirement proofs (format v1) verify offline, and any single changed field is rejected."""
 
 from __future__ import annotations
 
@@ -10,24 +10,28 @@ from typing import Any
 
 import pytest
 
-from ledger import KeyDirectory, Ledger, ProofError, SerialRange, Signer, verify_proof
+from ledger import Ledger, ProofError, SerialRange, Signer, verify_proof
+from ledger.audit.envelope import Envelope
+from ledger.audit.trust import TrustRoot
 
-from conftest import issue
+from conftest import checkpointed, issue
 
 
 @pytest.fixture(scope="module")
 def proof(
     tmp_path_factory: pytest.TempPathFactory,
-    keys: KeyDirectory,
+    root: TrustRoot,
     registry: Signer,
     organiser: Signer,
+    log_signer: Signer,
+    witness: Signer,
 ) -> dict[str, Any]:
     folder: Path = tmp_path_factory.mktemp("proof")
-    with Ledger(folder / "ledger.db", keys) as ledger:
+    with Ledger(folder / "ledger.db", root) as ledger:
         batch = issue(ledger, registry, organiser)
-        ledger.retire(
-            organiser, batch, SerialRange(1, 10), event_name="A", beneficiary="B", reason="first"
-        )
+        other = issue(ledger, registry, organiser, 5001, 6000)
+        ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="B", reason="first")
+        ledger.retire(organiser, other, SerialRange(5001, 5002), beneficiary="B", reason="x")
         cert = ledger.retire(
             organiser,
             batch,
@@ -36,6 +40,7 @@ def proof(
             beneficiary="Org",
             reason="neutral",
         )
+        checkpointed(ledger, log_signer, witness)
         return ledger.proof(batch, cert.retirement_version)
 
 
@@ -56,12 +61,8 @@ def changes(value: Any) -> list[Any]:
     if isinstance(value, int):
         return [value + 1, value - 1, str(value)]
     last = "A" if value[-1:] != "A" else "B"
-    return [
-        value[:-1] + last,
-        value + "x",
-        "",
-        value.upper() if value != value.upper() else value.lower(),
-    ]
+    flipped = value.upper() if value != value.upper() else value.lower()
+    return [value[:-1] + last, value + "x", "", flipped, value[:-2] + value[-1:] + value[-2:-1]]
 
 
 def set_at(proof: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
@@ -73,14 +74,16 @@ def set_at(proof: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str
     return changed
 
 
-def test_the_proof_verifies_with_and_without_pinned_keys(
-    proof: dict[str, Any], keys: KeyDirectory
+def test_the_proof_verifies_against_the_trusted_root(
+    proof: dict[str, Any], root: TrustRoot
 ) -> None:
-    assert verify_proof(proof) is None
-    assert verify_proof(json.loads(json.dumps(proof)), keys) is None
+    assert verify_proof(proof, root) is None
+    assert verify_proof(json.loads(json.dumps(proof)), root) is None
+    assert len(proof["entries"]) == 3
+    assert [e["leafIndex"] for e in proof["entries"]] == [0, 2, 4]
 
 
-def test_every_single_changed_field_is_rejected(proof: dict[str, Any]) -> None:
+def test_every_single_changed_field_is_rejected(proof: dict[str, Any], root: TrustRoot) -> None:
     tried = 0
     for path, value in leaves(proof):
         for changed_value in changes(value):
@@ -88,72 +91,109 @@ def test_every_single_changed_field_is_rejected(proof: dict[str, Any]) -> None:
                 continue
             tried += 1
             with pytest.raises(ProofError):
-                verify_proof(set_at(proof, path, changed_value))
-    assert tried > 100
+                verify_proof(set_at(proof, path, changed_value), root)
+    assert tried > 300
+
+
+def test_every_changed_checkpoint_line_is_rejected(proof: dict[str, Any], root: TrustRoot) -> None:
+    lines = proof["checkpoint"].split("\n")
+    for number, line in enumerate(lines[:-1]):
+        if not line:
+            continue
+        changed = [*lines]
+        changed[number] = line[:-1] + ("A" if line[-1] != "A" else "B")
+        with pytest.raises(ProofError, match=r"^checkpoint"):
+            verify_proof({**proof, "checkpoint": "\n".join(changed)}, root)
 
 
 @pytest.mark.parametrize(
     ("path", "value", "named"),
     [
-        (
-            ("certificate", "quantity"),
-            11,
-            r"^certificate.quantity: says 11 but the signed events say 10",
-        ),
+        (("certificate", "quantity"), 11, r"^certificate.quantity: says 11 but the signed events"),
         (("certificate", "eventName"), "Other", r"^certificate.eventName: says 'Other'"),
         (("format",), "v9", r"^format: unknown format"),
-        (("keys", 0, "publicKey"), "A" * 44, r"^keys\[0\]: "),
         (
-            ("entries", 1, "signatures", 0, "keyid"),
+            ("entries", 1, "envelope", "signatures", 0, "keyid"),
             "ab" * 32,
-            r"^entries\[1\].signatures\[0\].keyid",
+            r"^entries\[1\].envelope.signatures\[0\].keyid",
         ),
-        (("entries", 2, "payload"), "e30=", r"^entries\[2\]: .*does not verify"),
+        (
+            ("entries", 2, "envelope", "payload"),
+            "e30=",
+            r"^entries\[2\].envelope: .*does not verify",
+        ),
+        (("entries", 1, "leafIndex"), 3, r"^entries\[1\].inclusion: .*does not lead to the root"),
+        (("entries", 1, "leafIndex"), 0, r"^entries\[1\].leafIndex: must be an integer above"),
+        (("entries", 0, "leafIndex"), 99, r"^entries\[0\].inclusion: leaf index 99 is outside"),
+        (("roots", 0, "signed", "threshold"), 1, r"^roots"),
     ],
 )
 def test_a_rejection_names_the_field_that_fails(
-    proof: dict[str, Any], path: tuple[Any, ...], value: Any, named: str
+    proof: dict[str, Any], root: TrustRoot, path: tuple[Any, ...], value: Any, named: str
 ) -> None:
     with pytest.raises(ProofError, match=named):
-        verify_proof(set_at(proof, path, value))
+        verify_proof(set_at(proof, path, value), root)
 
 
-def test_a_removed_entry_breaks_the_proof(proof: dict[str, Any]) -> None:
-    changed = copy.deepcopy(proof)
-    del changed["entries"][1]
-    with pytest.raises(ProofError, match=r"^entries\[1\]: follows version 1: version 2 is missing"):
-        verify_proof(changed)
+def test_a_shortened_or_lengthened_inclusion_path_is_rejected(
+    proof: dict[str, Any], root: TrustRoot
+) -> None:
+    path = proof["entries"][0]["inclusion"]
+    with pytest.raises(ProofError, match=r"^entries\[0\].inclusion: .*too short"):
+        verify_proof(set_at(proof, ("entries", 0, "inclusion"), path[:-1]), root)
+    with pytest.raises(ProofError, match=r"^entries\[0\].inclusion: .*too long"):
+        verify_proof(set_at(proof, ("entries", 0, "inclusion"), [*path, path[0]]), root)
 
 
-def test_reordered_entries_break_the_proof(proof: dict[str, Any]) -> None:
-    changed = copy.deepcopy(proof)
-    changed["entries"][1], changed["entries"][2] = changed["entries"][2], changed["entries"][1]
-    with pytest.raises(ProofError, match=r"^entries\[1\]: follows version 1: version 2 is missing"):
-        verify_proof(changed)
+def test_a_removed_or_reordered_entry_breaks_the_proof(
+    proof: dict[str, Any], root: TrustRoot
+) -> None:
+    removed = copy.deepcopy(proof)
+    del removed["entries"][1]
+    with pytest.raises(ProofError, match=r"^entries\[1\].envelope: follows version 1"):
+        verify_proof(removed, root)
+    swapped = copy.deepcopy(proof)
+    swapped["entries"][1], swapped["entries"][2] = swapped["entries"][2], swapped["entries"][1]
+    with pytest.raises(ProofError, match=r"^entries\[1\].envelope: follows version 1"):
+        verify_proof(swapped, root)
 
 
-def test_an_extra_or_missing_field_is_rejected(proof: dict[str, Any]) -> None:
+def test_an_extra_or_missing_field_is_rejected(proof: dict[str, Any], root: TrustRoot) -> None:
     with pytest.raises(ProofError, match=r"^\(top level\)"):
-        verify_proof({**proof, "note": "trust me"})
+        verify_proof({**proof, "note": "trust me"}, root)
     changed = copy.deepcopy(proof)
     del changed["certificate"]["reason"]
     with pytest.raises(ProofError, match=r"^certificate.reason: is missing"):
-        verify_proof(changed)
+        verify_proof(changed, root)
 
 
-def test_keys_not_in_the_trusted_file_are_rejected(proof: dict[str, Any]) -> None:
-    other = KeyDirectory([Signer.generate("x", "account").public])
-    with pytest.raises(ProofError, match=r"^keys\[0\]: key of .* is not in the trusted keys"):
-        verify_proof(proof, other)
+def test_a_proof_from_another_trust_root_is_rejected(
+    proof: dict[str, Any], operators: tuple[Signer, Signer]
+) -> None:
+    other = TrustRoot.from_json(proof["roots"][0])
+    stranger_root = TrustRoot.create(
+        version=1, origin=other.origin, issued_at=other.issued_at, threshold=2, keys=other.keys
+    ).signed_by(*operators)
+    with pytest.raises(ProofError, match=r"^roots: the trusted root version 1 is not in the chain"):
+        verify_proof(proof, stranger_root)
 
 
-def test_a_proof_forged_with_a_wrong_role_key_is_rejected(proof: dict[str, Any]) -> None:
-    forger = Signer.generate("shandong-carbon-inclusion-platform", "account")
+def test_a_checkpoint_without_the_required_cosignature_is_rejected(
+    proof: dict[str, Any], root: TrustRoot
+) -> None:
+    note = proof["checkpoint"]
+    without_witness = note[: note.rindex("\u2014 witness")]
+    with pytest.raises(ProofError, match=r"^checkpoint: 0 witness cosignatures; the root needs 1"):
+        verify_proof({**proof, "checkpoint": without_witness}, root)
+
+
+def test_an_entry_re_signed_by_a_key_of_the_wrong_role_is_rejected(
+    proof: dict[str, Any], root: TrustRoot, log_signer: Signer
+) -> None:
     changed = copy.deepcopy(proof)
-    from ledger.audit.envelope import Envelope
-
-    original = Envelope.from_json(changed["entries"][0])
-    changed["entries"][0] = Envelope.seal(original.payload_type, original.payload, forger).to_json()
-    changed["keys"][0] = forger.public.to_json()
-    with pytest.raises(ProofError, match=r"needs a 'registry' key"):
-        verify_proof(changed)
+    original = Envelope.from_json(changed["entries"][0]["envelope"])
+    changed["entries"][0]["envelope"] = Envelope.seal(
+        original.payload_type, original.payload, log_signer
+    ).to_json()
+    with pytest.raises(ProofError, match=r"^entries\[0\].envelope"):
+        verify_proof(changed, root)

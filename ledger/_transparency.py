@@ -1,0 +1,130 @@
+"""Trust roots, checkpoints, cosignatures and retirement proofs of the facade (SPEC 5).
+
+Rules:
+- The first trust root must carry its own operator threshold; every later one must be a valid
+  rotation of the last adopted one. The ledger then accepts exactly the keys of the latest root.
+- A checkpoint covers the whole log at the moment it is signed; a cosignature is kept only if
+  it verifies under a ``witness`` key of the trust root.
+- A proof is made against the latest checkpoint, which must cover every entry it proves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from ledger._app import LedgerApplication
+from ledger.audit.envelope import Entry
+from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.merkle import consistency_proof, inclusion_proof, root
+from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
+from ledger.audit.proof import build_proof
+from ledger.audit.trust import TrustRoot, TrustRootError
+from ledger.errors import InvalidInputError, NotFoundError
+from ledger.projections.certificates import certificates
+
+__all__ = ["TransparencyCommands"]
+
+
+class _Host(Protocol):
+    keys: KeyDirectory
+    _app: LedgerApplication
+
+    def history(self, batch_id: UUID, *, upto: int | None = None) -> list[Entry]: ...
+
+    def trust_roots(self) -> list[TrustRoot]: ...
+
+    def latest_checkpoint(self) -> SignedNote | None: ...
+
+
+class TransparencyCommands:
+    """Trust roots, the log's checkpoints and retirement proofs."""
+
+    def trust_roots(self: _Host) -> list[TrustRoot]:
+        """Every adopted trust root, oldest first."""
+        with self._app.read() as connection:
+            documents = self._app.merkle_log.root_documents(connection)
+        return [TrustRoot.from_json(json.loads(document)) for document in documents]
+
+    def adopt_root(self: _Host, root: TrustRoot) -> None:
+        """Adopt the first trust root, or a rotation of the last one, and accept its keys.
+
+        Raises:
+            TrustRootError: the root lacks its threshold, or is not a valid rotation.
+        """
+        adopted = self.trust_roots()
+        if adopted:
+            adopted[-1].verify_successor(root)
+        else:
+            root.verify_alone()
+        with self._app.write() as connection:
+            self._app.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
+        self.keys.replace(root.keys)
+
+    def sign_checkpoint(self: _Host, log: Signer) -> SignedNote:
+        """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
+        origin = _latest(self.trust_roots()).origin
+        log_keys = {key.keyid for key in self.keys if key.role == "log" and key.actor == origin}
+        if log.public.keyid not in log_keys:
+            raise InvalidInputError(
+                f"the signer is not the log key of {origin!r} in the trust root"
+            )
+        with self._app.write() as connection:
+            hashes = self._app.merkle_log.hashes(connection)
+            note = sign_checkpoint(Checkpoint(origin, len(hashes), root(hashes)), log)
+            self._app.merkle_log.save_checkpoint(connection, len(hashes), note.text())
+        return note
+
+    def latest_checkpoint(self: _Host) -> SignedNote | None:
+        """The latest signed checkpoint, with the cosignatures it gathered."""
+        with self._app.read() as connection:
+            notes = self._app.merkle_log.checkpoint_notes(connection)
+        return SignedNote.parse(notes[-1][1]) if notes else None
+
+    def consistency(self: _Host, first: int, second: int) -> list[bytes]:
+        """An RFC 9162 consistency proof from tree size ``first`` to ``second``."""
+        with self._app.read() as connection:
+            hashes = self._app.merkle_log.hashes(connection, second)
+        if len(hashes) != second:
+            raise NotFoundError(f"the log has {len(hashes)} leaves, not {second}")
+        return consistency_proof(first, hashes)
+
+    def add_cosignature(self: _Host, signature: NoteSignature) -> SignedNote:
+        """Keep a witness's cosignature on the latest checkpoint, if it verifies."""
+        note = self.latest_checkpoint()
+        if note is None:
+            raise NotFoundError("there is no checkpoint to cosign")
+        witness = [k for k in self.keys if k.role == "witness" and k.actor == signature.name]
+        if not witness:
+            raise NoteError(f"{signature.name!r} is not a witness of the trust root")
+        cosigned = note.with_signature(signature)
+        if cosigned.cosigned_at(signature.name, witness[0].public_key) is None:
+            raise NoteError(f"the cosignature of {signature.name} does not match its key")
+        with self._app.write() as connection:
+            self._app.merkle_log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
+        return cosigned
+
+    def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
+        """The offline-verifiable proof of the retirement saved as version ``version``."""
+        history = self.history(batch_id, upto=version)
+        found = [c for c in certificates(history) if c.retirement_version == version]
+        if not found:
+            raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
+        note = self.latest_checkpoint()
+        with self._app.read() as connection:
+            log = self._app.merkle_log
+            indices = [log.index_of(connection, e.aggregate, e.version) for e in history]
+            hashes = log.hashes(connection, note.checkpoint.size if note else 0)
+        if note is None or None in indices or max(i or 0 for i in indices) >= len(hashes):
+            raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
+        paths = [inclusion_proof(i or 0, hashes) for i in indices]
+        placed = list(zip(history, [i or 0 for i in indices], paths, strict=True))
+        return build_proof(found[0], placed, note, self.trust_roots())
+
+
+def _latest(roots: Sequence[TrustRoot]) -> TrustRoot:
+    if not roots:
+        raise TrustRootError("no trust root is adopted yet; adopt one first")
+    return roots[-1]

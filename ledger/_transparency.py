@@ -11,11 +11,12 @@ Rules:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
 from ledger._app import LedgerApplication
+from ledger._audit import AuditReport, audit_store
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
@@ -105,6 +106,14 @@ class TransparencyCommands:
         with self._app.write() as connection:
             self._app.merkle_log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
         return cosigned
+
+    def audit(self: _Host, progress: Callable[[int, int], None] | None = None) -> AuditReport:
+        """Re-verify the whole store, its log and checkpoints, and every rule.
+
+        Raises:
+            AuditError: naming the first event (log position, aggregate, version) that fails.
+        """
+        return audit_store(self._app, self.trust_roots(), progress)
 
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from ledger._demo import run_demo
+from ledger._ledger import Ledger
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
 from ledger.errors import LedgerError, ProofError
@@ -93,6 +95,34 @@ def verify(proof_file: Path, trust: Path | None) -> None:
         click.echo(
             "note: the proof's own first trust root was used; pass --trust root.json", err=True
         )
+
+
+@cli.command()
+@click.argument("database")
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def audit(database: str, schema: str | None) -> None:
+    """Re-verify a whole store: signatures, chains, log, checkpoints and every rule."""
+    try:
+        with Ledger(database, schema=schema) as ledger:
+            report = ledger.audit(_progress() if sys.stderr.isatty() else None)
+    except LedgerError as e:
+        _fail(f"audit failed: {e}", 1)
+    click.echo(
+        f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified;"
+        f" {report.checkpoints} signed checkpoints match the log (root {report.log_root[:16]}...)"
+    )
+
+
+def _progress() -> Callable[[int, int], None]:
+    """A progress reporter on stderr: events audited so far, of how many."""
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % 1000 == 0:
+            end = "\n" if done == total else ""
+            click.echo(f"\raudited {done:,} of {total:,} events", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+
+    return report
 
 
 def _read_json(path: Path) -> Any:

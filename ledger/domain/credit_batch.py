@@ -51,6 +51,7 @@ __all__ = [
     "SPLIT",
     "TRANSFERRED",
     "CreditBatch",
+    "recheck",
     "replay_checked",
 ]
 
@@ -369,14 +370,15 @@ def replay_checked(events: Iterable[Any]) -> CreditBatch:
     """Replay ``events`` (domain events of one batch), re-checking every rule on the way."""
     batch: CreditBatch | None = None
     for domain_event in events:
-        _recheck(batch, domain_event)
+        recheck(batch, domain_event)
         batch = domain_event.mutate(batch)
     if batch is None:
         raise RuleViolationError("no events to replay")
     return batch
 
 
-def _recheck(before: CreditBatch | None, domain_event: Any) -> None:
+def recheck(before: CreditBatch | None, domain_event: Any) -> None:
+    """Raise the rule's error if no command on ``before`` could have made ``domain_event``."""
     e: dict[str, Any] = vars(domain_event)
     kind = type(domain_event).TOPIC
     if kind == ISSUED:

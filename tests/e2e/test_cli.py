@@ -90,3 +90,26 @@ def test_the_demo_names_a_new_folder_by_default(tmp_path: Path) -> None:
     (made,) = tmp_path.iterdir()
     assert made.name.startswith("ledger-demo-")
     assert str(made) in result.stdout
+
+
+def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    result = run("audit", str(demo / "ledger.db"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 3 events of 1 aggregates verified")
+    copy = tmp_path / "ledger.db"
+    shutil.copy(demo / "ledger.db", copy)
+    with sqlite3.connect(copy) as db:
+        (row_id, state), *_ = db.execute(
+            "SELECT id, state FROM ledger_events WHERE originator_version = 2"
+        ).fetchall()
+        db.execute(
+            "UPDATE ledger_events SET state = ? WHERE id = ?",
+            (state.replace(b'"payload":"', b'"payload":"A', 1), row_id),
+        )
+    result = run("audit", str(copy))
+    assert result.returncode == 1
+    assert result.stderr.startswith("ledger: audit failed: log leaf 1, aggregate ")
+    assert " version 2: " in result.stderr

@@ -118,6 +118,8 @@ def test_two_processes_retiring_the_same_units_leave_exactly_one_winner(
         assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "won"], outcomes
         assert "R11" in "".join(outcomes) or "ConcurrencyError" in "".join(outcomes)
         assert len(ledger.history(batch)) == 2
+    report = ledger.audit()  # the Merkle log kept pace with every concurrent writer
+    assert report.events == 2 * ROUNDS
 
 
 def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(
@@ -140,6 +142,7 @@ def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(
         outcomes = race(jobs)
         assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "won"], outcomes
         assert "R11: serials" in "".join(outcomes)
+    assert ledger.audit().events == ROUNDS
     blocks = backend.execute(
         "SELECT count(*) FROM "
         + (

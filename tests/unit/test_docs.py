@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.audit._canonical import canonical_json
 from ledger.audit.envelope import Envelope, entry_hash, pae
 from ledger.audit.keys import Signer
 
-DOC = (Path(__file__).parents[2] / "docs" / "proof-format.md").read_text()
+DOC_DIR = Path(__file__).parents[2] / "docs"
+DOC = (DOC_DIR / "proof-format.md").read_text()
 
 
 def hex_after(label: str) -> str:
@@ -36,3 +38,46 @@ def test_the_documented_example_matches_the_code() -> None:
     assert envelope.sig.hex() == hex_after("Signature (hex):")
     assert entry_hash(envelope.to_bytes()) == hex_after("Entry hash of the envelope:")
     assert pae(kind, payload).startswith(b"DSSEv1 50 " + kind.encode() + b" 432 {")
+
+
+def test_the_documented_log_checkpoint_and_cosignature_match_the_code() -> None:
+    import base64
+
+    from ledger.audit.merkle import inclusion_proof, leaf_hash, root
+    from ledger.audit.note import Checkpoint, cosign, note_key_id, sign_checkpoint
+
+    leaves = [leaf_hash(f"leaf {i}".encode()) for i in range(5)]
+    assert leaves[2].hex() == hex_after("Leaf 2 hash:")
+    assert root(leaves).hex() == hex_after("Root of the 5-leaf tree:")
+    path = re.findall(r"`([0-9a-f]{64})`", DOC.split("Inclusion path of leaf 2 (in order):")[1])[:3]
+    assert [h.hex() for h in inclusion_proof(2, leaves)] == path
+    log = Signer(
+        "ledger.example/events", "log", Ed25519PrivateKey.from_private_bytes(bytes([2]) * 32)
+    )
+    wit = Signer(
+        "witness.example/w1", "witness", Ed25519PrivateKey.from_private_bytes(bytes([3]) * 32)
+    )
+    note = sign_checkpoint(Checkpoint(log.actor, 5, root(leaves)), log)
+    note = note.with_signature(cosign(note, wit, 1764000000))
+    documented = re.search(r"```note\n(.*?)```", DOC, flags=re.S)
+    assert documented and documented.group(1) == note.text()
+    assert f"Log key id `{note_key_id(log.actor, log.raw_public_key).hex()}`" in DOC
+    assert f"witness key id `{note_key_id(wit.actor, wit.raw_public_key, 4).hex()}`" in DOC
+    assert base64.b64encode(root(leaves)).decode() in DOC
+
+
+def test_a_real_proof_matches_the_documented_json_schema(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from ledger._demo import run_demo
+
+    schema = json.loads((DOC_DIR / "schemas" / "retirement-proof.v1.schema.json").read_text())
+    result = run_demo(tmp_path / "demo")
+    proof = json.loads(result.proof_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(proof, schema)
+    proof["entries"][0]["extra"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(proof, schema)

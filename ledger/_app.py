@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
@@ -39,6 +40,8 @@ from ledger.errors import ConcurrencyError, StorageError
 
 __all__ = ["LedgerApplication"]
 
+_PAGE = 500
+
 
 class LedgerApplication(Application[UUID]):
     """Stores signed, hash-chained events in one SQL database."""
@@ -56,6 +59,21 @@ class LedgerApplication(Application[UUID]):
             self.merkle_log = LogStore(self._engine(), schema)
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
+
+    def aggregates(self, topics: Sequence[str]) -> dict[UUID, Any]:
+        """Every aggregate with events of ``topics``, folded from verified events."""
+        found: dict[UUID, Any] = {}
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, _PAGE, topics=topics, inclusive_of_start=False
+            )
+            for notification in page:
+                event: Any = self.mapper.to_domain_event(notification)
+                found[event.originator_id] = event.mutate(found.get(event.originator_id))
+            if len(page) < _PAGE:
+                return found
+            start = page[-1].id
 
     def read(self) -> sa.Connection:
         """A read-only connection context (``with app.read() as connection``)."""

@@ -21,17 +21,22 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
 
+import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger._app import LedgerApplication
+from ledger._events import EventCommands
 from ledger._sinks import SinkCommands
 from ledger._transparency import TransparencyCommands
 from ledger.audit._mapper import signing_as
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.trust import TrustRoot
+from ledger.domain import credit_batch
+from ledger.domain._units import UnitState
 from ledger.domain.credit_batch import CreditBatch, replay_checked
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
@@ -44,7 +49,11 @@ __all__ = ["Ledger", "database_url"]
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 _ATTEMPTS = 3
-_NOUNS: dict[type[Aggregate], str] = {CreditBatch: "credit batch", SinkProject: "sink project"}
+_NOUNS: dict[type[Aggregate], str] = {
+    CreditBatch: "credit batch",
+    SinkProject: "sink project",
+    EventNeutralization: "event",
+}
 
 
 def database_url(database: str | Path) -> str:
@@ -61,7 +70,7 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-class Ledger(SinkCommands, TransparencyCommands):
+class Ledger(SinkCommands, EventCommands, TransparencyCommands):
     """An event-sourced, signed ledger of credit batches, sink projects and retirements.
 
     Args:
@@ -235,6 +244,24 @@ class Ledger(SinkCommands, TransparencyCommands):
         if not events:
             raise NotFoundError(f"no credit batch {batch_id}")
         return replay_checked(events)
+
+    def held_ranks(self, account: str) -> dict[UUID, int]:
+        """Batches in which ``account`` holds free units, with each batch's R8 rank."""
+        batches = self._app.aggregates(credit_batch.TOPICS)
+        return {
+            batch_id: batch.priority_rank
+            for batch_id, batch in batches.items()
+            if any(lot.state is UnitState.HELD and lot.account == account for lot in batch.lots())
+        }
+
+    def bound_projects(self, event_label: str) -> list[UUID]:
+        """The sink projects bound to the event named ``event_label`` (R9)."""
+        bindings = self._app.claims.parcels.bindings
+        with self._app.read() as connection:
+            rows = connection.execute(
+                sa.select(bindings.c.project).where(bindings.c.event == event_label)
+            )
+            return [UUID(row[0]) for row in rows]
 
     def history(self, batch_id: UUID, *, upto: int | None = None) -> list[Entry]:
         """The verified signed entries of a batch, from issuance (up to version ``upto``)."""

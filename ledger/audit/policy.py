@@ -5,6 +5,8 @@ Rules:
   registry named in the event must be the key's actor: only a registry's operator issues.
 - Sink projects: the ``developer`` registers, binds and files; a ``verifier`` validates and
   measures; a ``registry`` records issued removals.
+- Events: the organiser (an ``account`` key) registers, plans, accounts, allocates, commits and
+  confirms; a ``verifier`` key evaluates.
 - Every other credit-batch event needs an ``account`` key (the holder acts for its units; the
   domain checks that the actor holds them).
 - The same check runs before an event is signed and whenever one is read or verified.
@@ -17,6 +19,7 @@ from typing import Any
 
 from ledger.audit.keys import PublicKey
 from ledger.domain import credit_batch as cb
+from ledger.domain import event_neutralization as en
 from ledger.domain import sink_project as sp
 
 __all__ = ["REQUIRED_ROLE", "authority_problem"]
@@ -36,6 +39,8 @@ REQUIRED_ROLE = {
     sp.VALIDATED: "verifier",
     sp.MEASURED: "verifier",
     sp.REMOVALS_ISSUED: "registry",
+    **{topic: "account" for topic in en.TOPICS if topic != en.EVALUATED},
+    en.EVALUATED: "verifier",
 }
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "RESERVED",
     "RETIRED",
     "SPLIT",
+    "TOPICS",
     "TRANSFERRED",
     "CreditBatch",
     "recheck",
@@ -63,6 +64,7 @@ RESERVED = "ledger.credit-batch.reserved.v1"
 RELEASED = "ledger.credit-batch.released.v1"
 RETIRED = "ledger.credit-batch.retired.v1"
 EXPORTED = "ledger.credit-batch.exported.v1"
+TOPICS = (ISSUED, TRANSFERRED, DONATED, SPLIT, RESERVED, RELEASED, RETIRED, EXPORTED)
 
 _MOVABLE = (UnitState.HELD,)
 

@@ -1,0 +1,294 @@
+"""Event-neutralization commands of the facade (R1-R8, R10); mixed into :class:`ledger.Ledger`.
+
+Rules:
+- Allocation reserves the units in their batch for this event and records the allocation in
+  the event, in one transaction; its R8 rank is compared with the best rank planned and with
+  the best rank the organiser still holds free units of.
+- Retirement retires every open allocation for this event (the batch names the event) and
+  records each in the event, in one transaction.
+- Deadlines (R10) are the event's and those of the sink projects bound to it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.audit.keys import Signer
+from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.deadlines import Deadline, DeadlineState
+from ledger.domain.event_neutralization import EventNeutralization
+from ledger.domain.event_values import Line, Organiser
+from ledger.domain.sink_project import SinkProject
+from ledger.domain.values import SerialRange
+from ledger.projections.certificates import Certificate
+
+__all__ = ["EventCommands"]
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class _Host(Protocol):
+    clock: Callable[[], datetime.datetime]
+
+    def _load(self, aggregate_id: UUID, kind: type[A]) -> A: ...
+
+    def _save(self, signer: Signer, *aggregates: Aggregate) -> None: ...
+
+    def _update(
+        self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
+    ) -> int: ...
+
+    def certificate(self, batch_id: UUID, version: int) -> Certificate: ...
+
+    def held_ranks(self, account: str) -> dict[UUID, int]: ...
+
+    def bound_projects(self, event_label: str) -> list[UUID]: ...
+
+    def event(self, event_id: UUID) -> EventNeutralization: ...
+
+
+class EventCommands:
+    """Commands and queries for event neutralizations."""
+
+    def register_event(
+        self: _Host,
+        organiser: Signer,
+        *,
+        kind: str,
+        name: str,
+        organisers: Sequence[Organiser],
+        venue: str,
+        starts: datetime.datetime,
+        ends: datetime.datetime,
+        participants: int,
+    ) -> UUID:
+        """Register a large event (R1); its tier follows from ``participants`` (R2)."""
+        event = EventNeutralization.register(
+            kind=kind,
+            name=name,
+            organisers=organisers,
+            venue=venue,
+            starts=starts,
+            ends=ends,
+            participants=participants,
+            by=organiser.actor,
+        )
+        self._save(organiser, event)
+        return event.id
+
+    def event(self: _Host, event_id: UUID) -> EventNeutralization:
+        """The current state of an event's neutralization."""
+        return self._load(event_id, EventNeutralization)
+
+    def publish_plan(
+        self: _Host,
+        organiser: Signer,
+        event_id: UUID,
+        *,
+        boundary: Sequence[str],
+        estimates: Mapping[str, Decimal | int],
+        measures: Sequence[str],
+        offsets: Sequence[Mapping[str, str]],
+    ) -> None:
+        """Publish a new plan version before the event starts (R4)."""
+        now = self.clock()
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.publish_plan(
+                boundary=boundary,
+                estimates=estimates,
+                measures=measures,
+                offsets=offsets,
+                now=now,
+                by=organiser.actor,
+            ),
+        )
+
+    def record_measure(
+        self: _Host,
+        organiser: Signer,
+        event_id: UUID,
+        *,
+        kind: str,
+        description: str,
+        expected_tonnes: Decimal | int,
+    ) -> None:
+        """Record a reduction measure with its expected effect (R5)."""
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.record_measure(
+                kind=kind,
+                description=description,
+                expected_tonnes=expected_tonnes,
+                by=organiser.actor,
+            ),
+        )
+
+    def report_measure(
+        self: _Host,
+        organiser: Signer,
+        event_id: UUID,
+        *,
+        number: int,
+        achieved_tonnes: Decimal | int,
+    ) -> None:
+        """Record a measure's achieved effect (R5)."""
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.report_measure(
+                number=number,
+                achieved_tonnes=achieved_tonnes,
+                by=organiser.actor,
+            ),
+        )
+
+    def account_emissions(
+        self: _Host, organiser: Signer, event_id: UUID, lines: Sequence[Line]
+    ) -> Decimal:
+        """Account the event's emissions after it ends (R6); returns the total in tCO2e."""
+        now = self.clock()
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.account(lines=lines, now=now, by=organiser.actor),
+        )
+        total = self.event(event_id).accounted
+        return total if total is not None else Decimal(0)
+
+    def allocate_offsets(
+        self: _Host,
+        organiser: Signer,
+        event_id: UUID,
+        batch_id: UUID,
+        serials: SerialRange,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Reserve units of a batch for the event and allocate them to it (R7, R8)."""
+        event = self.event(event_id)
+        batch = self._load(batch_id, CreditBatch)
+        others = [
+            rank for held, rank in self.held_ranks(organiser.actor).items() if held != batch_id
+        ]
+        batch.reserve(serials, by=organiser.actor, event_name=event.label)
+        event.allocate(
+            batch=str(batch_id),
+            serials=serials,
+            tonnes=batch.tonnes(serials.quantity),
+            rank=batch.priority_rank,
+            best_available=min(others, default=None),
+            reason=reason,
+            by=organiser.actor,
+        )
+        self._save(organiser, batch, event)
+
+    def retire_offsets(self: _Host, organiser: Signer, event_id: UUID) -> list[Certificate]:
+        """Retire every open allocation for the event; returns the certificates (R7, R11)."""
+        event = self.event(event_id)
+        done = {(r["batch"], r["serial_start"]) for r in event.retirements}
+        open_ = [a for a in event.allocations if (a["batch"], a["serial_start"]) not in done]
+        batches: dict[str, CreditBatch] = {}
+        for allocation in open_:
+            batch = batches.setdefault(
+                allocation["batch"], self._load(UUID(allocation["batch"]), CreditBatch)
+            )
+            serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
+            batch.retire(
+                serials,
+                by=organiser.actor,
+                beneficiary=event.name,
+                reason=f"carbon neutralization of {event.name} (R7)",
+                event_name=event.label,
+            )
+            event.record_retirement(
+                batch=allocation["batch"],
+                serials=serials,
+                certificate=f"{allocation['batch']}:{batch.version}",
+                by=organiser.actor,
+            )
+        self._save(organiser, *batches.values(), event)
+        return [
+            self.certificate(UUID(r["batch"]), int(r["certificate"].rsplit(":", 1)[1]))
+            for r in self.event(event_id).retirements[len(done) :]
+        ]
+
+    def commit_neutrality(self: _Host, organiser: Signer, event_id: UUID) -> dict[str, Any]:
+        """Sign the organiser's self-commitment, stating every R3 field from the record."""
+        event = self.event(event_id)
+        statement = {
+            "event_name": event.name,
+            "organisers": event.organisers,
+            "scale": event.participants,
+            "time_held": f"{event.starts.isoformat()} / {event.ends.isoformat()}",
+            "boundary_and_emissions": {
+                "boundary": event.plans[-1]["boundary"] if event.plans else [],
+                "accounted_tonnes": str(event.accounted),
+            },
+            "offset_method_and_date": {
+                "retired_tonnes": str(event.retired),
+                "certificates": [r["certificate"] for r in event.retirements],
+                "date": self.clock().date().isoformat(),
+            },
+            "confirmation_method": "organiser's signed self-commitment (R2, R3)",
+        }
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.commit(statement=statement, by=organiser.actor),
+        )
+        return statement
+
+    def evaluate_event(
+        self: _Host,
+        verifier: Signer,
+        event_id: UUID,
+        *,
+        conclusion: str,
+        verified_tonnes: Decimal | int,
+        report: str,
+    ) -> None:
+        """Record a certified verifier's signed evaluation (R2)."""
+        self._update(
+            verifier,
+            event_id,
+            EventNeutralization,
+            lambda e: e.evaluate(
+                conclusion=conclusion,
+                verified_tonnes=verified_tonnes,
+                report=report,
+                by=verifier.actor,
+            ),
+        )
+
+    def confirm_event(self: _Host, organiser: Signer, event_id: UUID) -> None:
+        """Confirm the event's neutrality (accounted, offset, confirmed as its tier needs)."""
+        now = self.clock()
+        self._update(
+            organiser,
+            event_id,
+            EventNeutralization,
+            lambda e: e.confirm(now=now, by=organiser.actor),
+        )
+
+    def event_deadlines(self: _Host, event_id: UUID) -> list[tuple[Deadline, DeadlineState]]:
+        """R10: the event's deadline and its bound sink projects', with their state today."""
+        event = self.event(event_id)
+        deadlines = event.deadlines()
+        for project in self.bound_projects(event.label):
+            deadlines += self._load(project, SinkProject).deadlines()
+        today = self.clock().date()
+        return [(d, d.state(today)) for d in deadlines]

@@ -1,0 +1,108 @@
+"""Emission factor tables for R6 accounting: the shipped defaults and user-supplied tables.
+
+Rules:
+- A factor has an id, its R6 source, the activity unit, the factor in kgCO2e per unit as exact
+  decimal text, the year, and the reference it comes from; floats are refused.
+- The default table ships as data (``ledger/data/emission_factors.json``) with its sources;
+  ``checked`` says whether a figure was re-read against its original publication.
+- A user table has the same format and replaces the defaults it names by id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ledger.domain.event_values import Line, Source
+from ledger.errors import InvalidInputError, NotFoundError
+
+__all__ = ["Factor", "FactorTable"]
+
+
+@attrs.frozen
+class Factor:
+    """One emission factor with its source."""
+
+    id: str
+    source: str
+    unit: str
+    factor: Decimal
+    year: int
+    reference: str
+    checked: bool = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Factor:
+        """Parse one table entry; the factor is decimal text."""
+        try:
+            factor = Decimal(str(data["factor"])) if isinstance(data["factor"], str) else None
+            if factor is None or not factor.is_finite() or factor < 0:
+                raise InvalidInputError(f"factor {data.get('id')!r}: factor must be decimal text")
+            Source(data["source"])
+            return cls(
+                data["id"],
+                data["source"],
+                data["unit"],
+                factor,
+                int(data["year"]),
+                data["reference"],
+                bool(data.get("checked", False)),
+            )
+        except (KeyError, ValueError, InvalidOperation) as e:
+            if isinstance(e, InvalidInputError):
+                raise
+            raise InvalidInputError(
+                f"bad emission factor entry {dict(data)!r}: {e}", rule="R6"
+            ) from e
+
+    def line(self, activity: Decimal | int) -> Line:
+        """An R6 accounting line of ``activity`` units at this factor."""
+        return Line(self.source, activity, self.unit, self.factor, self.reference, self.year)
+
+
+class FactorTable:
+    """Emission factors by id."""
+
+    def __init__(self, factors: Iterable[Factor]) -> None:
+        self._factors = {factor.id: factor for factor in factors}
+
+    @classmethod
+    def default(cls) -> FactorTable:
+        """The shipped table (SPEC section 9 figures, with their references)."""
+        text = resources.files("ledger").joinpath("data/emission_factors.json").read_text("utf-8")
+        return cls.from_json(json.loads(text))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FactorTable:
+        """Parse a table document ``{"factors": [...]}``."""
+        entries = data.get("factors") if isinstance(data, Mapping) else None
+        if not isinstance(entries, list):
+            raise InvalidInputError('an emission factor table is {"factors": [...]}', rule="R6")
+        return cls(Factor.from_json(entry) for entry in entries)
+
+    @classmethod
+    def load(cls, path: Path) -> FactorTable:
+        """The default table with the user's table at ``path`` laid over it."""
+        try:
+            text = path.read_text(encoding="utf-8")
+            user = cls.from_json(json.loads(text, parse_float=Decimal))
+        except (OSError, ValueError) as e:
+            if isinstance(e, InvalidInputError):
+                raise
+            raise InvalidInputError(f"cannot read emission factors {path}: {e}", rule="R6") from e
+        return cls([*cls.default(), *user])
+
+    def __getitem__(self, factor_id: str) -> Factor:
+        try:
+            return self._factors[factor_id]
+        except KeyError:
+            raise NotFoundError(f"no emission factor {factor_id!r}", rule="R6") from None
+
+    def __iter__(self) -> Any:
+        return iter(self._factors.values())

@@ -1,8 +1,10 @@
-"""The demo: issuance -> retirement -> checkpoint -> cosignature -> proof, on a new SQLite file.
+"""The demo: a 1,200-participant forum's neutralization, end to end, on a new SQLite file.
 
-It writes into a new folder: ``ledger.db`` (the store), ``root.json`` (the trust root to
-verify against), ``secrets/`` (the demo's private keys), ``certificate.json`` and
-``proof.json``.
+Registration, plan, measures, accounting, offsets in R8 priority order (one deviation with a
+reason), retirement, a verifier's evaluation, confirmation, a cosigned checkpoint and a
+retirement proof. It writes into a new folder: ``ledger.db`` (the store), ``root.json`` (the
+trust root to verify against), ``secrets/`` (the demo's private keys), ``certificate.json``,
+``proof.json`` and ``event.json`` (what the event disclosed).
 """
 
 from __future__ import annotations
@@ -15,22 +17,19 @@ from typing import Any
 
 import attrs
 
+from ledger._demo_event import SimulatedClock, neutralize_forum
 from ledger._ledger import Ledger
 from ledger.audit.keys import Signer
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
 from ledger.audit.witness import Witness
-from ledger.domain.values import SerialRange
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.errors import InvalidInputError
 from ledger.projections.certificates import Certificate
 
 __all__ = ["DemoResult", "run_demo"]
 
 ORIGIN = "demo.ledger.local/shandong-events"
-REGISTRY = "shandong-carbon-inclusion-platform"
-ORGANISER = "jinan-green-forum-organising-committee"
-WITNESS = "witness.demo.local/w1"
-EVENT = "2026 Jinan Green Development Forum"
 
 
 @attrs.frozen
@@ -38,10 +37,16 @@ class DemoResult:
     """What the demo made and where."""
 
     folder: Path
-    issued: SerialRange
-    certificate: Certificate
+    event: EventNeutralization
+    certificates: list[Certificate]
     entries: int
     tree_size: int
+    deadline: str
+
+    @property
+    def certificate(self) -> Certificate:
+        """The certificate whose proof the demo wrote."""
+        return self.certificates[0]
 
     @property
     def proof_path(self) -> Path:
@@ -59,9 +64,12 @@ def _signers() -> dict[str, Signer]:
         "operator-1": Signer.generate("ledger-operator-1", "operator"),
         "operator-2": Signer.generate("ledger-operator-2", "operator"),
         "log": Signer.generate(ORIGIN, "log"),
-        "witness": Signer.generate(WITNESS, "witness"),
-        "registry": Signer.generate(REGISTRY, "registry"),
-        "organiser": Signer.generate(ORGANISER, "account"),
+        "witness": Signer.generate("witness.demo.local/w1", "witness"),
+        "registry": Signer.generate("shandong-carbon-inclusion-platform", "registry"),
+        "ccer": Signer.generate("national-ccer-registry", "registry"),
+        "organiser": Signer.generate("jinan-green-forum-organising-committee", "account"),
+        "sponsor": Signer.generate("forum-sponsor-enterprise", "account"),
+        "verifier": Signer.generate("certified-verifier-demo", "verifier"),
     }
 
 
@@ -87,46 +95,43 @@ def run_demo(folder: Path) -> DemoResult:
     _write(folder / "root.json", root.to_json())
     for name, signer in signers.items():
         _write(folder / "secrets" / f"{name}.json", signer.to_json(), private=True)
-    issued = SerialRange(100_001, 105_000)
-    with Ledger(folder / "ledger.db", root) as ledger:
-        certificate = _neutralize(ledger, signers, issued)
+    clock = SimulatedClock()
+    with Ledger(folder / "ledger.db", root, clock=clock) as ledger:
+        event_id, certificates = neutralize_forum(ledger, signers, clock)
         note = ledger.sign_checkpoint(signers["log"])
         witness = Witness(signers["witness"], signers["log"].public)
         moment = int(datetime.datetime.now(datetime.UTC).timestamp())
         ledger.add_cosignature(witness.cosign(note, [], moment))
-        proof = ledger.proof(certificate.batch_id, certificate.retirement_version)
+        first = certificates[0]
+        proof = ledger.proof(first.batch_id, first.retirement_version)
+        event = ledger.event(event_id)
+        (deadline, state), *_ = ledger.event_deadlines(event_id)
     verify_proof(proof, root)
-    _write(folder / "certificate.json", certificate.to_json())
+    _write(folder / "certificate.json", first.to_json())
     _write(folder / "proof.json", proof)
-    return DemoResult(folder, issued, certificate, len(proof["entries"]), note.checkpoint.size)
+    _write(folder / "event.json", _disclosure(event, certificates))
+    due = f"due {deadline.due.isoformat()}: {state.value}"
+    return DemoResult(folder, event, certificates, len(proof["entries"]), note.checkpoint.size, due)
 
 
-def _neutralize(ledger: Ledger, signers: dict[str, Signer], issued: SerialRange) -> Certificate:
-    batch = ledger.issue_batch(
-        signers["registry"],
-        instrument="inclusion-forest",
-        vintage=2025,
-        project="SD-TH-FS-2024-017 Mount Tai afforestation forest sink",
-        province="Shandong",
-        methodology="Shandong carbon-inclusion afforestation sink methodology (demo)",
-        serials=issued,
-        holder=ORGANISER,
-    )
-    retired = SerialRange(100_001, 101_200)
-    ledger.reserve(signers["organiser"], batch, retired, event_name=EVENT)
-    return ledger.retire(
-        signers["organiser"],
-        batch,
-        retired,
-        event_name=EVENT,
-        beneficiary=f"{EVENT} organising committee",
-        reason="carbon neutralization of the event's accounted emissions (R7, R11)",
-    )
+def _disclosure(event: EventNeutralization, certificates: list[Certificate]) -> dict[str, Any]:
+    return {
+        "event": event.name,
+        "tier": event.tier.value,
+        "participants": event.participants,
+        "plan": event.plans[-1],
+        "measures": event.measures,
+        "accounting": event.accountings[-1],
+        "allocations": event.allocations,
+        "evaluation": event.evaluation,
+        "confirmedOn": event.confirmed_on.isoformat() if event.confirmed_on else None,
+        "certificates": [c.to_json() for c in certificates],
+    }
 
 
 def _write(path: Path, data: Any, *, private: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     if private:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

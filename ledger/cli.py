@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ledger._demo import run_demo
+from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
@@ -47,21 +47,38 @@ def demo(folder: Path | None) -> None:
         result = run_demo(folder)
     except LedgerError as e:
         _fail(f"demo failed: {e}", 1)
-    cert = result.certificate
-    click.echo(f"Ledger demo in {result.folder}")
-    click.echo(f"  store        {result.folder / 'ledger.db'} (SQLite)")
+    _summary(result)
+
+
+def _summary(result: DemoResult) -> None:
+    event, certs = result.event, result.certificates
+    accounting = event.accountings[-1]
+    click.echo(f"Ledger demo in {result.folder} (SQLite; simulated dates, real signatures)")
     click.echo(
-        f"  issued       {result.issued.quantity:,} t {cert.instrument} vintage {cert.vintage}"
-        f" (serials {result.issued}) by {cert.registry}"
+        f"  event        {event.name}: {event.kind}, {event.participants:,} participants,"
+        f" tier {event.tier.value}"
     )
     click.echo(
-        f"  retired      {cert.quantity:,} t (serials {cert.serial_start}-{cert.serial_end})"
-        f" for {cert.event_name!r}"
+        f"  plan         version {len(event.plans)}, {len(event.plans[-1]['boundary'])} sources,"
+        f" {len(event.measures)} reduction measures"
     )
-    click.echo(f"  certificate  {cert.id} -> certificate.json")
+    click.echo(
+        f"  accounted    {accounting['total']} tCO2e from {len(accounting['lines'])} activity lines"
+    )
+    for allocation, cert in zip(event.allocations, certs, strict=True):
+        note = f"; deviation: {allocation['reason']}" if allocation["deviation"] else ""
+        click.echo(
+            f"  retired      {cert.tonnes} t {cert.instrument} ({cert.province}, R8 rank"
+            f" {cert.priority_rank}){note}"
+        )
+    evaluation = event.evaluation or {}
+    click.echo(
+        f"  confirmed    {event.confirmed_on} on the evaluation of {evaluation.get('verifier')}"
+    )
+    click.echo(f"  deadline     R10 neutralization {result.deadline}")
     click.echo(
         f"  proof        {result.entries} signed entries in a cosigned checkpoint of"
-        f" {result.tree_size} -> proof.json (verified)"
+        f" {result.tree_size} -> proof.json (verified); event.json, certificate.json"
     )
     click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.root_path}")
 

@@ -27,23 +27,36 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run("demo", "--dir", str(folder))
     assert result.returncode == 0, result.stderr
     assert f"Ledger demo in {folder}" in result.stdout
-    assert "1,200 t (serials 100001-101200)" in result.stdout
+    assert "1,200 participants, tier third_party" in result.stdout
+    assert "accounted    271.011 tCO2e from 6 activity lines" in result.stdout
+    assert "R8 rank 4); deviation: CCERs donated by a sponsor" in result.stdout
+    assert "confirmed    2026-06-20 on the evaluation of certified-verifier-demo" in result.stdout
     return folder
 
 
 def test_the_demo_writes_a_store_keys_a_certificate_and_a_proof(demo: Path) -> None:
     names = {path.name for path in demo.iterdir()}
-    assert names == {"ledger.db", "root.json", "secrets", "certificate.json", "proof.json"}
+    assert names == {
+        "ledger.db",
+        "root.json",
+        "secrets",
+        "certificate.json",
+        "proof.json",
+        "event.json",
+    }
     certificate = json.loads((demo / "certificate.json").read_text())
     proof = json.loads((demo / "proof.json").read_text())
+    event = json.loads((demo / "event.json").read_text())
     assert proof["certificate"] == certificate
-    assert certificate["quantity"] == 1200
+    assert certificate["quantity"] == 240
+    assert [a["deviation"] for a in event["allocations"]] == [False, False, True]
+    assert event["confirmedOn"] == "2026-06-20"
 
 
 def test_verify_accepts_the_demo_proof(demo: Path) -> None:
     result = run("verify", str(demo / "proof.json"), "--trust", str(demo / "root.json"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 1,200 t of batch")
+    assert result.stdout.startswith("OK: 240 t of batch")
 
 
 def test_verify_without_a_trust_root_says_it_used_the_proofs_own(demo: Path) -> None:
@@ -98,12 +111,12 @@ def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_
 
     result = run("audit", str(demo / "ledger.db"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 3 events of 1 aggregates verified")
+    assert result.stdout.startswith("OK: 25 events of 4 aggregates verified")
     copy = tmp_path / "ledger.db"
     shutil.copy(demo / "ledger.db", copy)
     with sqlite3.connect(copy) as db:
         (row_id, state), *_ = db.execute(
-            "SELECT id, state FROM ledger_events WHERE originator_version = 2"
+            "SELECT id, state FROM ledger_events ORDER BY id LIMIT 1 OFFSET 1"
         ).fetchall()
         db.execute(
             "UPDATE ledger_events SET state = ? WHERE id = ?",
@@ -112,4 +125,4 @@ def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_
     result = run("audit", str(copy))
     assert result.returncode == 1
     assert result.stderr.startswith("ledger: audit failed: log leaf 1, aggregate ")
-    assert " version 2: " in result.stderr
+    assert " version 1: " in result.stderr

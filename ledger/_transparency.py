@@ -11,6 +11,7 @@ Rules:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
@@ -122,15 +123,33 @@ class TransparencyCommands:
         if not found:
             raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
         note = self.latest_checkpoint()
-        with self._app.read() as connection:
-            log = self._app.merkle_log
-            indices = [log.index_of(connection, e.aggregate, e.version) for e in history]
-            hashes = log.hashes(connection, note.checkpoint.size if note else 0)
-        if note is None or None in indices or max(i or 0 for i in indices) >= len(hashes):
+        if note is None:
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
-        paths = [inclusion_proof(i or 0, hashes) for i in indices]
-        placed = list(zip(history, [i or 0 for i in indices], paths, strict=True))
-        return build_proof(found[0], placed, note, self.trust_roots())
+        event = _event_history(self._app, found[0].event_name)
+        with self._app.read() as connection:
+            hashes = self._app.merkle_log.hashes(connection, note.checkpoint.size)
+            placed = _place(self._app, connection, history, hashes)
+            placed_event = _place(self._app, connection, event, hashes) if event else []
+        return build_proof(found[0], placed, note, self.trust_roots(), placed_event)
+
+
+def _event_history(app: LedgerApplication, label: str | None) -> list[Entry]:
+    match = re.search(r"\[event ([0-9a-f-]{36})\]$", label or "")
+    if match is None:
+        return []
+    return [entry for _, entry in app.store.entries(UUID(match.group(1)))]
+
+
+def _place(
+    app: LedgerApplication, connection: Any, entries: Sequence[Entry], hashes: list[bytes]
+) -> list[tuple[Entry, int, list[bytes]]]:
+    placed = []
+    for entry in entries:
+        index = app.merkle_log.index_of(connection, entry.aggregate, entry.version)
+        if index is None or index >= len(hashes):
+            raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
+        placed.append((entry, index, inclusion_proof(index, hashes)))
+    return placed
 
 
 def _latest(roots: Sequence[TrustRoot]) -> TrustRoot:

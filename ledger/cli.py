@@ -108,6 +108,10 @@ def verify(proof_file: Path, trust: Path | None) -> None:
         f"{cert['serialEnd']}) retired for {cert['eventName']!r}; "
         f"{len(proof['entries'])} signed entries included in the cosigned checkpoint"
     )
+    if proof["event"] is not None:
+        last = proof["event"]["entries"][-1]["envelope"]["payloadType"]
+        confirmed = "confirmed" if last.endswith(".confirmed.v1+json") else "NOT yet confirmed"
+        click.echo(f"event: its neutrality is {confirmed} in its own signed record")
     if root is None:
         click.echo(
             "note: the proof's own first trust root was used; pass --trust root.json", err=True

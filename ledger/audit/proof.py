@@ -13,7 +13,10 @@ with nothing but the file and a trusted root:
 - every envelope: canonical, signed inside its key's window by its actor's key in the role its
   kind needs, chained to the one before, and included in the checkpoint's tree (the leaf hash
   is recomputed from the envelope, never read from the file);
-- the certificate: equal, field by field, to the one re-derived from the signed events.
+- the certificate: equal, field by field, to the one re-derived from the signed events;
+- ``event`` (when the retirement was for a registered event): the event's own signed chain,
+  each entry included in the checkpoint, naming this certificate among its retirements; its
+  last entry tells whether the event's neutrality is confirmed.
 
 The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path that fails.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,7 +42,9 @@ from ledger.projections.certificates import Certificate, certificates
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 
 FORMAT = "ledger.retirement-proof.v1"
-_FIELDS = {"format", "certificate", "entries", "checkpoint", "roots"}
+_FIELDS = {"format", "certificate", "entries", "checkpoint", "roots", "event"}
+_EVENT_RETIRED = "ledger.event.offset-retired.v1"
+_EVENT_LABEL = re.compile(r"\[event [0-9a-f-]{36}\]$")
 _ENTRY_FIELDS = {"envelope", "leafIndex", "inclusion"}
 
 
@@ -47,22 +53,28 @@ def build_proof(
     placed: Sequence[tuple[Entry, int, Sequence[bytes]]],
     checkpoint: SignedNote,
     roots: Sequence[TrustRoot],
+    event: Sequence[tuple[Entry, int, Sequence[bytes]]] = (),
 ) -> dict[str, Any]:
     """The proof of ``certificate`` from its history placed in the log (entry, index, path)."""
     return {
+        "event": {"entries": _placed(event)} if event else None,
         "format": FORMAT,
         "certificate": certificate.to_json(),
-        "entries": [
-            {
-                "envelope": entry.envelope.to_json(),
-                "leafIndex": index,
-                "inclusion": [base64.b64encode(h).decode() for h in path],
-            }
-            for entry, index, path in placed
-        ],
+        "entries": _placed(placed),
         "checkpoint": checkpoint.text(),
         "roots": [root.to_json() for root in roots],
     }
+
+
+def _placed(placed: Sequence[tuple[Entry, int, Sequence[bytes]]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "envelope": entry.envelope.to_json(),
+            "leafIndex": index,
+            "inclusion": [base64.b64encode(h).decode() for h in path],
+        }
+        for entry, index, path in placed
+    ]
 
 
 def verify_proof(proof: object, trusted: TrustRoot | None = None) -> None:
@@ -79,8 +91,34 @@ def verify_proof(proof: object, trusted: TrustRoot | None = None) -> None:
         raise ProofError("format", f"unknown format {proof['format']!r}; expected {FORMAT!r}")
     root = _roots(proof["roots"], trusted)
     checkpoint = _checkpoint(proof["checkpoint"], root)
-    entries = _entries(proof["entries"], root.directory(), checkpoint)
+    keys = root.directory()
+    entries = _entries("entries", proof["entries"], keys, checkpoint)
     _certificate(proof["certificate"], entries)
+    _event(proof["event"], proof["certificate"], keys, checkpoint)
+
+
+def _event(
+    raw: object, certificate: Mapping[str, Any], keys: KeyDirectory, checkpoint: Checkpoint
+) -> None:
+    label = str(certificate.get("eventName") or "")
+    if raw is None:
+        if _EVENT_LABEL.search(label):
+            raise ProofError(
+                "event", f"the retirement names {label!r} but the event's record is missing"
+            )
+        return
+    if not isinstance(raw, Mapping) or set(raw) != {"entries"}:
+        raise ProofError("event", 'must be null or exactly {"entries": [...]}')
+    entries = _entries("event.entries", raw["entries"], keys, checkpoint)
+    if not label.endswith(f"[event {entries[0].aggregate}]"):
+        raise ProofError(
+            "event", f"the retirement names {label!r}, not event {entries[0].aggregate}"
+        )
+    retired = [e for e in entries if e.topic == _EVENT_RETIRED]
+    if not any(e.event.get("certificate") == certificate.get("id") for e in retired):
+        raise ProofError(
+            "event", f"the event's signed retirements do not include {certificate.get('id')}"
+        )
 
 
 def _roots(raw: object, trusted: TrustRoot | None) -> TrustRoot:
@@ -134,13 +172,13 @@ def _first_success(attempts: Sequence[Any]) -> None:
     raise errors[0] if errors else ProofError("checkpoint", "the trust root has no log key")
 
 
-def _entries(raw: object, keys: KeyDirectory, checkpoint: Checkpoint) -> list[Entry]:
+def _entries(name: str, raw: object, keys: KeyDirectory, checkpoint: Checkpoint) -> list[Entry]:
     if not isinstance(raw, list) or not raw:
-        raise ProofError("entries", "must be a non-empty list")
+        raise ProofError(name, "must be a non-empty list")
     entries: list[Entry] = []
     last_index = -1
     for index, item in enumerate(raw):
-        path = f"entries[{index}]"
+        path = f"{name}[{index}]"
         if not isinstance(item, Mapping) or set(item) != _ENTRY_FIELDS:
             raise ProofError(path, f"an entry has exactly the fields {sorted(_ENTRY_FIELDS)}")
         entry = _entry(f"{path}.envelope", item["envelope"], keys, entries[-1] if entries else None)

@@ -197,3 +197,45 @@ def test_an_entry_re_signed_by_a_key_of_the_wrong_role_is_rejected(
     ).to_json()
     with pytest.raises(ProofError, match=r"^entries\[0\].envelope"):
         verify_proof(changed, root)
+
+
+@pytest.fixture(scope="module")
+def event_proof(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], TrustRoot]:
+    from ledger._demo import run_demo
+
+    result = run_demo(tmp_path_factory.mktemp("demo") / "d")
+    proof = json.loads(result.proof_path.read_text())
+    return proof, TrustRoot.from_json(json.loads(result.root_path.read_text()))
+
+
+def test_an_event_retirement_proof_carries_the_events_signed_confirmation(
+    event_proof: tuple[dict[str, Any], TrustRoot],
+) -> None:
+    proof, root = event_proof
+    assert verify_proof(proof, root) is None
+    kinds = [e["envelope"]["payloadType"] for e in proof["event"]["entries"]]
+    assert kinds[0].endswith("event.registered.v1+json")
+    assert kinds[-1].endswith("event.confirmed.v1+json")
+    with pytest.raises(ProofError, match=r"^event: the retirement names .* record is missing"):
+        verify_proof({**proof, "event": None}, root)
+    changed = copy.deepcopy(proof)
+    del changed["event"]["entries"][-1]
+    assert verify_proof(changed, root) is None  # an earlier view of the event: not confirmed yet
+    retired = [i for i, k in enumerate(kinds) if k.endswith("offset-retired.v1+json")]
+    cut = copy.deepcopy(proof)
+    cut["event"]["entries"] = cut["event"]["entries"][: retired[0]]
+    with pytest.raises(ProofError, match=r"^event: the event's signed retirements do not include"):
+        verify_proof(cut, root)
+
+
+def test_every_single_changed_field_of_the_event_part_is_rejected(
+    event_proof: tuple[dict[str, Any], TrustRoot],
+) -> None:
+    proof, root = event_proof
+    tried = 0
+    for path, value in leaves(proof["event"], ("event",)):
+        for changed_value in changes(value)[:2]:
+            tried += 1
+            with pytest.raises(ProofError, match=r"^event"):
+                verify_proof(set_at(proof, path, changed_value), root)
+    assert tried > 100

@@ -54,6 +54,7 @@ class LedgerApplication(Application[UUID]):
         if schema is not None:
             env["SQLALCHEMY_SCHEMA"] = schema
         try:
+            _create_schema(url, schema)
             super().__init__(env=env)
             self.claims = ClaimIndex(self._engine(), schema)
             self.merkle_log = LogStore(self._engine(), schema)
@@ -166,3 +167,15 @@ def _lost_a_lock(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and (
         "database is locked" in text or "deadlock detected" in text
     )
+
+
+def _create_schema(url: str, schema: str | None) -> None:
+    """Create the PostgreSQL schema the ledger's tables go in, if it is missing."""
+    if schema is None or not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        engine.dispose()

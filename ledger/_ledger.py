@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger._app import LedgerApplication
 from ledger._events import EventCommands
+from ledger._interchange import InterchangeCommands
 from ledger._sinks import SinkCommands
 from ledger._transparency import TransparencyCommands
 from ledger.audit._mapper import signing_as
@@ -70,7 +71,7 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-class Ledger(SinkCommands, EventCommands, TransparencyCommands):
+class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeCommands):
     """An event-sourced, signed ledger of credit batches, sink projects and retirements.
 
     Args:

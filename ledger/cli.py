@@ -11,12 +11,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
+from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
 from ledger.errors import LedgerError, ProofError
@@ -132,6 +133,56 @@ def audit(database: str, schema: str | None) -> None:
         f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified;"
         f" {report.checkpoints} signed checkpoints match the log (root {report.log_root[:16]}...)"
     )
+
+
+@cli.command("export")
+@click.argument("database")
+@click.argument("out", type=click.File("w", encoding="utf-8"))
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def export_(database: str, out: IO[str], schema: str | None) -> None:
+    """Write a store's whole signed history as JSON Lines (OUT may be -)."""
+    try:
+        with Ledger(database, schema=schema) as ledger:
+            count = ledger.export_history(out)
+    except LedgerError as e:
+        _fail(f"export failed: {e}", 1)
+    click.echo(f"exported {count:,} signed events", err=True)
+
+
+@cli.command("import")
+@click.argument("database")
+@click.argument("history", type=click.File("r", encoding="utf-8"))
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def import_(database: str, history: IO[str], schema: str | None) -> None:
+    """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
+    try:
+        with Ledger(database, KeyDirectory(), schema=schema) as ledger:
+            count = ledger.import_history(history)
+    except LedgerError as e:
+        _fail(f"import failed, nothing written: {e}", 1)
+    click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")
+
+
+@cli.command("import-batches")
+@click.argument("database")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The issuing registry's private key file.",
+)
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str | None) -> None:
+    """Issue credit batches from a CSV file: every row valid, or nothing written."""
+    try:
+        registry = Signer.from_json(_read_json(key_file))
+        with Ledger(database, schema=schema) as ledger:
+            ids = ledger.import_batches_csv(registry, csv_file)
+    except LedgerError as e:
+        _fail(f"import failed: {e}", 1)
+    click.echo(f"issued {len(ids)} batches")
 
 
 def _progress() -> Callable[[int, int], None]:

@@ -1,0 +1,278 @@
+"""Interchange: the full signed history as JSON Lines, and credit batches from CSV (R12).
+
+Rules:
+- Export writes, one JSON object per line: a header, every trust root, every stored event in
+  log order (its signed envelope verbatim), every signed checkpoint. Nothing is re-signed.
+- Import only fills an empty store, of either backend, and only after everything verified:
+  the root chain, every envelope and chain link, every claim the events make. Then it writes
+  events, log leaves, claims, roots and checkpoints in one transaction, so ``ledger audit``
+  passes on the copy exactly as on the original. Any failure writes nothing.
+- CSV batch import validates every row (domain rules, overlaps within the file and with the
+  store) and reports every bad row by number; one bad row and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
+
+from ledger._app import LedgerApplication
+from ledger._claims import claims_for
+from ledger.audit.chain import check_link
+from ledger.audit.envelope import Entry, Envelope
+from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.note import SignedNote
+from ledger.audit.trust import TrustRoot, verify_chain
+from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.parcels import Parcel
+from ledger.domain.values import SerialRange
+from ledger.errors import InvalidInputError, LedgerError
+
+__all__ = ["HISTORY_FORMAT", "ImportRowsError", "InterchangeCommands"]
+
+HISTORY_FORMAT = "ledger.history.v1"
+_PAGE = 500
+CSV_COLUMNS = (
+    "instrument",
+    "vintage",
+    "project",
+    "province",
+    "methodology",
+    "serial_start",
+    "serial_end",
+    "holder",
+    "unit",
+    "parcels",
+)
+
+
+class ImportRowsError(InvalidInputError):
+    """One or more rows of an import are bad; nothing was written.
+
+    Attributes:
+        rows: ``(row number, message)`` for every bad row (the header is row 1).
+    """
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.rows = rows
+        listed = "; ".join(f"row {n}: {m}" for n, m in rows)
+        super().__init__(f"{len(rows)} bad row(s), nothing imported: {listed}")
+
+
+class _Host(Protocol):
+    keys: KeyDirectory
+    _app: LedgerApplication
+
+    def trust_roots(self) -> list[TrustRoot]: ...
+
+    def _save(self, signer: Signer, *aggregates: Aggregate) -> None: ...
+
+    def _account(self, name: str) -> str: ...
+
+    clock: Any
+
+
+class InterchangeCommands:
+    """Export and import of the signed history; CSV import of batches."""
+
+    def export_history(self: _Host, out: IO[str]) -> int:
+        """Write the whole signed history as JSON Lines; returns the number of events."""
+        out.write(json.dumps({"format": HISTORY_FORMAT}) + "\n")
+        for root in self.trust_roots():
+            out.write(json.dumps({"kind": "root", "document": root.to_json()}) + "\n")
+        count = 0
+        for stored in _all_stored(self._app):
+            line = {
+                "kind": "event",
+                "aggregate": str(stored.originator_id),
+                "version": stored.originator_version,
+                "topic": stored.topic,
+                "envelope": Envelope.from_bytes(stored.state).to_json(),
+            }
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            count += 1
+        with self._app.read() as connection:
+            for size, note in self._app.merkle_log.checkpoint_notes(connection):
+                out.write(json.dumps({"kind": "checkpoint", "size": size, "note": note}) + "\n")
+        return count
+
+    def import_history(self: _Host, lines: Iterable[str]) -> int:
+        """Import an exported history into this empty store; returns the number of events."""
+        if self.trust_roots() or next(iter(_all_stored(self._app)), None) is not None:
+            raise InvalidInputError("import needs an empty store (no events, no trust root)")
+        roots, stored, notes = _parse_history(lines)
+        last = verify_chain(roots[0], roots)
+        self.keys.replace(last.keys)
+        events = _verified_events(self._app, stored)
+        app = self._app
+        with app._sql_recorder().transaction(commit=True) as session:
+            connection = session.connection()
+            for root in roots:
+                app.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
+            app.claims.claim(connection, claims_for(events))
+            app.recorder.insert_events(stored)
+            app.merkle_log.append(
+                connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
+            )
+            for size, note in notes:
+                app.merkle_log.save_checkpoint(connection, size, note)
+        return len(stored)
+
+    def import_batches_csv(self: _Host, registry: Signer, text: IO[str]) -> list[UUID]:
+        """Issue one batch per CSV row, all or nothing; see ``docs/interchange.md``."""
+        rows = list(csv.DictReader(text))
+        batches: list[CreditBatch] = []
+        errors: list[tuple[int, str]] = []
+        ranges: list[tuple[int, SerialRange]] = []
+        today = self.clock().date()
+        for number, row in enumerate(rows, start=2):
+            try:
+                serials = _serials(row)
+                _check_rows(serials, ranges)
+                ranges.append((number, serials))
+                batch = _batch_from_row(self, registry, row, serials, today)
+                _check_store(self._app, batch)
+            except LedgerError as e:
+                errors.append((number, str(e)))
+            else:
+                batches.append(batch)
+        if not rows:
+            errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
+        if errors:
+            raise ImportRowsError(errors)
+        self._save(registry, *batches)
+        return [batch.id for batch in batches]
+
+
+def _all_stored(app: LedgerApplication) -> Iterator[StoredEvent]:
+    start: int | None = None
+    while True:
+        page = app.recorder.select_notifications(start, _PAGE, inclusive_of_start=False)
+        yield from page
+        if len(page) < _PAGE:
+            return
+        start = page[-1].id
+
+
+def _parse_history(
+    lines: Iterable[str],
+) -> tuple[list[TrustRoot], list[StoredEvent], list[tuple[int, str]]]:
+    roots: list[TrustRoot] = []
+    stored: list[StoredEvent] = []
+    notes: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            item = json.loads(line)
+            if number == 1:
+                if item != {"format": HISTORY_FORMAT}:
+                    raise InvalidInputError(
+                        f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
+                    )
+                continue
+            kind = item.get("kind")
+            if kind == "root":
+                roots.append(TrustRoot.from_json(item["document"]))
+            elif kind == "event":
+                state = Envelope.from_json(item["envelope"]).to_bytes()
+                stored.append(
+                    StoredEvent(
+                        UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state
+                    )
+                )
+            elif kind == "checkpoint":
+                SignedNote.parse(item["note"])
+                notes.append((int(item["size"]), str(item["note"])))
+            else:
+                raise InvalidInputError(f"unknown line kind {kind!r}")
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
+        except LedgerError as e:
+            raise ImportRowsError([(number, str(e))]) from e
+    if not roots:
+        raise InvalidInputError("the history has no trust root")
+    return roots, stored, notes
+
+
+def _verified_events(app: LedgerApplication, stored: list[StoredEvent]) -> list[Any]:
+    last: dict[str, Entry] = {}
+    events = []
+    for item in stored:
+        entry = app.store.mapper.open(item)
+        try:
+            check_link(last.get(entry.aggregate), entry)
+        except LedgerError as e:
+            raise InvalidInputError(
+                f"aggregate {entry.aggregate} version {entry.version}: {e}"
+            ) from e
+        last[entry.aggregate] = entry
+        events.append(app.store.mapper.event_of(item, entry))
+    return events
+
+
+def _serials(row: Mapping[str, str | None]) -> SerialRange:
+    start = _integer("serial_start", row.get("serial_start"))
+    return SerialRange(start, _integer("serial_end", row.get("serial_end")))
+
+
+def _batch_from_row(
+    host: _Host, registry: Signer, row: Mapping[str, str | None], serials: SerialRange, today: Any
+) -> CreditBatch:
+    missing = [c for c in CSV_COLUMNS[:8] if not (row.get(c) or "").strip()]
+    extra = sorted(set(row) - set(CSV_COLUMNS), key=str)
+    if missing or extra:
+        raise InvalidInputError(
+            f"missing {', '.join(missing) or 'nothing'}; unknown columns {extra}"
+        )
+    parcels = [Parcel.of(p.strip()) for p in (row.get("parcels") or "").split(";") if p.strip()]
+    return CreditBatch.issue(
+        registry=registry.actor,
+        instrument=str(row["instrument"]).strip(),
+        vintage=_integer("vintage", row["vintage"]),
+        project=str(row["project"]).strip(),
+        province=str(row["province"]).strip(),
+        methodology=str(row["methodology"]).strip(),
+        serials=serials,
+        holder=host._account(str(row["holder"]).strip()),
+        today=today,
+        unit=_decimal("unit", row.get("unit") or "1"),
+        parcels=parcels,
+    )
+
+
+def _integer(what: str, text: str | None) -> int:
+    value = (text or "").strip()
+    if not value.lstrip("-").isdigit():
+        raise InvalidInputError(f"{what} {text!r} is not an integer")
+    return int(value)
+
+
+def _decimal(what: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation as e:
+        raise InvalidInputError(f"{what} {text!r} is not a decimal number") from e
+    return value
+
+
+def _check_rows(serials: SerialRange, earlier: list[tuple[int, SerialRange]]) -> None:
+    for number, other in earlier:
+        if other.overlaps(serials):
+            raise InvalidInputError(
+                f"serials {serials} overlap serials {other} of row {number}", rule="R11"
+            )
+
+
+def _check_store(app: LedgerApplication, batch: CreditBatch) -> None:
+    with app.read() as connection:
+        found = app.claims.serials.overlapping(connection, batch.registry, batch.serials)
+    if found is not None:
+        raise InvalidInputError(
+            f"serials {batch.serials} overlap {found} already in the ledger", rule="R11"
+        )

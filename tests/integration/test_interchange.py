@@ -61,7 +61,7 @@ def test_a_changed_line_imports_nothing(
     lines = text.splitlines(keepends=True)
     lines[3] = lines[3].replace('"version": 2', '"version": 3')
     with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
-        with pytest.raises(LedgerError, match=r"version 3: stored here, but signed as .* version 2"):
+        with pytest.raises(LedgerError, match=r"version 3: stored here, but signed as .*2"):
             copy.import_history(io.StringIO("".join(lines)))
         assert copy.trust_roots() == []
     count = backend.execute("SELECT count(*) FROM {table}")[0][0]

@@ -50,7 +50,11 @@ class LedgerApplication(Application[UUID]):
 
     def __init__(self, url: str, keys: KeyDirectory, *, schema: str | None = None) -> None:
         self._keys = keys
-        env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url}
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "SQLALCHEMY_URL": url,
+            "AGGREGATE_CACHE_MAXSIZE": "1000",
+        }
         if schema is not None:
             env["SQLALCHEMY_SCHEMA"] = schema
         try:

@@ -119,7 +119,7 @@ class TransparencyCommands:
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""
         history = self.history(batch_id, upto=version)
-        found = [c for c in certificates(history) if c.retirement_version == version]
+        found = certificates(history, version=version)
         if not found:
             raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
         note = self.latest_checkpoint()

@@ -1,13 +1,17 @@
 """An event store that verifies the hash chain of every aggregate it reads.
 
 Rules:
-- A whole-aggregate read verifies every event (:meth:`SigningMapper.open`) and every chain link
-  (:func:`check_link`), and remembers the head so the next event chains to it.
-- Partial reads (from a version, descending, limited) verify each event but not the links.
+- Every event read is verified (:meth:`SigningMapper.open`) and linked to the one before it
+  (:func:`check_link`) from version 1 on; the verified entries of recently read aggregates
+  are kept (stored events never change), so a later read verifies only the new events.
+- Reads remember the chain head so the next event written chains to it.
+- Descending or limited reads verify each event but not the links.
+- ``ledger audit`` never uses this cache: it re-reads and re-verifies everything.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -22,19 +26,34 @@ from ledger.errors import TamperError
 
 __all__ = ["ChainedEventStore"]
 
+_CACHED_AGGREGATES = 256
+
 
 class ChainedEventStore(EventStore[UUID]):
     """Stores signed envelopes; reads verify signatures and chain links."""
 
     mapper: SigningMapper
+    _verified: OrderedDict[UUID, list[tuple[StoredEvent, Entry]]]
 
     def entries(
-        self, aggregate: UUID, *, lte: int | None = None
+        self, aggregate: UUID, *, gt: int | None = None, lte: int | None = None
     ) -> list[tuple[StoredEvent, Entry]]:
-        """Every stored event of ``aggregate`` (up to ``lte``), verified, with its entry."""
-        pairs: list[tuple[StoredEvent, Entry]] = []
-        previous: Entry | None = None
-        for stored in self.recorder.select_events(aggregate, lte=lte):
+        """Stored events of ``aggregate`` (after ``gt``, up to ``lte``), verified, with entries."""
+        pairs = self._extend(aggregate)
+        return [
+            p
+            for p in pairs
+            if (gt is None or p[1].version > gt) and (lte is None or p[1].version <= lte)
+        ]
+
+    def _extend(self, aggregate: UUID) -> list[tuple[StoredEvent, Entry]]:
+        if not hasattr(self, "_verified"):
+            self._verified = OrderedDict()
+        pairs = list(self._verified.pop(aggregate, []))
+        previous = pairs[-1][1] if pairs else None
+        for stored in self.recorder.select_events(
+            aggregate, gt=previous.version if previous else None
+        ):
             entry = self.mapper.open(stored)
             try:
                 check_link(previous, entry)
@@ -44,8 +63,11 @@ class ChainedEventStore(EventStore[UUID]):
                 ) from e
             pairs.append((stored, entry))
             previous = entry
-        if previous is not None and lte is None:
+        if previous is not None:
             self.mapper.chain.advance(aggregate, previous.version, previous.hash)
+            self._verified[aggregate] = pairs
+            while len(self._verified) > _CACHED_AGGREGATES:
+                self._verified.popitem(last=False)
         return pairs
 
     def get(
@@ -58,8 +80,8 @@ class ChainedEventStore(EventStore[UUID]):
         limit: int | None = None,
         **kwargs: Any,
     ) -> Iterator[DomainEventProtocol[UUID]]:
-        """Domain events of ``originator_id``; whole reads verify the chain too."""
-        if gt is None and not desc and limit is None:
-            pairs = self.entries(originator_id, lte=lte)
+        """Domain events of ``originator_id``; ascending reads verify the chain too."""
+        if not desc and limit is None:
+            pairs = self.entries(originator_id, gt=gt, lte=lte)
             return (self.mapper.event_of(stored, entry) for stored, entry in pairs)
         return super().get(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)

@@ -47,6 +47,9 @@ class UnitMap:
 
     lots: tuple[Lot, ...]
 
+    def __deepcopy__(self, memo: dict[int, object]) -> UnitMap:
+        return self  # immutable: sharing is safe, and copying big maps is not free
+
     @classmethod
     def issued(cls, serials: SerialRange, holder: str) -> UnitMap:
         """A new block, every unit held by ``holder``."""
@@ -67,6 +70,9 @@ class UnitMap:
         """A new map where every unit of ``serials`` is in ``state`` for ``account``."""
         kept: list[Lot] = []
         for lot in self.lots:
+            if not lot.serials.overlaps(serials):
+                kept.append(lot)
+                continue
             kept.extend(attrs.evolve(lot, serials=part) for part in lot.serials.minus(serials))
         kept.append(Lot(serials, state, account, purpose))
         return UnitMap(tuple(sorted(kept, key=lambda lot: lot.serials.start)))

@@ -94,8 +94,8 @@ class _Trail:
         return holders, donors
 
 
-def certificates(history: Iterable[Entry]) -> list[Certificate]:
-    """Every certificate in one batch's history, in order."""
+def certificates(history: Iterable[Entry], *, version: int | None = None) -> list[Certificate]:
+    """Every certificate in one batch's history, in order (only ``version``'s, if given)."""
     trail: _Trail | None = None
     found: list[Certificate] = []
     for entry in history:
@@ -103,7 +103,11 @@ def certificates(history: Iterable[Entry]) -> list[Certificate]:
             trail = _Trail(entry)
         elif trail is not None and entry.topic in (cb.TRANSFERRED, cb.DONATED):
             trail.moves.append(entry)
-        elif trail is not None and entry.topic == cb.RETIRED:
+        elif (
+            trail is not None
+            and entry.topic == cb.RETIRED
+            and (version is None or entry.version == version)
+        ):
             found.append(_certificate(trail, entry))
     return found
 

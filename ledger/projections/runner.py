@@ -1,0 +1,114 @@
+"""Resumable, exactly-once read models over the verified event stream (SPEC section 6).
+
+Rules:
+- A projection reads events in notification order, each verified like any read, and applies
+  them to its own tables. Its position (the last notification id applied) is written in the
+  same transaction as the changes it made, so a crash between the two is impossible: after a
+  crash the projection resumes from its last committed position and applies nothing twice.
+- Works the same on SQLite and PostgreSQL (catch-up by polling the notification log).
+- A projection can be dropped and rebuilt from zero; the rebuilt tables must equal the live
+  ones (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from ledger._app import LedgerApplication
+from ledger.audit.envelope import Entry
+
+__all__ = ["Projection", "ProjectionRunner"]
+
+
+class Projection(Protocol):
+    """A read model: its tables, and how one verified entry changes them."""
+
+    name: str
+
+    def define(self, metadata: sa.MetaData) -> list[sa.Table]:
+        """Define the projection's tables on ``metadata`` and return them."""
+        ...
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (at notification ``position``)."""
+        ...
+
+
+class ProjectionRunner:
+    """Runs one projection over one ledger store."""
+
+    def __init__(self, app: LedgerApplication, projection: Projection, schema: str | None = None):
+        self.app = app
+        self.projection = projection
+        metadata = sa.MetaData(schema=schema)
+        self.positions = sa.Table(
+            "ledger_projection_positions",
+            metadata,
+            sa.Column("projection", sa.Text, primary_key=True),
+            sa.Column("position", sa.BigInteger, nullable=False),
+        )
+        self.tables = projection.define(metadata)
+        self._engine = app._engine()
+        metadata.create_all(self._engine, checkfirst=True)
+
+    def position(self) -> int:
+        """The last notification id applied (0 before the first)."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(self.positions.c.position).where(
+                    self.positions.c.projection == self.projection.name
+                )
+            ).scalar()
+        return int(found or 0)
+
+    def catch_up(self, page: int = 100, progress: Callable[[int], None] | None = None) -> int:
+        """Apply every event after the position, ``page`` per transaction; return how many."""
+        done = 0
+        while True:
+            start = self.position()
+            notifications = self.app.recorder.select_notifications(
+                start, page, inclusive_of_start=False
+            )
+            if not notifications:
+                return done
+            with self._engine.begin() as connection:
+                for notification in notifications:
+                    entry = self.app.store.mapper.open(notification)
+                    self.projection.apply(connection, notification.id, entry)
+                self._advance(connection, notifications[-1].id)
+            done += len(notifications)
+            if progress is not None:
+                progress(done)
+
+    def _advance(self, connection: sa.Connection, position: int) -> None:
+        c = self.positions.c
+        updated = connection.execute(
+            self.positions.update()
+            .where(c.projection == self.projection.name)
+            .values(position=position)
+        )
+        if updated.rowcount == 0:
+            connection.execute(
+                self.positions.insert().values(projection=self.projection.name, position=position)
+            )
+
+    def rebuild(self) -> int:
+        """Drop everything the projection holds and replay it from zero."""
+        with self._engine.begin() as connection:
+            for table in self.tables:
+                connection.execute(table.delete())
+            connection.execute(
+                self.positions.delete().where(self.positions.c.projection == self.projection.name)
+            )
+        return self.catch_up()
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the projection, sorted: for comparing two states."""
+        with self._engine.connect() as connection:
+            return {
+                table.name: sorted(tuple(row) for row in connection.execute(sa.select(table)))
+                for table in self.tables
+            }

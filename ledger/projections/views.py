@@ -1,0 +1,196 @@
+"""Read models: the serial-unit registry, holdings, and the public disclosure register.
+
+Rules (R11, R12):
+- Serial units: one row per run of units in one state, per batch, kept with the domain's own
+  :class:`~ledger.domain.UnitMap` rules; holdings per account are sums over it.
+- Disclosure register: every published plan, commitment, evaluation, confirmation,
+  cancellation (retirement or export) and R8 deviation, with the entry hash that proves it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger.audit.envelope import Entry
+from ledger.domain import credit_batch as cb
+from ledger.domain import event_neutralization as en
+from ledger.domain._units import Lot, UnitMap, UnitState
+from ledger.domain.values import SerialRange
+
+__all__ = ["DisclosureRegister", "SerialUnits"]
+
+_STATE = {
+    cb.TRANSFERRED: UnitState.HELD,
+    cb.DONATED: UnitState.HELD,
+    cb.RESERVED: UnitState.RESERVED,
+    cb.RELEASED: UnitState.HELD,
+    cb.RETIRED: UnitState.RETIRED,
+    cb.EXPORTED: UnitState.EXPORTED,
+}
+
+
+class SerialUnits:
+    """The serial-unit registry: every run of units of every batch, its state and account."""
+
+    name = "serial-units"
+
+    def define(self, metadata: sa.MetaData) -> list[sa.Table]:
+        """One table of lots."""
+        self.lots = sa.Table(
+            "ledger_view_lots",
+            metadata,
+            sa.Column("batch", sa.Text, primary_key=True),
+            sa.Column("serial_start", sa.BigInteger, primary_key=True),
+            sa.Column("serial_end", sa.BigInteger, nullable=False),
+            sa.Column("state", sa.Text, nullable=False),
+            sa.Column("account", sa.Text, nullable=False),
+            sa.Column("purpose", sa.Text),
+        )
+        return [self.lots]
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Re-divide the batch's lots as the event says."""
+        event = entry.event
+        if entry.topic == cb.ISSUED:
+            units = UnitMap.issued(
+                SerialRange(event["serial_start"], event["serial_end"]), event["holder"]
+            )
+        elif entry.topic == cb.SPLIT:
+            units = self._load(connection, entry.aggregate).split(event["at"])
+        elif entry.topic in _STATE:
+            span = SerialRange(event["serial_start"], event["serial_end"])
+            account = event.get("to") or event["actor"]
+            purpose = event.get("event_name") if entry.topic != cb.RELEASED else None
+            purpose = event.get("target_registry", purpose)
+            units = self._load(connection, entry.aggregate).assign(
+                span, _STATE[entry.topic], account, purpose
+            )
+        else:
+            return
+        self._store(connection, entry.aggregate, units)
+
+    def _load(self, connection: sa.Connection, batch: str) -> UnitMap:
+        c = self.lots.c
+        rows = connection.execute(
+            sa.select(self.lots).where(c.batch == batch).order_by(c.serial_start)
+        )
+        return UnitMap(
+            tuple(
+                Lot(
+                    SerialRange(r.serial_start, r.serial_end),
+                    UnitState(r.state),
+                    r.account,
+                    r.purpose,
+                )
+                for r in rows
+            )
+        )
+
+    def _store(self, connection: sa.Connection, batch: str, units: UnitMap) -> None:
+        connection.execute(self.lots.delete().where(self.lots.c.batch == batch))
+        connection.execute(
+            self.lots.insert(),
+            [
+                {
+                    "batch": batch,
+                    "serial_start": lot.serials.start,
+                    "serial_end": lot.serials.end,
+                    "state": lot.state.value,
+                    "account": lot.account,
+                    "purpose": lot.purpose,
+                }
+                for lot in units.lots
+            ],
+        )
+
+    def holdings(self, connection: sa.Connection, account: str) -> dict[tuple[str, str], int]:
+        """Units per (batch, state) that ``account`` holds, reserved, retired or exported."""
+        c = self.lots.c
+        units = sa.func.sum(c.serial_end - c.serial_start + 1)
+        rows = connection.execute(
+            sa.select(c.batch, c.state, units)
+            .where(c.account == account)
+            .group_by(c.batch, c.state)
+        )
+        return {(batch, state): int(total) for batch, state, total in rows}
+
+
+def _disclosed(entry: Entry) -> tuple[str, dict[str, Any]] | None:
+    event, topic = entry.event, entry.topic
+    if topic == en.PLANNED:
+        return "plan", {k: event[k] for k in ("version", "boundary", "offsets", "measures")}
+    if topic == en.COMMITTED:
+        return "commitment", event["statement"]
+    if topic == en.EVALUATED:
+        return "evaluation", {k: event[k] for k in ("conclusion", "report", "actor")}
+    if topic == en.CONFIRMED:
+        return "confirmation", {"on": event["on"]}
+    if topic == en.ALLOCATED and event["deviation"]:
+        return "deviation", {k: event[k] for k in ("batch", "rank", "reason")}
+    if topic in (cb.RETIRED, cb.EXPORTED):
+        keys = (
+            "serial_start",
+            "serial_end",
+            "actor",
+            "event_name",
+            "beneficiary",
+            "reason",
+            "target_registry",
+        )
+        return "cancellation", {k: event[k] for k in keys if k in event}
+    return None
+
+
+class DisclosureRegister:
+    """The public disclosure register (R12): what was published, by whom, with proof."""
+
+    name = "disclosure-register"
+
+    def define(self, metadata: sa.MetaData) -> list[sa.Table]:
+        """One row per disclosed entry."""
+        self.rows = sa.Table(
+            "ledger_view_disclosures",
+            metadata,
+            sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("kind", sa.Text, nullable=False),
+            sa.Column("subject", sa.Text, nullable=False),
+            sa.Column("version", sa.BigInteger, nullable=False),
+            sa.Column("detail", sa.Text, nullable=False),
+            sa.Column("entry", sa.Text, nullable=False),
+        )
+        return [self.rows]
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Add a row if the entry is something the register discloses."""
+        disclosed = _disclosed(entry)
+        if disclosed is None:
+            return
+        kind, detail = disclosed
+        connection.execute(
+            self.rows.insert().values(
+                position=position,
+                kind=kind,
+                subject=entry.aggregate,
+                version=entry.version,
+                detail=json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
+                entry=entry.hash,
+            )
+        )
+
+    def listing(self, connection: sa.Connection) -> list[dict[str, Any]]:
+        """Every disclosure, in order, as JSON-ready dicts."""
+        rows = connection.execute(sa.select(self.rows).order_by(self.rows.c.position))
+        return [
+            {
+                "position": r.position,
+                "kind": r.kind,
+                "subject": r.subject,
+                "version": r.version,
+                "detail": json.loads(r.detail),
+                "entry": r.entry,
+            }
+            for r in rows
+        ]

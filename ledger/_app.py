@@ -50,6 +50,7 @@ class LedgerApplication(Application[UUID]):
 
     def __init__(self, url: str, keys: KeyDirectory, *, schema: str | None = None) -> None:
         self._keys = keys
+        self.schema = schema
         env = {
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": url,

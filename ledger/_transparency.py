@@ -26,6 +26,8 @@ from ledger.audit.proof import build_proof
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.projections.certificates import certificates
+from ledger.projections.runner import ProjectionRunner
+from ledger.projections.views import DisclosureRegister
 
 __all__ = ["TransparencyCommands"]
 
@@ -115,6 +117,14 @@ class TransparencyCommands:
             AuditError: naming the first event (log position, aggregate, version) that fails.
         """
         return audit_store(self._app, self.trust_roots(), progress)
+
+    def disclosures(self: _Host) -> list[dict[str, Any]]:
+        """The public disclosure register (R12), brought up to date first."""
+        register = DisclosureRegister()
+        runner = ProjectionRunner(self._app, register, self._app.schema)
+        runner.catch_up()
+        with self._app.read() as connection:
+            return register.listing(connection)
 
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""

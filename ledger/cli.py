@@ -6,6 +6,7 @@ rejected; 2: bad usage or unreadable input); a failed command changes nothing.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import json
 import sys
@@ -183,6 +184,33 @@ def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str
     except LedgerError as e:
         _fail(f"import failed: {e}", 1)
     click.echo(f"issued {len(ids)} batches")
+
+
+@cli.command()
+@click.argument("database")
+@click.option("--format", "form", type=click.Choice(["json", "csv"]), default="json")
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def disclosures(database: str, form: str, schema: str | None) -> None:
+    """Print the public disclosure register (R12) as JSON or CSV.
+
+    It lists plans, commitments, evaluations, cancellations, R8 deviations and confirmations,
+    and is brought up to date first.
+    """
+    try:
+        with Ledger(database, schema=schema) as ledger:
+            rows = ledger.disclosures()
+    except LedgerError as e:
+        _fail(f"disclosure register failed: {e}", 1)
+    if form == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["position", "kind", "subject", "version", "entry", "detail"])
+    for row in rows:
+        detail = json.dumps(row["detail"], sort_keys=True, ensure_ascii=False)
+        writer.writerow(
+            [row["position"], row["kind"], row["subject"], row["version"], row["entry"], detail]
+        )
 
 
 def _progress() -> Callable[[int, int], None]:

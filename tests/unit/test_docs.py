@@ -81,3 +81,31 @@ def test_a_real_proof_matches_the_documented_json_schema(tmp_path: Path) -> None
     proof["entries"][0]["extra"] = 1
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(proof, schema)
+
+
+def test_real_history_and_register_files_match_their_schemas(tmp_path: Path) -> None:
+    import io
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from ledger import Ledger
+    from ledger._demo import run_demo
+
+    schemas = {p.name: json.loads(p.read_text()) for p in (DOC_DIR / "schemas").glob("*.json")}
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    result = run_demo(tmp_path / "demo")
+    with Ledger(result.folder / "ledger.db") as ledger:
+        out = io.StringIO()
+        ledger.export_history(out)
+        register = ledger.disclosures()
+    line_schema = jsonschema.Draft202012Validator(
+        schemas["history-line.v1.schema.json"], registry=registry
+    )
+    for line in out.getvalue().splitlines():
+        line_schema.validate(json.loads(line))
+    jsonschema.validate(register, schemas["disclosure-register.v1.schema.json"])
+    assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation", "confirmation"}

@@ -113,3 +113,38 @@ def test_a_valid_csv_issues_every_row_in_one_transaction(
             registry, io.StringIO(CSV_HEADER + f"cea,2024,P,Shandong,M,1,100,{holder},,\n")
         )
     assert ledger.batch(first).version == 1
+
+
+def test_projections_of_an_imported_copy_equal_the_originals(
+    backend: Backend,
+    tmp_path: Path,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+) -> None:
+    from ledger.projections.runner import ProjectionRunner
+    from ledger.projections.views import DisclosureRegister, SerialUnits
+
+    with Ledger(tmp_path / "original.db", root) as original:
+        for n in range(3):
+            batch = issue(original, registry, organiser, n * 100 + 1, n * 100 + 100)
+            original.transfer(
+                organiser, batch, SerialRange(n * 100 + 1, n * 100 + 30), to=stranger.actor
+            )
+            original.retire(
+                stranger, batch, SerialRange(n * 100 + 1, n * 100 + 10), beneficiary="b", reason="r"
+            )
+        history = io.StringIO()
+        original.export_history(history)
+        views = {}
+        for view in (SerialUnits(), DisclosureRegister()):
+            runner = ProjectionRunner(original._app, view)
+            runner.catch_up()
+            views[view.name] = runner.snapshot()
+    with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
+        copy.import_history(io.StringIO(history.getvalue()))
+        for view in (SerialUnits(), DisclosureRegister()):
+            runner = ProjectionRunner(copy._app, view, backend.schema)
+            runner.catch_up()
+            assert runner.snapshot() == views[view.name]

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger.errors import InvalidInputError, SignatureError, UnknownSignerError
 
-__all__ = ["ROLES", "KeyDirectory", "PublicKey", "Signer", "key_id"]
+__all__ = ["ROLES", "KeyDirectory", "PublicKey", "Signer", "key_id", "parse_time", "time_text"]
 
 ROLES = ("registry", "account", "developer", "verifier", "operator", "log", "witness")
 
@@ -92,8 +92,8 @@ class PublicKey:
             "actor": self.actor,
             "role": self.role,
             "publicKey": base64.b64encode(self.public_key).decode(),
-            "validFrom": _time_text(self.valid_from),
-            "validUntil": _time_text(self.valid_until),
+            "validFrom": time_text(self.valid_from),
+            "validUntil": time_text(self.valid_until),
         }
 
     @classmethod
@@ -107,7 +107,7 @@ class PublicKey:
             raise InvalidInputError("publicKey is not base64") from e
         if base64.b64encode(raw).decode() != data["publicKey"]:
             raise InvalidInputError("publicKey is not canonical base64")
-        window = _time(data["validFrom"]), _time(data["validUntil"])
+        window = parse_time(data["validFrom"]), parse_time(data["validUntil"])
         key = cls(data["actor"], data["role"], raw, *window)
         if key.keyid != data["keyid"]:
             raise InvalidInputError(f"keyid {data['keyid']!r} is not the SHA-256 of publicKey")
@@ -161,11 +161,13 @@ class Signer:
 _KEY_FIELDS = ("keyid", "actor", "role", "publicKey", "validFrom", "validUntil")
 
 
-def _time_text(moment: datetime.datetime | None) -> str | None:
+def time_text(moment: datetime.datetime | None) -> str | None:
+    """ISO 8601 UTC text of a time, or None."""
     return None if moment is None else moment.astimezone(datetime.UTC).isoformat()
 
 
-def _time(text: object) -> datetime.datetime | None:
+def parse_time(text: object) -> datetime.datetime | None:
+    """Parse ISO 8601 text with an offset (None stays None), or raise InvalidInputError."""
     if text is None:
         return None
     try:

@@ -30,7 +30,7 @@ import attrs
 
 from ledger.audit._canonical import canonical_json
 from ledger.audit.envelope import pae
-from ledger.audit.keys import KeyDirectory, PublicKey, Signer, _time, _time_text
+from ledger.audit.keys import KeyDirectory, PublicKey, Signer, parse_time, time_text
 from ledger.errors import InvalidInputError, LedgerError, SignatureError
 
 __all__ = ["ROOT_TYPE", "TrustRoot", "TrustRootError", "verify_chain"]
@@ -78,7 +78,7 @@ class TrustRoot:
             "type": ROOT_TYPE,
             "version": self.version,
             "origin": self.origin,
-            "issuedAt": _time_text(self.issued_at),
+            "issuedAt": time_text(self.issued_at),
             "threshold": self.threshold,
             "witnesses": self.witnesses,
             "keys": [key.to_json() for key in self.keys],
@@ -189,7 +189,7 @@ def _parse(data: object) -> TrustRoot:
     for name in ("version", "threshold", "witnesses"):
         if isinstance(body[name], bool) or not isinstance(body[name], int):
             raise TrustRootError(f"{name} must be an integer")
-    issued = _time(body["issuedAt"])
+    issued = parse_time(body["issuedAt"])
     if issued is None or not isinstance(body["origin"], str):
         raise TrustRootError("issuedAt and origin are required")
     keys = tuple(PublicKey.from_json(entry) for entry in body["keys"])

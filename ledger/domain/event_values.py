@@ -116,7 +116,7 @@ def tier_for(participants: int) -> Tier:
 
 
 def exact(what: str, value: object, *, positive: bool = False) -> Decimal:
-    """``value`` as an exact non-negative Decimal (int or Decimal only, never float)."""
+    """``value`` as an exact non-negative Decimal (int or Decimal only, never floating point)."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | Decimal)

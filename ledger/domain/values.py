@@ -1,4 +1,4 @@
-"""Value objects of the domain: frozen, validated on construction, exact (never float).
+"""Value objects of the domain: frozen, validated on construction, exact (never floating point).
 
 Rules:
 - A serial range is inclusive, ``1 <= start <= end <= MAX_SERIAL``; ``MAX_SERIAL`` keeps every

@@ -5,13 +5,17 @@ Rules:
   them to its own tables. Its position (the last notification id applied) is written in the
   same transaction as the changes it made, so a crash between the two is impossible: after a
   crash the projection resumes from its last committed position and applies nothing twice.
-- Works the same on SQLite and PostgreSQL (catch-up by polling the notification log).
+- :meth:`ProjectionRunner.catch_up` reads the notification log on both backends;
+  :meth:`ProjectionRunner.follow` keeps a projection current: on PostgreSQL it sleeps on
+  LISTEN/NOTIFY (the channel eventsourcing-sqlalchemy notifies on every write), on SQLite it
+  polls.
 - A projection can be dropped and rebuilt from zero; the rebuilt tables must equal the live
   ones (tested).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -82,6 +86,26 @@ class ProjectionRunner:
             done += len(notifications)
             if progress is not None:
                 progress(done)
+
+    def follow(self, stop: threading.Event, *, idle: float = 0.5, page: int = 100) -> int:
+        """Keep the projection current until ``stop`` is set; return how many were applied."""
+        applied = self.catch_up(page)
+        if self._engine.dialect.name != "postgresql":
+            while not stop.wait(idle):
+                applied += self.catch_up(page)
+            return applied
+        import psycopg
+
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        channel = getattr(self.app.recorder, "channel_name", "ledger_events")
+        with psycopg.connect(url, autocommit=True) as listener:
+            listener.execute(f"LISTEN {channel}")
+            applied += self.catch_up(page)  # what was written before LISTEN took effect
+            while not stop.is_set():
+                for _ in listener.notifies(timeout=idle, stop_after=1):
+                    pass
+                applied += self.catch_up(page)
+        return applied
 
     def _advance(self, connection: sa.Connection, position: int) -> None:
         c = self.positions.c

@@ -137,3 +137,28 @@ def test_a_projector_killed_mid_run_resumes_to_the_same_state(
         assert lots_of(runner, batch) == expected
     runner.rebuild()
     assert runner.snapshot() == resumed
+
+
+def test_a_following_projection_keeps_up_with_new_writes(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer, stranger: Signer
+) -> None:
+    import threading
+
+    runner = ProjectionRunner(ledger._app, DisclosureRegister(), backend.schema)
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.follow, args=(stop,), kwargs={"idle": 0.2})
+    follower.start()
+    try:
+        busy_store(ledger, registry, organiser, stranger, 2)
+        target = ledger._app.recorder.max_notification_id()
+        deadline = time.monotonic() + 20
+        while runner.position() < (target or 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        follower.join(timeout=20)
+    assert runner.position() == target
+    live = runner.snapshot()
+    runner.rebuild()
+    assert runner.snapshot() == live
+    assert len(live["ledger_view_disclosures"]) == 4

@@ -24,7 +24,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain.values import Instrument, SerialRange, priority_rank
 from ledger.errors import InvalidInputError
 
-__all__ = ["Certificate", "certificates"]
+__all__ = ["Certificate", "Trail", "certificate_of", "certificates"]
 
 
 @attrs.frozen
@@ -77,43 +77,46 @@ class Certificate:
 
 
 @attrs.define
-class _Trail:
-    """What a fold has seen so far of one batch."""
+class Trail:
+    """What a certificate needs of a batch's past: its issuance and every move of units."""
 
-    issuance: Entry
-    moves: list[Entry] = attrs.Factory(list)
+    issued: dict[str, Any]
+    issued_hash: str
+    moves: list[tuple[str, dict[str, Any]]] = attrs.Factory(list)
 
     def accounts(self, serials: SerialRange) -> tuple[list[str], list[str]]:
-        holders = [self.issuance.event["holder"]]
+        """The holders and donors of units of ``serials``, first appearance first."""
+        holders = [self.issued["holder"]]
         donors: list[str] = []
-        for move in self.moves:
-            if _span(move).overlaps(serials):
-                _add(holders, move.event["to"])
-                if move.topic == cb.DONATED:
-                    _add(donors, move.event["actor"])
+        for topic, move in self.moves:
+            if SerialRange(move["serial_start"], move["serial_end"]).overlaps(serials):
+                _add(holders, move["to"])
+                if topic == cb.DONATED:
+                    _add(donors, move["actor"])
         return holders, donors
 
 
 def certificates(history: Iterable[Entry], *, version: int | None = None) -> list[Certificate]:
     """Every certificate in one batch's history, in order (only ``version``'s, if given)."""
-    trail: _Trail | None = None
+    trail: Trail | None = None
     found: list[Certificate] = []
     for entry in history:
         if entry.topic == cb.ISSUED:
-            trail = _Trail(entry)
+            trail = Trail(entry.event, entry.hash)
         elif trail is not None and entry.topic in (cb.TRANSFERRED, cb.DONATED):
-            trail.moves.append(entry)
+            trail.moves.append((entry.topic, entry.event))
         elif (
             trail is not None
             and entry.topic == cb.RETIRED
             and (version is None or entry.version == version)
         ):
-            found.append(_certificate(trail, entry))
+            found.append(certificate_of(trail, entry))
     return found
 
 
-def _certificate(trail: _Trail, retirement: Entry) -> Certificate:
-    issued, retired = trail.issuance.event, retirement.event
+def certificate_of(trail: Trail, retirement: Entry) -> Certificate:
+    """The certificate of one retirement entry, given its batch's trail."""
+    issued, retired = trail.issued, retirement.event
     span = _span(retirement)
     unit = Decimal(issued["unit"]["_data_"])
     holders, donors = trail.accounts(span)
@@ -140,7 +143,7 @@ def _certificate(trail: _Trail, retirement: Entry) -> Certificate:
         retired_by=retired["actor"],
         retired_at=retired["timestamp"]["_data_"],
         issued_at=issued["timestamp"]["_data_"],
-        issuance_entry=trail.issuance.hash,
+        issuance_entry=trail.issued_hash,
         retirement_entry=retirement.hash,
         retirement_version=retirement.version,
         source_project=issued["source_project"],

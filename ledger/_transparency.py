@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+import sqlalchemy as sa
+
 from ledger._app import LedgerApplication
 from ledger._audit import AuditReport, audit_store
 from ledger.audit.envelope import Entry
@@ -26,6 +28,7 @@ from ledger.audit.proof import build_proof
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.projections.certificates import certificates
+from ledger.projections.reports import CertificateView
 from ledger.projections.runner import ProjectionRunner
 from ledger.projections.views import DisclosureRegister
 
@@ -125,6 +128,16 @@ class TransparencyCommands:
         runner.catch_up()
         with self._app.read() as connection:
             return register.listing(connection)
+
+    def certificate_list(self: _Host) -> list[dict[str, Any]]:
+        """Every retirement certificate in the ledger, from its read model (brought up to date)."""
+        view = CertificateView()
+        ProjectionRunner(self._app, view, self._app.schema).catch_up()
+        with self._app.read() as connection:
+            rows = connection.execute(
+                sa.select(view.certificates.c.body).order_by(view.certificates.c.id)
+            )
+            return [json.loads(row[0]) for row in rows]
 
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""

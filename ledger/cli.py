@@ -213,6 +213,29 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
         )
 
 
+@cli.command()
+@click.argument("database")
+@click.option("--format", "form", type=click.Choice(["json", "csv"]), default="json")
+@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+def certificates(database: str, form: str, schema: str | None) -> None:
+    """Print every retirement certificate as JSON or CSV (R11)."""
+    try:
+        with Ledger(database, schema=schema) as ledger:
+            rows = ledger.certificate_list()
+    except LedgerError as e:
+        _fail(f"certificates failed: {e}", 1)
+    if form == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    columns = list(rows[0]) if rows else []
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [json.dumps(row[c]) if isinstance(row[c], list) else row[c] for c in columns]
+        )
+
+
 def _progress() -> Callable[[int, int], None]:
     """A progress reporter on stderr: events audited so far, of how many."""
 

@@ -2,7 +2,8 @@
 
 Rules (R11, R12):
 - Serial units: one row per run of units in one state, per batch, kept with the domain's own
-  :class:`~ledger.domain.UnitMap` rules; holdings per account are sums over it.
+  :class:`~ledger.domain.UnitMap` rules; holdings per account are sums over it; and one
+  history row per event that moved units, so every unit's life is a query (R11).
 - Disclosure register: every published plan, commitment, evaluation, confirmation,
   cancellation (retirement or export) and R8 deviation, with the entry hash that proves it.
 """
@@ -49,10 +50,22 @@ class SerialUnits:
             sa.Column("account", sa.Text, nullable=False),
             sa.Column("purpose", sa.Text),
         )
-        return [self.lots]
+        self.history = sa.Table(
+            "ledger_view_unit_history",
+            metadata,
+            sa.Column("batch", sa.Text, primary_key=True),
+            sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("kind", sa.Text, nullable=False),
+            sa.Column("serial_start", sa.BigInteger, nullable=False),
+            sa.Column("serial_end", sa.BigInteger, nullable=False),
+            sa.Column("account", sa.Text, nullable=False),
+            sa.Column("entry", sa.Text, nullable=False),
+        )
+        return [self.lots, self.history]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Re-divide the batch's lots as the event says."""
+        """Re-divide the batch's lots as the event says, and note the step in the history."""
+        self._note(connection, entry)
         event = entry.event
         if entry.topic == cb.ISSUED:
             units = UnitMap.issued(
@@ -71,6 +84,34 @@ class SerialUnits:
         else:
             return
         self._store(connection, entry.aggregate, units)
+
+    def _note(self, connection: sa.Connection, entry: Entry) -> None:
+        event = entry.event
+        if entry.topic not in cb.TOPICS or "serial_start" not in event:
+            return
+        connection.execute(
+            self.history.insert().values(
+                batch=entry.aggregate,
+                version=entry.version,
+                kind=entry.topic.removeprefix("ledger.credit-batch.").rsplit(".", 1)[0],
+                serial_start=event["serial_start"],
+                serial_end=event["serial_end"],
+                account=event.get("to") or event.get("holder") or event["actor"],
+                entry=entry.hash,
+            )
+        )
+
+    def unit_history(
+        self, connection: sa.Connection, batch: str, serial: int
+    ) -> list[tuple[Any, ...]]:
+        """Every step of one unit's life: (version, kind, account, entry hash), in order."""
+        c = self.history.c
+        rows = connection.execute(
+            sa.select(c.version, c.kind, c.account, c.entry)
+            .where(c.batch == batch, c.serial_start <= serial, c.serial_end >= serial)
+            .order_by(c.version)
+        )
+        return [tuple(row) for row in rows]
 
     def _load(self, connection: sa.Connection, batch: str) -> UnitMap:
         c = self.lots.c

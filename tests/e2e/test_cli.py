@@ -126,3 +126,47 @@ def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_
     assert result.returncode == 1
     assert result.stderr.startswith("ledger: audit failed: log leaf 1, aggregate ")
     assert " version 1: " in result.stderr
+
+
+def test_export_import_and_the_read_model_commands_work_from_the_shell(
+    demo: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.jsonl"
+    assert run("export", str(demo / "ledger.db"), str(history)).returncode == 0
+    copy = tmp_path / "copy.db"
+    imported = run("import", str(copy), str(history))
+    assert imported.returncode == 0, imported.stderr
+    assert run("audit", str(copy)).stdout.startswith("OK: 25 events of 4 aggregates verified")
+    again = run("import", str(copy), str(history))
+    assert again.returncode == 1 and "needs an empty store" in again.stderr
+    register = json.loads(run("disclosures", str(copy)).stdout)
+    assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation"}
+    listed = json.loads(run("certificates", str(copy)).stdout)
+    assert sorted(c["quantity"] for c in listed) == [12, 20, 240]
+    csv_out = run("certificates", str(copy), "--format", "csv").stdout.splitlines()
+    assert len(csv_out) == 4 and csv_out[0].startswith("batch,")
+
+
+def test_a_csv_of_batches_with_a_bad_row_imports_nothing_from_the_shell(
+    demo: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    store = tmp_path / "ledger.db"
+    shutil.copy(demo / "ledger.db", store)
+    holder = "jinan-green-forum-organising-committee"
+    rows = tmp_path / "batches.csv"
+    rows.write_text(
+        "instrument,vintage,project,province,methodology,serial_start,serial_end,holder,unit,parcels\n"
+        f"inclusion-other,2025,P-1,Shandong,M,900001,900100,{holder},,\n"
+        f"inclusion-other,2031,P-2,Shandong,M,900101,900200,{holder},,\n"
+    )
+    key = demo / "secrets" / "registry.json"
+    result = run("import-batches", str(store), str(rows), "--key", str(key))
+    assert result.returncode == 1
+    assert "row 3: vintage 2031 is in the future" in result.stderr
+    assert run("audit", str(store)).stdout.startswith("OK: 25 events")
+    rows.write_text(rows.read_text().replace(",2031,", ",2025,"))
+    result = run("import-batches", str(store), str(rows), "--key", str(key))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "issued 2 batches"

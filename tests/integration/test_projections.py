@@ -75,6 +75,10 @@ def test_the_serial_unit_registry_equals_the_aggregates_and_survives_a_rebuild(
         holdings = runner.projection.holdings(connection, stranger.actor)  # type: ignore[attr-defined]
     assert holdings[(str(store[0]), "held")] == 95
     assert holdings[(str(store[0]), "retired")] == 5
+    with ledger._app.read() as connection:
+        steps = runner.projection.unit_history(connection, str(store[0]), 3)  # type: ignore[attr-defined]
+    expected = [(s.version, s.kind, s.account, s.entry) for s in ledger.provenance(store[0], 3)]
+    assert steps == expected
 
 
 def test_the_disclosure_register_lists_plans_deviations_and_cancellations(

@@ -102,10 +102,15 @@ def test_real_history_and_register_files_match_their_schemas(tmp_path: Path) -> 
         out = io.StringIO()
         ledger.export_history(out)
         register = ledger.disclosures()
+        listed = ledger.certificate_list()
     line_schema = jsonschema.Draft202012Validator(
         schemas["history-line.v1.schema.json"], registry=registry
     )
     for line in out.getvalue().splitlines():
         line_schema.validate(json.loads(line))
     jsonschema.validate(register, schemas["disclosure-register.v1.schema.json"])
+    jsonschema.Draft202012Validator(
+        schemas["certificates.v1.schema.json"], registry=registry
+    ).validate(listed)
+    assert [c["id"] for c in listed] == sorted(c.id for c in result.certificates)
     assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation", "confirmation"}

@@ -113,4 +113,10 @@ def test_real_history_and_register_files_match_their_schemas(tmp_path: Path) -> 
         schemas["certificates.v1.schema.json"], registry=registry
     ).validate(listed)
     assert [c["id"] for c in listed] == sorted(c.id for c in result.certificates)
+    root_schema = jsonschema.Draft202012Validator(
+        schemas["trust-root.v1.schema.json"], registry=registry
+    )
+    root_schema.validate(json.loads(result.root_path.read_text()))
+    for key_file in (result.folder / "secrets").glob("*.json"):
+        jsonschema.validate(json.loads(key_file.read_text()), schemas["signer-key.v1.schema.json"])
     assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation", "confirmation"}

@@ -169,3 +169,5 @@ def test_random_command_sequences_conserve_units_and_replay_equals_live_state(
         run_state_machine_as_test(
             machine, settings=settings(max_examples=15, stateful_step_count=20, deadline=None)
         )
+        report = ledger.audit()  # every signature, link, log leaf and re-checked rule
+        assert report.events >= 15 and report.aggregates >= 15

@@ -56,7 +56,7 @@ def count_events(backend: Backend) -> int:
     return backend.execute("SELECT count(*) FROM {table}")[0][0]
 
 
-def refused(backend: Backend, attempt: object, pattern: str) -> None:
+def assert_refused(backend: Backend, attempt: object, pattern: str) -> None:
     before = count_events(backend)
     with pytest.raises(RuleViolationError, match=pattern):
         attempt()  # type: ignore[operator]
@@ -66,7 +66,7 @@ def refused(backend: Backend, attempt: object, pattern: str) -> None:
 def test_the_same_parcel_id_in_a_new_project_is_refused(
     backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
 ) -> None:
-    refused(
+    assert_refused(
         backend,
         lambda: register(ledger, developer, Parcel.of("LQ-002"), name="Re-registered"),
         rf"R9: parcel 'LQ-002' is already used of sink project {consumed},"
@@ -78,13 +78,13 @@ def test_a_new_id_over_an_overlapping_area_is_refused(
     backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
 ) -> None:
     shifted = Parcel.of("NEW-777", square("117.005", "36.605"))
-    refused(
+    assert_refused(
         backend,
         lambda: register(ledger, developer, shifted),
         rf"R9: the area of parcel 'NEW-777' overlaps parcel 'LQ-001' of sink project {consumed}",
     )
     inside = Parcel.of("NEW-778", square("117.002", "36.602", "0.001"))
-    refused(
+    assert_refused(
         backend, lambda: register(ledger, developer, inside), "R9: the area of parcel 'NEW-778'"
     )
 
@@ -112,15 +112,15 @@ def test_importing_a_consumed_area_as_another_mechanism_is_refused(
             parcels=[parcel],
         )
 
-    refused(backend, as_ccer(Parcel.of("LQ-001")), r"R9: parcel 'LQ-001' is already used")
+    assert_refused(backend, as_ccer(Parcel.of("LQ-001")), r"R9: parcel 'LQ-001' is already used")
     overlapping = Parcel.of("CCER-LAND-1", square("116.995", "36.595"))
-    refused(backend, as_ccer(overlapping), r"R9: the area of parcel 'CCER-LAND-1' overlaps")
+    assert_refused(backend, as_ccer(overlapping), r"R9: the area of parcel 'CCER-LAND-1' overlaps")
 
 
 def test_a_consumed_project_cannot_back_a_second_event(
     backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
 ) -> None:
-    refused(
+    assert_refused(
         backend,
         lambda: ledger.bind_sink_project(
             developer, consumed, event_name="Qingdao Expo", event_ends=D(2026, 9, 1)
@@ -149,7 +149,7 @@ def test_measured_removals_issue_as_a_batch_bound_to_the_event(
         methodology="afforestation sink",
     )
     assert ledger.sink_project(consumed).issued_removals == 1000
-    refused(
+    assert_refused(
         backend,
         lambda: ledger.issue_sink_removals(
             registry,
@@ -160,7 +160,7 @@ def test_measured_removals_issue_as_a_batch_bound_to_the_event(
         ),
         r"R7: issuing 501 t .* exceed its measured removals \(1500 t, 1000 t issued\)",
     )
-    refused(
+    assert_refused(
         backend,
         lambda: ledger.retire(
             organiser,

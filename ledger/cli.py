@@ -126,7 +126,7 @@ def verify(proof_file: Path, trust: Path | None) -> None:
 def audit(database: str, schema: str | None) -> None:
     """Re-verify a whole store: signatures, chains, log, checkpoints and every rule."""
     try:
-        with Ledger(database, schema=schema) as ledger:
+        with Ledger(_existing(database), schema=schema) as ledger:
             report = ledger.audit(_progress() if sys.stderr.isatty() else None)
     except LedgerError as e:
         _fail(f"audit failed: {e}", 1)
@@ -143,7 +143,7 @@ def audit(database: str, schema: str | None) -> None:
 def export_(database: str, out: IO[str], schema: str | None) -> None:
     """Write a store's whole signed history as JSON Lines (OUT may be -)."""
     try:
-        with Ledger(database, schema=schema) as ledger:
+        with Ledger(_existing(database), schema=schema) as ledger:
             count = ledger.export_history(out)
     except LedgerError as e:
         _fail(f"export failed: {e}", 1)
@@ -179,7 +179,7 @@ def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str
     """Issue credit batches from a CSV file: every row valid, or nothing written."""
     try:
         registry = Signer.from_json(_read_json(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        with Ledger(_existing(database), schema=schema) as ledger:
             ids = ledger.import_batches_csv(registry, csv_file)
     except LedgerError as e:
         _fail(f"import failed: {e}", 1)
@@ -197,7 +197,7 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
     and is brought up to date first.
     """
     try:
-        with Ledger(database, schema=schema) as ledger:
+        with Ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.disclosures()
     except LedgerError as e:
         _fail(f"disclosure register failed: {e}", 1)
@@ -220,7 +220,7 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
 def certificates(database: str, form: str, schema: str | None) -> None:
     """Print every retirement certificate as JSON or CSV (R11)."""
     try:
-        with Ledger(database, schema=schema) as ledger:
+        with Ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.certificate_list()
     except LedgerError as e:
         _fail(f"certificates failed: {e}", 1)
@@ -246,6 +246,13 @@ def _progress() -> Callable[[int, int], None]:
             click.echo(end, err=True, nl=False)
 
     return report
+
+
+def _existing(database: str) -> str:
+    """``database`` itself, if it is a URL or an existing file; else fail with exit code 2."""
+    if "://" not in database and not Path(database).is_file():
+        _fail(f"no ledger database at {database}", 2)
+    return database
 
 
 def _read_json(path: Path) -> Any:

@@ -170,3 +170,13 @@ def test_a_csv_of_batches_with_a_bad_row_imports_nothing_from_the_shell(
     result = run("import-batches", str(store), str(rows), "--key", str(key))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "issued 2 batches"
+
+
+@pytest.mark.parametrize("command", ["audit", "disclosures", "certificates"])
+def test_read_commands_refuse_a_missing_database_and_create_nothing(
+    command: str, tmp_path: Path
+) -> None:
+    result = run(command, str(tmp_path / "absent.db"))
+    assert result.returncode == 2
+    assert result.stderr == f"ledger: no ledger database at {tmp_path / 'absent.db'}\n"
+    assert not (tmp_path / "absent.db").exists()

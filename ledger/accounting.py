@@ -54,7 +54,7 @@ class Factor:
                 data["reference"],
                 bool(data.get("checked", False)),
             )
-        except (KeyError, ValueError, InvalidOperation) as e:
+        except (KeyError, TypeError, ValueError, InvalidOperation) as e:
             if isinstance(e, InvalidInputError):
                 raise
             raise InvalidInputError(

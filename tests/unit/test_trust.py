@@ -123,3 +123,46 @@ def test_a_proof_made_before_a_revocation_still_verifies_and_a_later_signature_d
 def test_a_ledger_without_a_trust_root_says_so(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="no trust root yet"):
         Ledger(tmp_path / "empty.db")
+
+
+def test_a_proof_entry_signed_after_its_keys_revocation_is_rejected(
+    tmp_path: Path,
+    root: TrustRoot,
+    operators: tuple[Signer, Signer],
+    registry: Signer,
+    organiser: Signer,
+    log_signer: Signer,
+    witness: Signer,
+) -> None:
+    import base64
+    import json
+
+    from ledger import ProofError
+    from ledger.audit._canonical import canonical_json
+    from ledger.audit.envelope import Envelope
+
+    with Ledger(tmp_path / "l.db", root) as ledger:
+        batch = issue(ledger, registry, organiser)
+        retired = ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="b", reason="r")
+        revoked_at = datetime.datetime.now(datetime.UTC)
+        keys = [
+            attrs.evolve(k, valid_until=revoked_at) if k.actor == organiser.actor else k
+            for k in root.keys
+        ]
+        v2 = attrs.evolve(root, version=2, keys=tuple(keys), signatures=()).signed_by(*operators)
+        ledger.adopt_root(v2)
+        checkpointed(ledger, log_signer, witness)
+        proof = ledger.proof(batch, retired.retirement_version)
+    assert verify_proof(proof, root) is None
+    envelope = Envelope.from_json(proof["entries"][1]["envelope"])
+    body = json.loads(envelope.payload)
+    later = (revoked_at + datetime.timedelta(days=1)).isoformat()
+    body["event"]["timestamp"]["_data_"] = later
+    forged = Envelope.seal(envelope.payload_type, canonical_json(body), organiser)
+    proof["entries"][1]["envelope"] = forged.to_json()
+    assert base64.b64decode(forged.to_json()["payload"]) != envelope.payload
+    with pytest.raises(
+        ProofError,
+        match=r"^entries\[1\].envelope: .*after key of 'jinan-forum-organiser' was revoked",
+    ):
+        verify_proof(proof, root)

@@ -16,6 +16,7 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from ledger._cli_ops import register_commands
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger.audit.keys import KeyDirectory, Signer
@@ -41,7 +42,7 @@ def cli() -> None:
     help="New or empty folder for the demo (default: ./ledger-demo-<time>).",
 )
 def demo(folder: Path | None) -> None:
-    """Issue a batch, retire part of it for an event, write its certificate and proof."""
+    """Run a 1,200-participant forum's neutralization end to end; write its proof."""
     if folder is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         folder = Path.cwd() / f"ledger-demo-{stamp}"
@@ -106,8 +107,8 @@ def verify(proof_file: Path, trust: Path | None) -> None:
         _fail(f"proof rejected: {e}", 1)
     cert = proof["certificate"]
     click.echo(
-        f"OK: {cert['quantity']:,} t of batch {cert['batch']} (serials {cert['serialStart']}-"
-        f"{cert['serialEnd']}) retired for {cert['eventName']!r}; "
+        f"OK: {cert['tonnes']} t ({cert['quantity']:,} units) of batch {cert['batch']} (serials"
+        f" {cert['serialStart']}-{cert['serialEnd']}) retired for {cert['eventName']!r}; "
         f"{len(proof['entries'])} signed entries included in the cosigned checkpoint"
     )
     if proof["event"] is not None:
@@ -267,6 +268,9 @@ def _read_json(path: Path) -> Any:
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"ledger: {message}", err=True)
     sys.exit(code)
+
+
+register_commands(cli)
 
 
 def main() -> None:

@@ -56,7 +56,7 @@ def test_the_demo_writes_a_store_keys_a_certificate_and_a_proof(demo: Path) -> N
 def test_verify_accepts_the_demo_proof(demo: Path) -> None:
     result = run("verify", str(demo / "proof.json"), "--trust", str(demo / "root.json"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 240 t of batch")
+    assert result.stdout.startswith("OK: 240 t (240 units) of batch")
 
 
 def test_verify_without_a_trust_root_says_it_used_the_proofs_own(demo: Path) -> None:

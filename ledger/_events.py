@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from ledger._retry import retrying
 from ledger.audit.keys import Signer
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, DeadlineState
@@ -178,51 +179,14 @@ class EventCommands:
         reason: str | None = None,
     ) -> None:
         """Reserve units of a batch for the event and allocate them to it (R7, R8)."""
-        event = self.event(event_id)
-        batch = self._load(batch_id, CreditBatch)
-        others = [
-            rank for held, rank in self.held_ranks(organiser.actor).items() if held != batch_id
-        ]
-        batch.reserve(serials, by=organiser.actor, event_name=event.label)
-        event.allocate(
-            batch=str(batch_id),
-            serials=serials,
-            tonnes=batch.tonnes(serials.quantity),
-            rank=batch.priority_rank,
-            best_available=min(others, default=None),
-            reason=reason,
-            by=organiser.actor,
-        )
-        self._save(organiser, batch, event)
+        retrying(lambda: _allocate(self, organiser, event_id, batch_id, serials, reason))
 
     def retire_offsets(self: _Host, organiser: Signer, event_id: UUID) -> list[Certificate]:
         """Retire every open allocation for the event; returns the certificates (R7, R11)."""
-        event = self.event(event_id)
-        done = {(r["batch"], r["serial_start"]) for r in event.retirements}
-        open_ = [a for a in event.allocations if (a["batch"], a["serial_start"]) not in done]
-        batches: dict[str, CreditBatch] = {}
-        for allocation in open_:
-            batch = batches.setdefault(
-                allocation["batch"], self._load(UUID(allocation["batch"]), CreditBatch)
-            )
-            serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
-            batch.retire(
-                serials,
-                by=organiser.actor,
-                beneficiary=event.name,
-                reason=f"carbon neutralization of {event.name} (R7)",
-                event_name=event.label,
-            )
-            event.record_retirement(
-                batch=allocation["batch"],
-                serials=serials,
-                certificate=f"{allocation['batch']}:{batch.version}",
-                by=organiser.actor,
-            )
-        self._save(organiser, *batches.values(), event)
+        retired = retrying(lambda: _retire_open(self, organiser, event_id))
         return [
             self.certificate(UUID(r["batch"]), int(r["certificate"].rsplit(":", 1)[1]))
-            for r in self.event(event_id).retirements[len(done) :]
+            for r in retired
         ]
 
     def commit_neutrality(self: _Host, organiser: Signer, event_id: UUID) -> dict[str, Any]:
@@ -292,3 +256,56 @@ class EventCommands:
             deadlines += self._load(project, SinkProject).deadlines()
         today = self.clock().date()
         return [(d, d.state(today)) for d in deadlines]
+
+
+def _allocate(
+    host: _Host,
+    organiser: Signer,
+    event_id: UUID,
+    batch_id: UUID,
+    serials: SerialRange,
+    reason: str | None,
+) -> None:
+    event = host.event(event_id)
+    batch = host._load(batch_id, CreditBatch)
+    others = [rank for held, rank in host.held_ranks(organiser.actor).items() if held != batch_id]
+    batch.reserve(serials, by=organiser.actor, event_name=event.label)
+    event.allocate(
+        batch=str(batch_id),
+        serials=serials,
+        tonnes=batch.tonnes(serials.quantity),
+        rank=batch.priority_rank,
+        best_available=min(others, default=None),
+        reason=reason,
+        by=organiser.actor,
+    )
+    host._save(organiser, batch, event)
+
+
+def _retire_open(host: _Host, organiser: Signer, event_id: UUID) -> list[dict[str, Any]]:
+    event = host.event(event_id)
+    done = len(event.retirements)
+    retired = {(r["batch"], r["serial_start"]) for r in event.retirements}
+    batches: dict[str, CreditBatch] = {}
+    for allocation in event.allocations:
+        if (allocation["batch"], allocation["serial_start"]) in retired:
+            continue
+        batch_id = allocation["batch"]
+        batch = batches.get(batch_id) or host._load(UUID(batch_id), CreditBatch)
+        batches[batch_id] = batch
+        serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
+        batch.retire(
+            serials,
+            by=organiser.actor,
+            beneficiary=event.name,
+            reason=f"carbon neutralization of {event.name} (R7)",
+            event_name=event.label,
+        )
+        event.record_retirement(
+            batch=batch_id,
+            serials=serials,
+            certificate=f"{batch_id}:{batch.version}",
+            by=organiser.actor,
+        )
+    host._save(organiser, *batches.values(), event)
+    return event.retirements[done:]

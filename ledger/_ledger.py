@@ -28,6 +28,7 @@ from eventsourcing.domain import Aggregate
 from ledger._app import LedgerApplication
 from ledger._events import EventCommands
 from ledger._interchange import InterchangeCommands
+from ledger._retry import retrying as _retrying
 from ledger._sinks import SinkCommands
 from ledger._transparency import TransparencyCommands
 from ledger.audit._mapper import signing_as
@@ -41,7 +42,7 @@ from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
-from ledger.errors import ConcurrencyError, NotFoundError
+from ledger.errors import NotFoundError
 from ledger.projections.certificates import Certificate, certificates
 from ledger.projections.provenance import Step, provenance
 
@@ -49,7 +50,6 @@ __all__ = ["Ledger", "database_url"]
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
-_ATTEMPTS = 3
 _NOUNS: dict[type[Aggregate], str] = {
     CreditBatch: "credit batch",
     SinkProject: "sink project",
@@ -334,14 +334,3 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
     def _save(self, signer: Signer, *aggregates: Aggregate) -> None:
         with signing_as(signer):
             self._app.save(*aggregates)
-
-
-def _retrying(attempt: Callable[[], T]) -> T:
-    """Run ``attempt``; when another writer won a race, run it again from a fresh read."""
-    for remaining in reversed(range(_ATTEMPTS)):
-        try:
-            return attempt()
-        except ConcurrencyError:
-            if not remaining:
-                raise
-    raise ConcurrencyError("no attempt was made")

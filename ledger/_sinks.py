@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from ledger._retry import retrying
 from ledger.audit.keys import Signer
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, DeadlineState
@@ -156,28 +157,9 @@ class SinkCommands:
             The new batch's id.
         """
         self._account(holder)
-        project = self._load(project_id, SinkProject)
-        kind = "inclusion-forest" if project.ecosystem is Ecosystem.FOREST else "inclusion-marine"
-        today = self.clock().date()
-        batch = CreditBatch.issue(
-            registry=registry.actor,
-            instrument=kind,
-            vintage=(project.measured or today).year,
-            project=f"{project.name} (sink project {project.id})",
-            province="Shandong",
-            methodology=methodology,
-            serials=serials,
-            holder=holder,
-            today=today,
-            unit=unit,
-            parcels=project.parcels,
-            source_project=str(project.id),
-            bound_event=project.event_name,
+        return retrying(
+            lambda: _issue_removals(self, registry, project_id, serials, holder, methodology, unit)
         )
-        tonnes = batch.tonnes(serials.quantity)
-        project.record_issuance(batch=str(batch.id), tonnes=tonnes, by=registry.actor)
-        self._save(registry, project, batch)
-        return batch.id
 
     def sink_project(self: _Host, project_id: UUID) -> SinkProject:
         """The current state of a sink project."""
@@ -195,3 +177,36 @@ class SinkCommands:
         if on > today:
             raise InvalidInputError(f"date {on} is in the future (today is {today})", rule="R10")
         return on
+
+
+def _issue_removals(
+    host: _Host,
+    registry: Signer,
+    project_id: UUID,
+    serials: SerialRange,
+    holder: str,
+    methodology: str,
+    unit: Decimal | int,
+) -> UUID:
+    project = host._load(project_id, SinkProject)
+    kind = "inclusion-forest" if project.ecosystem is Ecosystem.FOREST else "inclusion-marine"
+    today = host.clock().date()
+    batch = CreditBatch.issue(
+        registry=registry.actor,
+        instrument=kind,
+        vintage=(project.measured or today).year,
+        project=f"{project.name} (sink project {project.id})",
+        province="Shandong",
+        methodology=methodology,
+        serials=serials,
+        holder=holder,
+        today=today,
+        unit=unit,
+        parcels=project.parcels,
+        source_project=str(project.id),
+        bound_event=project.event_name,
+    )
+    tonnes = batch.tonnes(serials.quantity)
+    project.record_issuance(batch=str(batch.id), tonnes=tonnes, by=registry.actor)
+    host._save(registry, project, batch)
+    return batch.id

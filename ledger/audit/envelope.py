@@ -16,7 +16,6 @@ Byte layout (docs/proof-format.md):
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import hashlib
 import json
@@ -65,7 +64,7 @@ def _b64(text: object, what: str) -> bytes:
         raise TamperError(f"{what} is not base64 text")
     try:
         raw = base64.b64decode(text, validate=True)
-    except binascii.Error as e:
+    except ValueError as e:
         raise TamperError(f"{what} is not base64") from e
     if base64.b64encode(raw).decode() != text:
         raise TamperError(f"{what} is not canonical base64")

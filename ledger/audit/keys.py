@@ -16,7 +16,6 @@ Rules:
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import hashlib
 import json
@@ -103,7 +102,7 @@ class PublicKey:
             raise InvalidInputError(f"a key entry has exactly the fields {', '.join(_KEY_FIELDS)}")
         try:
             raw = base64.b64decode(data["publicKey"], validate=True)
-        except (binascii.Error, TypeError) as e:
+        except (ValueError, TypeError) as e:
             raise InvalidInputError("publicKey is not base64") from e
         if base64.b64encode(raw).decode() != data["publicKey"]:
             raise InvalidInputError("publicKey is not canonical base64")
@@ -153,7 +152,7 @@ class Signer:
         try:
             seed = base64.b64decode(data["seed"], validate=True)
             private_key = Ed25519PrivateKey.from_private_bytes(seed)
-        except (KeyError, binascii.Error, ValueError) as e:
+        except (KeyError, TypeError, ValueError) as e:
             raise InvalidInputError(f"not a signer key file: {e}") from e
         return cls(data["actor"], data["role"], private_key)
 

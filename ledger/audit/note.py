@@ -17,7 +17,6 @@ whose name and key id match a key they were given, and ignore the rest.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import struct
 
@@ -66,7 +65,7 @@ class Checkpoint:
             raise NoteError(f"checkpoint size {size!r} is not a decimal number")
         try:
             raw = base64.b64decode(root, validate=True)
-        except binascii.Error as e:
+        except ValueError as e:
             raise NoteError("checkpoint root hash is not base64") from e
         if len(raw) != 32 or base64.b64encode(raw).decode() != root:
             raise NoteError("checkpoint root hash is not 32 bytes of canonical base64")
@@ -163,7 +162,7 @@ def _parse_line(line: str) -> NoteSignature:
     name, space, blob = line[len(_DASH) :].rpartition(" ")
     try:
         raw = base64.b64decode(blob, validate=True)
-    except binascii.Error as e:
+    except ValueError as e:
         raise NoteError(f"signature of {name!r} is not base64") from e
     if not space or not name or len(raw) < 5 or base64.b64encode(raw).decode() != blob:
         raise NoteError(f"signature line {line!r} is malformed")

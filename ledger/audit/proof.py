@@ -24,7 +24,6 @@ The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -220,7 +219,7 @@ def _included(path: str, entry: Entry, index: int, raw: object, checkpoint: Chec
     for position, text in enumerate(raw):
         try:
             value = base64.b64decode(str(text), validate=True)
-        except binascii.Error as e:
+        except ValueError as e:
             raise ProofError(f"{path}.inclusion[{position}]", "is not base64") from e
         if len(value) != 32 or base64.b64encode(value).decode() != text:
             raise ProofError(f"{path}.inclusion[{position}]", "is not a 32-byte hash")

@@ -211,7 +211,10 @@ def _parse(data: object) -> TrustRoot:
 def _signature(entry: object) -> tuple[str, bytes]:
     if not isinstance(entry, Mapping) or set(entry) != {"keyid", "sig"}:
         raise TrustRootError("a signature has exactly keyid and sig")
-    raw = base64.b64decode(entry["sig"], validate=True)
+    try:
+        raw = base64.b64decode(entry["sig"], validate=True)
+    except (TypeError, ValueError) as e:
+        raise TrustRootError("sig is not base64") from e
     if base64.b64encode(raw).decode() != entry["sig"]:
         raise TrustRootError("sig is not canonical base64")
     return str(entry["keyid"]), raw

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ledger import Ledger, ProofError, SerialRange, Signer, verify_proof
 from ledger.audit.envelope import Envelope
@@ -239,3 +241,55 @@ def test_every_single_changed_field_of_the_event_part_is_rejected(
             with pytest.raises(ProofError, match=r"^event"):
                 verify_proof(set_at(proof, path, changed_value), root)
     assert tried > 100
+
+
+def nodes(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from nodes(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from nodes(value, (*path, index))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2)
+    ),
+    max_leaves=4,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_node_replaced_by_any_json_is_rejected_with_a_proof_error_only(
+    proof: dict[str, Any], root: TrustRoot, data: st.DataObject
+) -> None:
+    paths = [p for p in nodes(proof) if p]
+    path = data.draw(st.sampled_from(paths))
+    value = data.draw(JSON_VALUES)
+    changed = set_at(proof, path, value)
+    if changed == proof:
+        return
+    with pytest.raises(ProofError):
+        verify_proof(changed, root)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_node_of_an_event_proof_replaced_by_any_json_is_rejected(
+    event_proof: tuple[dict[str, Any], TrustRoot], data: st.DataObject
+) -> None:
+    proof, root = event_proof
+    path = data.draw(st.sampled_from([p for p in nodes(proof) if p]))
+    changed = set_at(proof, path, data.draw(JSON_VALUES))
+    if changed == proof:
+        return
+    with pytest.raises(ProofError):
+        verify_proof(changed, root)

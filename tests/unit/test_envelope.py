@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import InvalidInputError, KeyDirectory, PublicKey, SignatureError, Signer
 from ledger.audit._canonical import canonical_json
@@ -108,3 +110,26 @@ def test_decimal_state_is_tagged_not_floated() -> None:
     encoded = transcoder.encode({"q": Decimal("0.10")})
     assert encoded == b'{"q":{"_data_":"0.10","_type_":"decimal_str"}}'
     assert transcoder.decode(encoded) == {"q": Decimal("0.10")}
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_any_changed_stored_bytes_fail_as_a_tamper_error_only(data: st.DataObject) -> None:
+    signer = Signer.generate("a", "account")
+    stamp = b'{"_data_":"2026-01-01T00:00:00+00:00","_type_":"datetime_iso"}'
+    body = (
+        b'{"aggregate":"x","event":{"actor":"a","timestamp":'
+        + stamp
+        + b'},"prev":null,"version":1}'
+    )
+    stored = bytearray(Envelope.seal("application/vnd.ledger.x.v1+json", body, signer).to_bytes())
+    position = data.draw(st.integers(0, len(stored) - 1))
+    change = data.draw(st.sampled_from(["flip", "delete", "insert"]))
+    if change == "flip":
+        stored[position] ^= data.draw(st.integers(1, 255))
+    elif change == "delete":
+        del stored[position]
+    else:
+        stored.insert(position, data.draw(st.integers(0, 255)))
+    with pytest.raises(TamperError):
+        Envelope.from_bytes(bytes(stored)).open(KeyDirectory([signer.public]))

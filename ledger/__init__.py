@@ -4,9 +4,13 @@ Import what you need from here; modules whose names start with ``_`` are interna
 """
 
 from ledger._ledger import Ledger, database_url
+from ledger.accounting import Factor, FactorTable
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
+from ledger.audit.witness import Witness
+from ledger.domain.event_values import Line, Organiser
+from ledger.domain.parcels import Parcel
 from ledger.domain.values import Instrument, SerialRange
 from ledger.errors import (
     AuthorizationError,
@@ -29,12 +33,17 @@ __all__ = [
     "Certificate",
     "ChainError",
     "ConcurrencyError",
+    "Factor",
+    "FactorTable",
     "Instrument",
     "InvalidInputError",
     "KeyDirectory",
     "Ledger",
     "LedgerError",
+    "Line",
     "NotFoundError",
+    "Organiser",
+    "Parcel",
     "ProofError",
     "PublicKey",
     "RuleViolationError",
@@ -45,6 +54,7 @@ __all__ = [
     "TamperError",
     "TrustRoot",
     "UnknownSignerError",
+    "Witness",
     "database_url",
     "verify_proof",
 ]

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -36,11 +37,12 @@ from ledger.audit._mapper import SigningMapper
 from ledger.audit._store import ChainedEventStore
 from ledger.audit.chain import ChainHeads
 from ledger.audit.keys import KeyDirectory
-from ledger.errors import ConcurrencyError, StorageError
+from ledger.errors import ConcurrencyError, InvalidInputError, StorageError
 
 __all__ = ["LedgerApplication"]
 
 _PAGE = 500
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class LedgerApplication(Application[UUID]):
@@ -49,6 +51,8 @@ class LedgerApplication(Application[UUID]):
     name = "Ledger"
 
     def __init__(self, url: str, keys: KeyDirectory, *, schema: str | None = None) -> None:
+        if schema is not None and not _IDENTIFIER.match(schema):
+            raise InvalidInputError(f"schema {schema!r} is not a plain SQL identifier")
         self._keys = keys
         self.schema = schema
         env = {

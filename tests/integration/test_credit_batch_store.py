@@ -117,3 +117,12 @@ def test_an_unknown_batch_is_not_found(ledger: Ledger) -> None:
 
     with pytest.raises(NotFoundError, match="no credit batch"):
         ledger.batch(uuid.uuid4())
+
+
+def test_a_schema_name_that_is_not_a_plain_identifier_is_refused(
+    keys: KeyDirectory, tmp_path
+) -> None:
+    from ledger import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="is not a plain SQL identifier"):
+        Ledger(tmp_path / "x.db", keys, schema='x"; DROP TABLE y; --')

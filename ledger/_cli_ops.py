@@ -62,196 +62,199 @@ def _run(action: Any) -> Any:
         _fail(str(e))
 
 
+@click.command()
+@click.argument("database")
+@click.option("--root", "root_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@_SCHEMA
+def init(database: str, root_file: Path, schema: str | None) -> None:
+    """Create a ledger (or adopt a rotated trust root) from ROOT."""
+
+    def act() -> int:
+        root = TrustRoot.from_json(_json_file(root_file))
+        with Ledger(database, root, schema=schema) as ledger:
+            return ledger.trust_roots()[-1].version
+
+    click.echo(f"trust root version {_run(act)} in force")
+
+
+@click.command()
+@click.argument("database")
+@_KEY
+@click.option("--instrument", required=True)
+@click.option("--vintage", required=True, type=int)
+@click.option("--project", required=True)
+@click.option("--province", required=True)
+@click.option("--methodology", required=True)
+@click.option("--serials", required=True, help="START-END, inclusive.")
+@click.option("--holder", required=True)
+@click.option("--unit", default="1", help="tCO2e per serial unit (1, 0.1, 0.01, 0.001).")
+@_SCHEMA
+def issue(
+    database: str, key_file: Path, serials: str, unit: str, schema: str | None, **facts: Any
+) -> None:
+    """Issue a credit batch (the key is the registry's)."""
+    from decimal import Decimal, InvalidOperation
+
+    def act() -> UUID:
+        try:
+            size = Decimal(unit)
+        except InvalidOperation as e:
+            raise InvalidInputError(f"unit {unit!r} is not a decimal number") from e
+        signer = Signer.from_json(_json_file(key_file))
+        with Ledger(database, schema=schema) as ledger:
+            return ledger.issue_batch(signer, serials=_serials(serials), unit=size, **facts)
+
+    click.echo(f"issued batch {_run(act)}")
+
+
+@click.command()
+@click.argument("database")
+@click.argument("batch", type=click.UUID)
+@_KEY
+@click.option("--serials", required=True, help="START-END, inclusive.")
+@click.option("--to", "to", required=True, help="Receiving account.")
+@click.option("--donate", is_flag=True, help="Record the move as a donation (R7).")
+@_SCHEMA
+def transfer(
+    database: str,
+    batch: UUID,
+    key_file: Path,
+    serials: str,
+    to: str,
+    donate: bool,
+    schema: str | None,
+) -> None:
+    """Move held units to another account (the key is the holder's)."""
+
+    def act() -> None:
+        signer = Signer.from_json(_json_file(key_file))
+        with Ledger(database, schema=schema) as ledger:
+            move = ledger.donate if donate else ledger.transfer
+            move(signer, batch, _serials(serials), to=to)
+
+    _run(act)
+    click.echo(f"{'donated' if donate else 'transferred'} {serials} of {batch} to {to}")
+
+
+@click.command()
+@click.argument("database")
+@click.argument("batch", type=click.UUID)
+@_KEY
+@click.option("--serials", required=True, help="START-END, inclusive.")
+@click.option("--beneficiary", required=True)
+@click.option("--reason", required=True)
+@click.option("--event", "event_name", default=None, help="The event the units neutralize.")
+@_SCHEMA
+def retire(
+    database: str,
+    batch: UUID,
+    key_file: Path,
+    serials: str,
+    beneficiary: str,
+    reason: str,
+    event_name: str | None,
+    schema: str | None,
+) -> None:
+    """Retire units for good and print the certificate as JSON (R11)."""
+
+    def act() -> dict[str, Any]:
+        signer = Signer.from_json(_json_file(key_file))
+        with Ledger(database, schema=schema) as ledger:
+            return ledger.retire(
+                signer,
+                batch,
+                _serials(serials),
+                beneficiary=beneficiary,
+                reason=reason,
+                event_name=event_name,
+            ).to_json()
+
+    click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False))
+
+
+@click.command()
+@click.argument("database")
+@_KEY
+@_SCHEMA
+def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
+    """Sign a checkpoint of the whole log with the log key and print it."""
+
+    def act() -> str:
+        signer = Signer.from_json(_json_file(key_file))
+        with Ledger(database, schema=schema) as ledger:
+            return ledger.sign_checkpoint(signer).text()
+
+    click.echo(_run(act), nl=False)
+
+
+@click.command()
+@click.argument("database")
+@_KEY
+@click.option(
+    "--state",
+    "state_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The witness's own record of the last checkpoint it cosigned.",
+)
+@_SCHEMA
+def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) -> None:
+    """As a witness, cosign the latest checkpoint if it extends the last one cosigned."""
+
+    def act() -> int:
+        signer = Signer.from_json(_json_file(key_file))
+        last = None
+        if state_file.exists():
+            seen = _json_file(state_file)
+            last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
+        with Ledger(database, schema=schema) as ledger:
+            note = ledger.latest_checkpoint()
+            if note is None:
+                raise InvalidInputError("there is no checkpoint to cosign")
+            logs = [k for k in ledger.keys if k.role == "log" and k.actor == note.checkpoint.origin]
+            if not logs:
+                raise InvalidInputError(f"no log key for {note.checkpoint.origin!r}")
+            witness = Witness(signer, logs[0], last)
+            size = note.checkpoint.size
+            proof = ledger.consistency(last.size, size) if last and 0 < last.size < size else []
+            moment = int(datetime.datetime.now(datetime.UTC).timestamp())
+            ledger.add_cosignature(witness.cosign(note, proof, moment))
+        state_file.write_text(
+            json.dumps(
+                {
+                    "origin": note.checkpoint.origin,
+                    "size": size,
+                    "root": note.checkpoint.root.hex(),
+                }
+            )
+        )
+        return size
+
+    click.echo(f"cosigned the checkpoint of size {_run(act)}")
+
+
+@click.command()
+@click.argument("database")
+@click.argument("batch", type=click.UUID)
+@click.argument("version", type=int)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@_SCHEMA
+def proof(database: str, batch: UUID, version: int, out: Path | None, schema: str | None) -> None:
+    """Write the offline-verifiable proof of the retirement BATCH:VERSION."""
+
+    def act() -> dict[str, Any]:
+        with Ledger(database, schema=schema) as ledger:
+            return ledger.proof(batch, version)
+
+    text = json.dumps(_run(act), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"proof written to {out}")
+
+
 def register_commands(cli: click.Group) -> None:
     """Add the everyday commands to ``cli``."""
-
-    @cli.command()
-    @click.argument("database")
-    @click.option(
-        "--root", "root_file", required=True, type=click.Path(path_type=Path, dir_okay=False)
-    )
-    @_SCHEMA
-    def init(database: str, root_file: Path, schema: str | None) -> None:
-        """Create a ledger (or adopt a rotated trust root) from ROOT."""
-
-        def act() -> int:
-            root = TrustRoot.from_json(_json_file(root_file))
-            with Ledger(database, root, schema=schema) as ledger:
-                return ledger.trust_roots()[-1].version
-
-        click.echo(f"trust root version {_run(act)} in force")
-
-    @cli.command()
-    @click.argument("database")
-    @_KEY
-    @click.option("--instrument", required=True)
-    @click.option("--vintage", required=True, type=int)
-    @click.option("--project", required=True)
-    @click.option("--province", required=True)
-    @click.option("--methodology", required=True)
-    @click.option("--serials", required=True, help="START-END, inclusive.")
-    @click.option("--holder", required=True)
-    @click.option("--unit", default="1", help="tCO2e per serial unit (1, 0.1, 0.01, 0.001).")
-    @_SCHEMA
-    def issue(
-        database: str, key_file: Path, serials: str, unit: str, schema: str | None, **facts: Any
-    ) -> None:
-        """Issue a credit batch (the key is the registry's)."""
-        from decimal import Decimal, InvalidOperation
-
-        def act() -> UUID:
-            try:
-                size = Decimal(unit)
-            except InvalidOperation as e:
-                raise InvalidInputError(f"unit {unit!r} is not a decimal number") from e
-            signer = Signer.from_json(_json_file(key_file))
-            with Ledger(database, schema=schema) as ledger:
-                return ledger.issue_batch(signer, serials=_serials(serials), unit=size, **facts)
-
-        click.echo(f"issued batch {_run(act)}")
-
-    @cli.command()
-    @click.argument("database")
-    @click.argument("batch", type=click.UUID)
-    @_KEY
-    @click.option("--serials", required=True, help="START-END, inclusive.")
-    @click.option("--to", "to", required=True, help="Receiving account.")
-    @click.option("--donate", is_flag=True, help="Record the move as a donation (R7).")
-    @_SCHEMA
-    def transfer(
-        database: str,
-        batch: UUID,
-        key_file: Path,
-        serials: str,
-        to: str,
-        donate: bool,
-        schema: str | None,
-    ) -> None:
-        """Move held units to another account (the key is the holder's)."""
-
-        def act() -> None:
-            signer = Signer.from_json(_json_file(key_file))
-            with Ledger(database, schema=schema) as ledger:
-                move = ledger.donate if donate else ledger.transfer
-                move(signer, batch, _serials(serials), to=to)
-
-        _run(act)
-        click.echo(f"{'donated' if donate else 'transferred'} {serials} of {batch} to {to}")
-
-    @cli.command()
-    @click.argument("database")
-    @click.argument("batch", type=click.UUID)
-    @_KEY
-    @click.option("--serials", required=True, help="START-END, inclusive.")
-    @click.option("--beneficiary", required=True)
-    @click.option("--reason", required=True)
-    @click.option("--event", "event_name", default=None, help="The event the units neutralize.")
-    @_SCHEMA
-    def retire(
-        database: str,
-        batch: UUID,
-        key_file: Path,
-        serials: str,
-        beneficiary: str,
-        reason: str,
-        event_name: str | None,
-        schema: str | None,
-    ) -> None:
-        """Retire units for good and print the certificate as JSON (R11)."""
-
-        def act() -> dict[str, Any]:
-            signer = Signer.from_json(_json_file(key_file))
-            with Ledger(database, schema=schema) as ledger:
-                return ledger.retire(
-                    signer,
-                    batch,
-                    _serials(serials),
-                    beneficiary=beneficiary,
-                    reason=reason,
-                    event_name=event_name,
-                ).to_json()
-
-        click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False))
-
-    @cli.command()
-    @click.argument("database")
-    @_KEY
-    @_SCHEMA
-    def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
-        """Sign a checkpoint of the whole log with the log key and print it."""
-
-        def act() -> str:
-            signer = Signer.from_json(_json_file(key_file))
-            with Ledger(database, schema=schema) as ledger:
-                return ledger.sign_checkpoint(signer).text()
-
-        click.echo(_run(act), nl=False)
-
-    @cli.command()
-    @click.argument("database")
-    @_KEY
-    @click.option(
-        "--state",
-        "state_file",
-        required=True,
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="The witness's own record of the last checkpoint it cosigned.",
-    )
-    @_SCHEMA
-    def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) -> None:
-        """As a witness, cosign the latest checkpoint if it extends the last one cosigned."""
-
-        def act() -> int:
-            signer = Signer.from_json(_json_file(key_file))
-            last = None
-            if state_file.exists():
-                seen = _json_file(state_file)
-                last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
-            with Ledger(database, schema=schema) as ledger:
-                note = ledger.latest_checkpoint()
-                if note is None:
-                    raise InvalidInputError("there is no checkpoint to cosign")
-                logs = [
-                    k for k in ledger.keys if k.role == "log" and k.actor == note.checkpoint.origin
-                ]
-                if not logs:
-                    raise InvalidInputError(f"no log key for {note.checkpoint.origin!r}")
-                witness = Witness(signer, logs[0], last)
-                size = note.checkpoint.size
-                proof = ledger.consistency(last.size, size) if last and 0 < last.size < size else []
-                moment = int(datetime.datetime.now(datetime.UTC).timestamp())
-                ledger.add_cosignature(witness.cosign(note, proof, moment))
-            state_file.write_text(
-                json.dumps(
-                    {
-                        "origin": note.checkpoint.origin,
-                        "size": size,
-                        "root": note.checkpoint.root.hex(),
-                    }
-                )
-            )
-            return size
-
-        click.echo(f"cosigned the checkpoint of size {_run(act)}")
-
-    @cli.command()
-    @click.argument("database")
-    @click.argument("batch", type=click.UUID)
-    @click.argument("version", type=int)
-    @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-    @_SCHEMA
-    def proof(
-        database: str, batch: UUID, version: int, out: Path | None, schema: str | None
-    ) -> None:
-        """Write the offline-verifiable proof of the retirement BATCH:VERSION."""
-
-        def act() -> dict[str, Any]:
-            with Ledger(database, schema=schema) as ledger:
-                return ledger.proof(batch, version)
-
-        text = json.dumps(_run(act), indent=2, ensure_ascii=False) + "\n"
-        if out is None:
-            click.echo(text, nl=False)
-        else:
-            out.write_text(text, encoding="utf-8")
-            click.echo(f"proof written to {out}")
+    for command in (init, issue, transfer, retire, checkpoint, cosign, proof):
+        cli.add_command(command)

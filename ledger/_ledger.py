@@ -58,13 +58,16 @@ _NOUNS: dict[type[Aggregate], str] = {
 
 
 def database_url(database: str | Path) -> str:
-    """The SQLAlchemy URL for a SQLite file path or a database URL."""
+    """The SQLAlchemy URL for a SQLite file path or a database URL.
+
+    SQLite files wait up to 30 s for another process's write lock (pysqlite's default is 5 s).
+    """
     text = str(database)
     if text.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + text.split("://", 1)[1]
     if "://" in text:
         return text
-    return f"sqlite:///{Path(text).expanduser().resolve()}"
+    return f"sqlite:///{Path(text).expanduser().resolve()}?timeout=30"
 
 
 def _utc_now() -> datetime.datetime:

@@ -52,7 +52,12 @@ class SerialBlocks:
     def install_guard(self, connection: sa.Connection) -> None:
         """Create the trigger or exclusion constraint, if it is not there yet."""
         if connection.dialect.name == "sqlite":
-            connection.execute(sa.text(_SQLITE_GUARD))
+            found = connection.execute(
+                sa.text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+                {"name": f"{_TABLE}_no_overlap"},
+            ).first()
+            if found is None:
+                connection.execute(sa.text(_SQLITE_GUARD))
             return
         table = _qualified(self.table)
         exists = connection.execute(

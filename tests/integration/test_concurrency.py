@@ -61,16 +61,20 @@ ACTIONS = {"retire": _retire, "issue": _issue, "sink": _sink}
 
 
 def _contender(job: dict[str, Any], barrier: Any, results: Any) -> None:
-    signer = Signer.from_json(job["signer"])
-    keys = KeyDirectory.from_json(job["keys"])
-    with Ledger(job["url"], keys, schema=job["schema"]) as ledger:
-        barrier.wait(timeout=30)
-        try:
-            ACTIONS[job["action"]](ledger, signer, job)
-        except LedgerError as e:
-            results.put((job["name"], f"refused: {type(e).__name__}: {e}"))
-        else:
-            results.put((job["name"], "won"))
+    try:
+        signer = Signer.from_json(job["signer"])
+        keys = KeyDirectory.from_json(job["keys"])
+        with Ledger(job["url"], keys, schema=job["schema"]) as ledger:
+            barrier.wait(timeout=60)
+            try:
+                ACTIONS[job["action"]](ledger, signer, job)
+            except LedgerError as e:
+                results.put((job["name"], f"refused: {type(e).__name__}: {e}"))
+            else:
+                results.put((job["name"], "won"))
+    except BaseException as e:  # report, so that the test fails with the reason
+        results.put((job["name"], f"crashed: {type(e).__name__}: {e}"))
+        barrier.abort()
 
 
 def race(jobs: list[dict[str, Any]]) -> list[str]:
@@ -80,7 +84,7 @@ def race(jobs: list[dict[str, Any]]) -> list[str]:
     processes = [context.Process(target=_contender, args=(job, barrier, results)) for job in jobs]
     for process in processes:
         process.start()
-    outcomes = [results.get(timeout=60) for _ in jobs]
+    outcomes = [results.get(timeout=120) for _ in jobs]
     for process in processes:
         process.join(timeout=30)
     return [outcome for _, outcome in sorted(outcomes)]

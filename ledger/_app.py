@@ -14,6 +14,7 @@ Rules:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -65,6 +66,7 @@ class LedgerApplication(Application[UUID]):
         try:
             _create_schema(url, schema)
             super().__init__(env=env)
+            self._init_wal()
             self.claims = ClaimIndex(self._engine(), schema)
             self.merkle_log = LogStore(self._engine(), schema)
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
@@ -97,6 +99,25 @@ class LedgerApplication(Application[UUID]):
         if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):
             raise StorageError("the ledger needs the SQLAlchemy recorder")
         return self.recorder
+
+    def _init_wal(self) -> None:
+        """Put a SQLite file in WAL mode now, where a busy database can be waited for.
+
+        eventsourcing-sqlalchemy does it on the first transaction, where a concurrent writer's
+        lock would surface as a raw driver error. The mode is stored in the file, so when
+        another process holds the lock the file is already in WAL mode and waiting is enough.
+        """
+        datastore = getattr(self.factory, "datastore", None)
+        if datastore is None or not getattr(datastore, "is_sqlite_filedb", False):
+            return
+        for _ in range(50):
+            try:
+                datastore.init_sqlite_wal_mode()
+                return
+            except sa.exc.OperationalError as e:
+                if "locked" not in str(e):
+                    raise
+                time.sleep(0.1)
 
     def _engine(self) -> sa.Engine:
         engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
@@ -154,7 +175,7 @@ class LedgerApplication(Application[UUID]):
                 raise ConcurrencyError(
                     f"another writer saved first; re-read and retry ({e})"
                 ) from e
-            if isinstance(e, PersistenceError):
+            if isinstance(e, PersistenceError | sa.exc.SQLAlchemyError):
                 raise StorageError(f"the database refused the write: {e}") from e
             raise
 
@@ -173,7 +194,7 @@ class LedgerApplication(Application[UUID]):
 def _lost_a_lock(error: BaseException) -> bool:
     """True for a write that lost a race for a lock (SQLite busy, PostgreSQL deadlock)."""
     text = str(error)
-    return isinstance(error, OperationalError) and (
+    return isinstance(error, OperationalError | sa.exc.OperationalError) and (
         "database is locked" in text or "deadlock detected" in text
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
+    Notification,
     OperationalError,
     PersistenceError,
     Recording,
@@ -72,20 +73,25 @@ class LedgerApplication(Application[UUID]):
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
 
-    def aggregates(self, topics: Sequence[str]) -> dict[UUID, Any]:
-        """Every aggregate with events of ``topics``, folded from verified events."""
-        found: dict[UUID, Any] = {}
+    def notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
+        """Every stored event in log order (of ``topics``, if given), read page by page."""
         start: int | None = None
         while True:
             page = self.recorder.select_notifications(
                 start, _PAGE, topics=topics, inclusive_of_start=False
             )
-            for notification in page:
-                event: Any = self.mapper.to_domain_event(notification)
-                found[event.originator_id] = event.mutate(found.get(event.originator_id))
+            yield from page
             if len(page) < _PAGE:
-                return found
+                return
             start = page[-1].id
+
+    def aggregates(self, topics: Sequence[str]) -> dict[UUID, Any]:
+        """Every aggregate with events of ``topics``, folded from verified events."""
+        found: dict[UUID, Any] = {}
+        for notification in self.notifications(topics):
+            event: Any = self.mapper.to_domain_event(notification)
+            found[event.originator_id] = event.mutate(found.get(event.originator_id))
+        return found
 
     def read(self) -> sa.Connection:
         """A read-only connection context (``with app.read() as connection``)."""

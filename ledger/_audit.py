@@ -21,15 +21,13 @@ from eventsourcing.persistence import StoredEvent
 from ledger._app import LedgerApplication
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
-from ledger.audit.merkle import leaf_hash, root
+from ledger.audit.merkle import leaf_hash, roots_at
 from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch, recheck
 from ledger.errors import LedgerError, TamperError
 
 __all__ = ["AuditError", "AuditReport", "audit_store"]
-
-_PAGE = 500
 
 
 class AuditError(LedgerError):
@@ -63,26 +61,20 @@ def audit_store(
         leaves = app.merkle_log.rows(connection)
         notes = app.merkle_log.checkpoint_notes(connection)
     state = _State()
-    start: int | None = None
-    while True:
-        page = app.recorder.select_notifications(start, _PAGE, inclusive_of_start=False)
-        for stored in page:
-            _check_event(app, state, stored, leaves)
-            if progress is not None:
-                progress(len(state.hashes), len(leaves))
-        if len(page) < _PAGE:
-            break
-        start = page[-1].id
+    for stored in app.notifications():
+        _check_event(app, state, stored, leaves)
+        if progress is not None:
+            progress(len(state.hashes), len(leaves))
     if len(state.hashes) != len(leaves):
         index, _, aggregate, version = leaves[len(state.hashes)]
         raise AuditError(
             f"log leaf {index}: aggregate {aggregate} version {version} is missing from the store"
         )
+    size_now = len(state.hashes)
+    tree = roots_at(state.hashes, [size for size, _ in notes if size <= size_now] + [size_now])
     for size, text in notes:
-        _check_checkpoint(size, text, state.hashes, roots)
-    return AuditReport(
-        len(state.hashes), len(state.aggregates), len(notes), root(state.hashes).hex()
-    )
+        _check_checkpoint(size, text, tree.get(size), roots)
+    return AuditReport(size_now, len(state.aggregates), len(notes), tree[size_now].hex())
 
 
 def _check_event(
@@ -134,7 +126,9 @@ def _check_rules(app: LedgerApplication, state: _State, stored: StoredEvent, ent
     state.aggregates[entry.aggregate] = event.mutate(before)
 
 
-def _check_checkpoint(size: int, text: str, hashes: list[bytes], roots: list[TrustRoot]) -> None:
+def _check_checkpoint(
+    size: int, text: str, tree_root: bytes | None, roots: list[TrustRoot]
+) -> None:
     if not roots:
         raise AuditError("there are checkpoints but no trust root to check them with")
     latest = roots[-1]
@@ -147,7 +141,7 @@ def _check_checkpoint(size: int, text: str, hashes: list[bytes], roots: list[Tru
         raise
     except LedgerError as e:
         raise AuditError(f"checkpoint {size}: {e}") from e
-    if size > len(hashes) or root(hashes[:size]) != note.checkpoint.root:
+    if tree_root != note.checkpoint.root:
         raise AuditError(
             f"checkpoint {size}: the log's root at size {size} does not match the signed"
             " checkpoint (the log or the store was changed after it was signed)"

@@ -24,7 +24,7 @@ from ledger.audit.witness import Witness
 from ledger.domain.values import SerialRange
 from ledger.errors import InvalidInputError, LedgerError
 
-__all__ = ["register_commands"]
+__all__ = ["fail", "register_commands"]
 
 _KEY = click.option(
     "--key",
@@ -36,9 +36,10 @@ _KEY = click.option(
 _SCHEMA = click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
 
 
-def _fail(message: str) -> NoReturn:
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line of error on stderr and exit with ``code``."""
     click.echo(f"ledger: {message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
 
 
 def _serials(text: str) -> SerialRange:
@@ -59,7 +60,7 @@ def _run(action: Any) -> Any:
     try:
         return action()
     except LedgerError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @click.command()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -38,7 +38,6 @@ from ledger.errors import InvalidInputError, LedgerError
 __all__ = ["HISTORY_FORMAT", "ImportRowsError", "InterchangeCommands"]
 
 HISTORY_FORMAT = "ledger.history.v1"
-_PAGE = 500
 CSV_COLUMNS = (
     "instrument",
     "vintage",
@@ -88,7 +87,7 @@ class InterchangeCommands:
         for root in self.trust_roots():
             out.write(json.dumps({"kind": "root", "document": root.to_json()}) + "\n")
         count = 0
-        for stored in _all_stored(self._app):
+        for stored in self._app.notifications():
             line = {
                 "kind": "event",
                 "aggregate": str(stored.originator_id),
@@ -105,7 +104,7 @@ class InterchangeCommands:
 
     def import_history(self: _Host, lines: Iterable[str]) -> int:
         """Import an exported history into this empty store; returns the number of events."""
-        if self.trust_roots() or next(iter(_all_stored(self._app)), None) is not None:
+        if self.trust_roots() or next(iter(self._app.notifications()), None) is not None:
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
         roots, stored, notes = _parse_history(lines)
         last = verify_chain(roots[0], roots)
@@ -149,16 +148,6 @@ class InterchangeCommands:
             raise ImportRowsError(errors)
         self._save(registry, *batches)
         return [batch.id for batch in batches]
-
-
-def _all_stored(app: LedgerApplication) -> Iterator[StoredEvent]:
-    start: int | None = None
-    while True:
-        page = app.recorder.select_notifications(start, _PAGE, inclusive_of_start=False)
-        yield from page
-        if len(page) < _PAGE:
-            return
-        start = page[-1].id
 
 
 def _parse_history(

@@ -283,9 +283,9 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
 
     def certificate(self, batch_id: UUID, version: int) -> Certificate:
         """The certificate of the retirement saved as version ``version`` of the batch."""
-        for found in certificates(self.history(batch_id, upto=version), version=version):
-            if found.retirement_version == version:
-                return found
+        found = certificates(self.history(batch_id, upto=version), version=version)
+        if found:
+            return found[0]
         raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
 
     # Plumbing -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, 
 from ledger.audit.proof import build_proof
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.projections.certificates import certificates
+from ledger.projections.certificates import Certificate
 from ledger.projections.reports import CertificateView
 from ledger.projections.runner import ProjectionRunner
 from ledger.projections.views import DisclosureRegister
@@ -44,6 +44,8 @@ class _Host(Protocol):
     def trust_roots(self) -> list[TrustRoot]: ...
 
     def latest_checkpoint(self) -> SignedNote | None: ...
+
+    def certificate(self, batch_id: UUID, version: int) -> Certificate: ...
 
 
 class TransparencyCommands:
@@ -141,19 +143,17 @@ class TransparencyCommands:
 
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""
+        certificate = self.certificate(batch_id, version)
         history = self.history(batch_id, upto=version)
-        found = certificates(history, version=version)
-        if not found:
-            raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
-        event = _event_history(self._app, found[0].event_name)
+        event = _event_history(self._app, certificate.event_name)
         with self._app.read() as connection:
             hashes = self._app.merkle_log.hashes(connection, note.checkpoint.size)
             placed = _place(self._app, connection, history, hashes)
             placed_event = _place(self._app, connection, event, hashes) if event else []
-        return build_proof(found[0], placed, note, self.trust_roots(), placed_event)
+        return build_proof(certificate, placed, note, self.trust_roots(), placed_event)
 
 
 def _event_history(app: LedgerApplication, label: str | None) -> list[Entry]:

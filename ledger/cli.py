@@ -12,11 +12,11 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 import click
 
-from ledger._cli_ops import register_commands
+from ledger._cli_ops import fail, register_commands
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger.audit.keys import KeyDirectory, Signer
@@ -49,7 +49,7 @@ def demo(folder: Path | None) -> None:
     try:
         result = run_demo(folder)
     except LedgerError as e:
-        _fail(f"demo failed: {e}", 1)
+        fail(f"demo failed: {e}", 1)
     _summary(result)
 
 
@@ -100,11 +100,11 @@ def verify(proof_file: Path, trust: Path | None) -> None:
     try:
         root = TrustRoot.from_json(_read_json(trust)) if trust is not None else None
     except LedgerError as e:
-        _fail(f"cannot use trust root {trust}: {e}", 2)
+        fail(f"cannot use trust root {trust}: {e}", 2)
     try:
         verify_proof(proof, root)
     except ProofError as e:
-        _fail(f"proof rejected: {e}", 1)
+        fail(f"proof rejected: {e}", 1)
     cert = proof["certificate"]
     click.echo(
         f"OK: {cert['tonnes']} t ({cert['quantity']:,} units) of batch {cert['batch']} (serials"
@@ -130,7 +130,7 @@ def audit(database: str, schema: str | None) -> None:
         with Ledger(_existing(database), schema=schema) as ledger:
             report = ledger.audit(_progress() if sys.stderr.isatty() else None)
     except LedgerError as e:
-        _fail(f"audit failed: {e}", 1)
+        fail(f"audit failed: {e}", 1)
     click.echo(
         f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified;"
         f" {report.checkpoints} signed checkpoints match the log (root {report.log_root[:16]}...)"
@@ -147,7 +147,7 @@ def export_(database: str, out: IO[str], schema: str | None) -> None:
         with Ledger(_existing(database), schema=schema) as ledger:
             count = ledger.export_history(out)
     except LedgerError as e:
-        _fail(f"export failed: {e}", 1)
+        fail(f"export failed: {e}", 1)
     click.echo(f"exported {count:,} signed events", err=True)
 
 
@@ -161,7 +161,7 @@ def import_(database: str, history: IO[str], schema: str | None) -> None:
         with Ledger(database, KeyDirectory(), schema=schema) as ledger:
             count = ledger.import_history(history)
     except LedgerError as e:
-        _fail(f"import failed, nothing written: {e}", 1)
+        fail(f"import failed, nothing written: {e}", 1)
     click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")
 
 
@@ -183,7 +183,7 @@ def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str
         with Ledger(_existing(database), schema=schema) as ledger:
             ids = ledger.import_batches_csv(registry, csv_file)
     except LedgerError as e:
-        _fail(f"import failed: {e}", 1)
+        fail(f"import failed: {e}", 1)
     click.echo(f"issued {len(ids)} batches")
 
 
@@ -201,7 +201,7 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
         with Ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.disclosures()
     except LedgerError as e:
-        _fail(f"disclosure register failed: {e}", 1)
+        fail(f"disclosure register failed: {e}", 1)
     if form == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -224,7 +224,7 @@ def certificates(database: str, form: str, schema: str | None) -> None:
         with Ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.certificate_list()
     except LedgerError as e:
-        _fail(f"certificates failed: {e}", 1)
+        fail(f"certificates failed: {e}", 1)
     if form == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -252,7 +252,7 @@ def _progress() -> Callable[[int, int], None]:
 def _existing(database: str) -> str:
     """``database`` itself, if it is a URL or an existing file; else fail with exit code 2."""
     if "://" not in database and not Path(database).is_file():
-        _fail(f"no ledger database at {database}", 2)
+        fail(f"no ledger database at {database}", 2)
     return database
 
 
@@ -260,14 +260,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        _fail(f"cannot read {path}: {e.strerror}", 2)
+        fail(f"cannot read {path}: {e.strerror}", 2)
     except ValueError as e:
-        _fail(f"proof rejected: {path} is not JSON ({e})", 1)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"ledger: {message}", err=True)
-    sys.exit(code)
+        fail(f"proof rejected: {path} is not JSON ({e})", 1)
 
 
 register_commands(cli)

@@ -18,9 +18,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -220,13 +218,3 @@ class KeyDirectory:
         if not isinstance(data, Mapping) or not isinstance(data.get("keys"), list):
             raise InvalidInputError('a key file is {"keys": [...]}')
         return cls(PublicKey.from_json(entry) for entry in data["keys"])
-
-    @classmethod
-    def load(cls, path: Path) -> KeyDirectory:
-        """Read a key file from ``path``."""
-        try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as e:
-            if isinstance(e, InvalidInputError):
-                raise
-            raise InvalidInputError(f"cannot read key file {path}: {e}") from e

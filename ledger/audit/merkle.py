@@ -14,7 +14,7 @@ Rules (RFC 9162, "Certificate Transparency Version 2.0", section 2.1):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ledger.errors import LedgerError
 
@@ -26,6 +26,7 @@ __all__ = [
     "leaf_hash",
     "node_hash",
     "root",
+    "roots_at",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -54,16 +55,33 @@ def _split(n: int) -> int:
 
 def root(leaves: Sequence[bytes]) -> bytes:
     """The Merkle tree hash of a list of *leaf hashes* (2.1.1), in one pass."""
+    return roots_at(leaves, [len(leaves)])[len(leaves)]
+
+
+def roots_at(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """The tree hashes of the first ``size`` leaves for every size asked, in one pass.
+
+    The pass keeps the complete subtrees of the leaves so far (at most log n of them); the
+    tree hash at a size folds them right to left, as 2.1.1's split at powers of two does.
+    """
+    wanted = sorted(set(sizes))
+    if wanted and not 0 <= wanted[0] <= wanted[-1] <= len(leaves):
+        raise LogProofError(f"tree sizes {wanted} are outside 0..{len(leaves)}")
+    found = {0: EMPTY_ROOT} if wanted[:1] == [0] else {}
     stack: list[tuple[int, bytes]] = []
-    for index, hashed in enumerate(leaves):
+    for index, hashed in enumerate(leaves[: wanted[-1] if wanted else 0]):
         stack.append((1, hashed))
         count = index + 1
         while count % 2 == 0:
             (size, right), (_, left) = stack.pop(), stack.pop()
             stack.append((size * 2, node_hash(left, right)))
             count //= 2
-    if not stack:
-        return EMPTY_ROOT
+        if index + 1 in wanted:
+            found[index + 1] = _fold(stack)
+    return found
+
+
+def _fold(stack: list[tuple[int, bytes]]) -> bytes:
     result = stack[-1][1]
     for _, left in reversed(stack[:-1]):
         result = node_hash(left, result)

@@ -20,6 +20,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain._units import Lot, UnitMap, UnitState
 from ledger.domain.values import SerialRange
+from ledger.projections.provenance import kind_of
 
 __all__ = ["DisclosureRegister", "SerialUnits"]
 
@@ -93,7 +94,7 @@ class SerialUnits:
             self.history.insert().values(
                 batch=entry.aggregate,
                 version=entry.version,
-                kind=entry.topic.removeprefix("ledger.credit-batch.").rsplit(".", 1)[0],
+                kind=kind_of(entry.topic),
                 serial_start=event["serial_start"],
                 serial_end=event["serial_end"],
                 account=event.get("to") or event.get("holder") or event["actor"],

@@ -28,6 +28,14 @@ def make_root(version: int, operators: list[Signer], threshold: int = 2, **kw: o
     )
 
 
+def revoking(
+    root: TrustRoot, actor: Signer, at: datetime.datetime, operators: tuple[Signer, Signer]
+) -> TrustRoot:
+    """Version 2 of ``root``: the same keys, ``actor``'s window closed at ``at``."""
+    keys = [attrs.evolve(k, valid_until=at) if k.actor == actor.actor else k for k in root.keys]
+    return attrs.evolve(root, version=2, keys=tuple(keys), signatures=()).signed_by(*operators)
+
+
 @pytest.fixture
 def ops() -> list[Signer]:
     return [Signer.generate(f"op-{n}", "operator") for n in range(4)]
@@ -100,12 +108,7 @@ def test_a_proof_made_before_a_revocation_still_verifies_and_a_later_signature_d
         batch = issue(ledger, registry, organiser)
         before = ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="b", reason="r")
         revoked_at = datetime.datetime.now(datetime.UTC)
-        keys = [
-            attrs.evolve(k, valid_until=revoked_at) if k.actor == organiser.actor else k
-            for k in root.keys
-        ]
-        v2 = attrs.evolve(root, version=2, keys=tuple(keys), signatures=()).signed_by(*operators)
-        ledger.adopt_root(v2)
+        ledger.adopt_root(revoking(root, organiser, revoked_at, operators))
         with pytest.raises(
             SignatureError, match="after key of 'jinan-forum-organiser' was revoked"
         ):
@@ -145,12 +148,7 @@ def test_a_proof_entry_signed_after_its_keys_revocation_is_rejected(
         batch = issue(ledger, registry, organiser)
         retired = ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="b", reason="r")
         revoked_at = datetime.datetime.now(datetime.UTC)
-        keys = [
-            attrs.evolve(k, valid_until=revoked_at) if k.actor == organiser.actor else k
-            for k in root.keys
-        ]
-        v2 = attrs.evolve(root, version=2, keys=tuple(keys), signatures=()).signed_by(*operators)
-        ledger.adopt_root(v2)
+        ledger.adopt_root(revoking(root, organiser, revoked_at, operators))
         checkpointed(ledger, log_signer, witness)
         proof = ledger.proof(batch, retired.retirement_version)
     assert verify_proof(proof, root) is None

@@ -66,7 +66,7 @@ def _batches(ledger: Ledger, s: dict[str, Signer]) -> dict[str, UUID]:
         holder=sponsor,
         **facts,
     )
-    ledger.donate(s["sponsor"], hebei, SerialRange(1_000_001, 1_000_012), to=organiser)
+    ledger.donate(s["sponsor"], hebei, SerialRange(1_000_001, 1_000_015), to=organiser)
     return {"forest": forest, "marine": marine, "hebei": hebei}
 
 
@@ -113,7 +113,7 @@ def _plan(ledger: Ledger, organiser: Signer, event: UUID) -> None:
 def _account(ledger: Ledger, organiser: Signer, event: UUID) -> Decimal:
     factors = FactorTable.default()
     lines = [
-        factors["electricity-shandong-2023"].line(Decimal("180000")),
+        factors["electricity-shandong-2022"].line(Decimal("180000")),
         factors["air-domestic"].line(Decimal("450000")),
         factors["rail-high-speed"].line(Decimal("480000")),
         factors["coach"].line(Decimal("72000")),
@@ -153,7 +153,7 @@ def neutralize_forum(
         organiser,
         event,
         batches["hebei"],
-        SerialRange(1_000_001, 1_000_012),
+        SerialRange(1_000_001, 1_000_015),
         reason="CCERs donated by a sponsor; Shandong carbon-inclusion volume kept for later events",
     )
     certificates = ledger.retire_offsets(organiser, event)

@@ -4,7 +4,9 @@ Rules:
 - A factor has an id, its R6 source, the activity unit, the factor in kgCO2e per unit as exact
   decimal text, the year, and the reference it comes from; floats are refused.
 - The default table ships as data (``ledger/data/emission_factors.json``) with its sources;
-  ``checked`` says whether a figure was re-read against its original publication.
+  ``checked`` says whether a figure was re-read against a copy or report of its publication and
+  ``check`` says against what (docs/emission-factors.md). A figure marked checked must say how.
+- ``year`` is the year the figure describes (for a DESNZ factor, the conversion-factor set).
 - A user table has the same format and replaces the defaults it names by id.
 """
 
@@ -36,6 +38,7 @@ class Factor:
     year: int
     reference: str
     checked: bool = False
+    check: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Factor:
@@ -43,8 +46,11 @@ class Factor:
         try:
             factor = Decimal(str(data["factor"])) if isinstance(data["factor"], str) else None
             if factor is None or not factor.is_finite() or factor < 0:
-                raise InvalidInputError(f"factor {data.get('id')!r}: factor must be decimal text")
+                raise InvalidInputError(
+                    f"factor {data.get('id')!r}: factor must be decimal text", rule="R6"
+                )
             Source(data["source"])
+            checked, check = _check_of(data)
             return cls(
                 data["id"],
                 data["source"],
@@ -52,7 +58,8 @@ class Factor:
                 factor,
                 int(data["year"]),
                 data["reference"],
-                bool(data.get("checked", False)),
+                checked,
+                check,
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as e:
             if isinstance(e, InvalidInputError):
@@ -64,6 +71,27 @@ class Factor:
     def line(self, activity: Decimal | int) -> Line:
         """An R6 accounting line of ``activity`` units at this factor."""
         return Line(self.source, activity, self.unit, self.factor, self.reference, self.year)
+
+
+_FIELDS = frozenset({"id", "source", "unit", "factor", "year", "reference", "checked", "check"})
+
+
+def _check_of(data: Mapping[str, Any]) -> tuple[bool, str]:
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise InvalidInputError(
+            f"factor {data.get('id')!r}: unknown field {unknown[0]!r}", rule="R6"
+        )
+    checked, check = data.get("checked", False), data.get("check", "")
+    if not isinstance(checked, bool) or not isinstance(check, str):
+        raise InvalidInputError(
+            f"factor {data.get('id')!r}: 'checked' is true or false and 'check' is text", rule="R6"
+        )
+    if checked and not check.strip():
+        raise InvalidInputError(
+            f"factor {data.get('id')!r}: a checked factor says in 'check' how", rule="R6"
+        )
+    return checked, check
 
 
 class FactorTable:

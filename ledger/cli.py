@@ -16,9 +16,11 @@ from typing import IO, Any
 
 import click
 
+from ledger._cli_factors import factors
 from ledger._cli_ops import fail, register_commands
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
+from ledger.accounting import FactorTable
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
@@ -68,6 +70,7 @@ def _summary(result: DemoResult) -> None:
     click.echo(
         f"  accounted    {accounting['total']} tCO2e from {len(accounting['lines'])} activity lines"
     )
+    click.echo(f"  factors      {_checked_factors(accounting['lines'])}")
     for allocation, cert in zip(event.allocations, certs, strict=True):
         note = f"; deviation: {allocation['reason']}" if allocation["deviation"] else ""
         click.echo(
@@ -237,6 +240,13 @@ def certificates(database: str, form: str, schema: str | None) -> None:
         )
 
 
+def _checked_factors(lines: list[dict[str, Any]]) -> str:
+    shipped = {factor.reference: factor for factor in FactorTable.default()}
+    used = [shipped.get(line["factor_source"]) for line in lines]
+    checked = sum(1 for factor in used if factor is not None and factor.checked)
+    return f"{checked} of {len(used)} lines at shipped factors checked against their sources"
+
+
 def _progress() -> Callable[[int, int], None]:
     """A progress reporter on stderr: events audited so far, of how many."""
 
@@ -266,6 +276,7 @@ def _read_json(path: Path) -> Any:
 
 
 register_commands(cli)
+cli.add_command(factors)
 
 
 def main() -> None:

@@ -28,7 +28,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr
     assert f"Ledger demo in {folder}" in result.stdout
     assert "1,200 participants, tier third_party" in result.stdout
-    assert "accounted    271.011 tCO2e from 6 activity lines" in result.stdout
+    assert "accounted    274.953 tCO2e from 6 activity lines" in result.stdout
+    assert (
+        "factors      6 of 6 lines at shipped factors checked against their sources"
+        in result.stdout
+    )
     assert "R8 rank 4); deviation: CCERs donated by a sponsor" in result.stdout
     assert "confirmed    2026-06-20 on the evaluation of certified-verifier-demo" in result.stdout
     return folder
@@ -142,7 +146,7 @@ def test_export_import_and_the_read_model_commands_work_from_the_shell(
     register = json.loads(run("disclosures", str(copy)).stdout)
     assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation"}
     listed = json.loads(run("certificates", str(copy)).stdout)
-    assert sorted(c["quantity"] for c in listed) == [12, 20, 240]
+    assert sorted(c["quantity"] for c in listed) == [15, 20, 240]
     csv_out = run("certificates", str(copy), "--format", "csv").stdout.splitlines()
     assert len(csv_out) == 4 and csv_out[0].startswith("batch,")
 
@@ -180,3 +184,31 @@ def test_read_commands_refuse_a_missing_database_and_create_nothing(
     assert result.returncode == 2
     assert result.stderr == f"ledger: no ledger database at {tmp_path / 'absent.db'}\n"
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_factors_lists_the_shipped_table_and_marks_the_unchecked_figure() -> None:
+    result = run("factors")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 13
+    assert [line.split()[0] for line in lines if "UNCHECKED" in line] == [
+        "electricity-shandong-2023"
+    ]
+    assert "13 factors, 12 checked against a source" in result.stderr
+
+
+def test_factors_lays_a_user_table_over_the_shipped_one(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.json"
+    entry = {"id": "taxi", "source": "transport-taxi", "unit": "passenger-km"}
+    mine.write_text(
+        json.dumps({"factors": [{**entry, "factor": "0.1", "year": 2025, "reference": "r"}]})
+    )
+    shown = json.loads(run("factors", "--table", str(mine), "--format", "json").stdout)
+    taxi = next(f for f in shown["factors"] if f["id"] == "taxi")
+    assert (taxi["factor"], taxi["checked"]) == ("0.1", False)
+    mine.write_text(
+        json.dumps({"factors": [{**entry, "factor": 0.1, "year": 2025, "reference": "r"}]})
+    )
+    result = run("factors", "--table", str(mine))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "ledger: R6: factor 'taxi': factor must be decimal text"

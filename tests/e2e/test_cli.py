@@ -186,15 +186,13 @@ def test_read_commands_refuse_a_missing_database_and_create_nothing(
     assert not (tmp_path / "absent.db").exists()
 
 
-def test_factors_lists_the_shipped_table_and_marks_the_unchecked_figure() -> None:
+def test_factors_lists_the_shipped_table_all_checked() -> None:
     result = run("factors")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 13
-    assert [line.split()[0] for line in lines if "UNCHECKED" in line] == [
-        "electricity-shandong-2023"
-    ]
-    assert "13 factors, 12 checked against a source" in result.stderr
+    assert len(lines) == 12
+    assert all(" checked " in line for line in lines)
+    assert "12 factors, 12 checked against a source" in result.stderr
 
 
 def test_factors_lays_a_user_table_over_the_shipped_one(tmp_path: Path) -> None:
@@ -212,3 +210,17 @@ def test_factors_lays_a_user_table_over_the_shipped_one(tmp_path: Path) -> None:
     result = run("factors", "--table", str(mine))
     assert result.returncode == 2
     assert result.stderr.strip() == "ledger: R6: factor 'taxi': factor must be decimal text"
+
+
+def test_the_documented_entry_for_shandong_2023_loads_as_a_user_table(tmp_path: Path) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "emission-factors.md").read_text()
+    block = docs.split("```json\n", 1)[1].split("```", 1)[0]
+    mine = tmp_path / "mine.json"
+    mine.write_text(block)
+    result = run("factors", "--table", str(mine))
+    assert result.returncode == 0, result.stderr
+    assert any(
+        line.startswith("electricity-shandong-2023     0.6191")
+        for line in result.stdout.splitlines()
+    )
+    assert "13 factors, 13 checked against a source" in result.stderr

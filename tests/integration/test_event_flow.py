@@ -85,7 +85,7 @@ def prepared_event(ledger: Ledger, organiser: Signer, clock: Clock, participants
         organiser,
         event,
         [
-            FACTORS["electricity-shandong-2023"].line(Decimal("20000")),
+            FACTORS["electricity-shandong-2022"].line(Decimal("20000")),
             FACTORS["rail-high-speed"].line(Decimal("150000")),
             FACTORS["hotel-room-night-china"].line(Decimal("300")),
         ],
@@ -116,8 +116,8 @@ def test_accounting_is_exact_and_rounded_up_to_the_kilogram(
     ledger: Ledger, organiser: Signer, clock: Clock
 ) -> None:
     event = prepared_event(ledger, organiser, clock, 300)
-    # 20000 x 0.6191 + 150000 x 0.03048 + 300 x 53.5 = 12382 + 4572 + 16050 kg
-    assert ledger.event(event).accounted == Decimal("33.004")
+    # 20000 x 0.6410 + 150000 x 0.03048 + 300 x 53.5 = 12820 + 4572 + 16050 kg
+    assert ledger.event(event).accounted == Decimal("33.442")
 
 
 def test_a_300_participant_event_confirms_by_commitment_alone(
@@ -126,7 +126,7 @@ def test_a_300_participant_event_confirms_by_commitment_alone(
     event = prepared_event(ledger, organiser, clock, 300)
     forest = batch(ledger, registry, organiser, 1, "inclusion-forest")
     ledger.allocate_offsets(organiser, event, forest, SerialRange(1, 34))
-    with pytest.raises(RuleViolationError, match=r"R7: 0 t retired .* less than the 33.004 t"):
+    with pytest.raises(RuleViolationError, match=r"R7: 0 t retired .* less than the 33.442 t"):
         ledger.confirm_event(organiser, event)
     certificates = ledger.retire_offsets(organiser, event)
     assert [c.quantity for c in certificates] == [34]
@@ -157,7 +157,7 @@ def test_a_1200_participant_event_cannot_confirm_without_a_verifiers_evaluation(
         verifier,
         event,
         conclusion="neutral",
-        verified_tonnes=Decimal("33.004"),
+        verified_tonnes=Decimal("33.442"),
         report="Evaluation report JN-2026-017",
     )
     ledger.confirm_event(organiser, event)

@@ -184,3 +184,64 @@ def test_only_the_lead_organiser_acts_for_the_event() -> None:
 def test_r10_neutralization_is_due_six_months_after_the_end() -> None:
     (deadline,) = event().deadlines()
     assert deadline.due == datetime.date(2026, 11, 22)
+
+
+def test_r4_a_plan_names_at_least_one_planned_offset_method() -> None:
+    with pytest.raises(InvalidInputError, match=r"R4: the plan names at least one planned offset"):
+        event().publish_plan(
+            boundary=["lodging"], estimates={}, measures=[], offsets=[], now=BEFORE, by="org"
+        )
+
+
+def test_r6_an_accounting_without_lines_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match=r"R6: an accounting has at least one line"):
+        planned().account(lines=[], now=AFTER, by="org")
+
+
+def accounted_and_offset(participants: int = 300) -> EventNeutralization:
+    e = planned(participants)
+    e.account(lines=[FactorTable.default()["coach"].line(1000)], now=AFTER, by="org")
+    e.allocate(
+        batch="b",
+        serials=SerialRange(1, 1),
+        tonnes=Decimal(1),
+        rank=1,
+        best_available=None,
+        reason=None,
+        by="org",
+    )
+    e.record_retirement(batch="b", serials=SerialRange(1, 1), certificate="c1", by="org")
+    return e
+
+
+def test_r7_only_an_open_allocation_is_recorded_as_retired_and_only_once() -> None:
+    e = accounted_and_offset()
+    with pytest.raises(RuleViolationError, match=r"R7: units 2-2 of batch b are not an open"):
+        e.record_retirement(batch="b", serials=SerialRange(2, 2), certificate="c2", by="org")
+    with pytest.raises(RuleViolationError, match=r"R7: units 1-1 of batch b are not an open"):
+        e.record_retirement(batch="b", serials=SerialRange(1, 1), certificate="c1", by="org")
+    assert e.retired == Decimal(1)
+
+
+def test_r2_an_evaluation_concludes_neutral_or_not_and_needs_an_accounting() -> None:
+    e = planned(1200)
+    with pytest.raises(RuleViolationError, match=r"R6: 'Forum' has no accounting to evaluate"):
+        e.evaluate(conclusion="neutral", verified_tonnes=1, report="r", by="verifier")
+    e.account(lines=[FactorTable.default()["coach"].line(1000)], now=AFTER, by="org")
+    with pytest.raises(InvalidInputError, match=r"R2: an evaluation concludes 'neutral' or"):
+        e.evaluate(conclusion="probably", verified_tonnes=1, report="r", by="verifier")
+    e.evaluate(conclusion="neutral", verified_tonnes=1, report="r", by="verifier")
+    assert e.evaluation is not None and e.evaluation["conclusion"] == "neutral"
+
+
+def test_an_event_is_confirmed_only_once_and_only_after_accounting() -> None:
+    e = planned()
+    with pytest.raises(RuleViolationError, match=r"R6: 'Forum' is not accounted yet"):
+        e.confirm(now=AFTER, by="org")
+    e = accounted_and_offset()
+    statement = {field: "x" for field in COMMITMENT_FIELDS} | {"event_name": "Forum", "scale": 300}
+    e.commit(statement=statement, by="org")
+    e.confirm(now=AFTER, by="org")
+    with pytest.raises(RuleViolationError, match=r"R7: 'Forum' is already confirmed"):
+        e.confirm(now=AFTER, by="org")
+    assert e.confirmed_on == AFTER.date()

@@ -188,6 +188,19 @@ def test_whole_tonne_instruments_refuse_fractional_units() -> None:
         new_batch(unit=Decimal("0.1"))
 
 
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [
+        (0.1, "R7: unit must be an exact int or Decimal, got 0.1"),
+        (True, "R7: unit must be an exact int or Decimal, got True"),
+        (Decimal("0.5"), r"R7: unit 0.5 tCO2e is not 1, 0.1, 0.01 or 0.001"),
+    ],
+)
+def test_a_unit_size_is_exact_and_one_of_the_policy_sizes(unit: object, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        new_batch(instrument="inclusion-other", unit=unit)
+
+
 def test_carbon_inclusion_units_may_be_fractions_of_a_tonne_and_stay_exact() -> None:
     batch = new_batch(1, 3000, instrument="inclusion-other", unit=Decimal("0.001"))
     assert batch.tonnes(1234) == Decimal("1.234")
@@ -238,3 +251,13 @@ def test_replay_rejects_a_second_retirement_of_the_same_units() -> None:
     )
     with pytest.raises(RuleViolationError, match=r"R11: cannot retire units 5-6 .* retired"):
         replay_checked(batch.collect_events())
+
+
+def test_replay_rejects_a_second_issuance_and_an_event_before_the_issuance() -> None:
+    batch = new_batch()
+    batch.transfer(SerialRange(1, 50), by="org", to="buyer")
+    issued, transferred = batch.collect_events()
+    with pytest.raises(RuleViolationError, match=r"R11: batch .* is issued twice"):
+        replay_checked([issued, issued])
+    with pytest.raises(RuleViolationError, match=r"R11: event .* comes before the issuance"):
+        replay_checked([transferred])

@@ -142,3 +142,15 @@ def test_a_sink_batch_is_never_exported_to_another_mechanism() -> None:
         RuleViolationError, match=r"R9: batch .* never used under another mechanism"
     ):
         sink_batch().export(SerialRange(1, 5), by="org", target_registry="ccer", reason="r")
+
+
+def test_r10_a_milestone_is_recorded_once() -> None:
+    sink = project()
+    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.file_application(on=D(2027, 3, 1), by="dev")
+    with pytest.raises(RuleViolationError, match=r"R10: the application of project .* filed"):
+        sink.file_application(on=D(2027, 4, 1), by="dev")
+    sink.complete_validation(on=D(2028, 1, 5), by="v")
+    with pytest.raises(RuleViolationError, match=r"R10: project .* is already validated"):
+        sink.complete_validation(on=D(2028, 2, 5), by="v")
+    assert (sink.application_filed, sink.validated) == (D(2027, 3, 1), D(2028, 1, 5))

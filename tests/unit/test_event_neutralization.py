@@ -46,6 +46,25 @@ def planned(participants: int = 300) -> EventNeutralization:
     return e
 
 
+def allocate(
+    e: EventNeutralization,
+    *,
+    rank: int,
+    reason: str | None = None,
+    best_available: int | None = None,
+    end: int = 5,
+) -> None:
+    e.allocate(
+        batch="b",
+        serials=SerialRange(1, end),
+        tonnes=Decimal(end),
+        rank=rank,
+        best_available=best_available,
+        reason=reason,
+        by="org",
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -121,24 +140,8 @@ def test_r6_accounting_waits_for_the_event_to_end() -> None:
 def test_r8_a_deviation_without_reason_is_refused() -> None:
     e = planned()
     with pytest.raises(RuleViolationError, match=r"R8: an offset of priority rank 3 while rank 1"):
-        e.allocate(
-            batch="b",
-            serials=SerialRange(1, 5),
-            tonnes=Decimal(5),
-            rank=3,
-            best_available=None,
-            reason=None,
-            by="org",
-        )
-    e.allocate(
-        batch="b",
-        serials=SerialRange(1, 5),
-        tonnes=Decimal(5),
-        rank=3,
-        best_available=None,
-        reason="no inclusion credits left on the market",
-        by="org",
-    )
+        allocate(e, rank=3)
+    allocate(e, rank=3, reason="no inclusion credits left on the market")
     assert e.allocations[0]["deviation"] is True
 
 
@@ -153,15 +156,7 @@ def test_r8_the_best_available_rank_counts_even_when_not_planned() -> None:
         by="org",
     )
     with pytest.raises(RuleViolationError, match=r"R8: .* rank 3 while rank 2"):
-        e.allocate(
-            batch="b",
-            serials=SerialRange(1, 5),
-            tonnes=Decimal(5),
-            rank=3,
-            best_available=2,
-            reason="",
-            by="org",
-        )
+        allocate(e, rank=3, best_available=2, reason="")
 
 
 def test_r3_a_commitment_must_state_every_field() -> None:
@@ -201,15 +196,7 @@ def test_r6_an_accounting_without_lines_is_refused() -> None:
 def accounted_and_offset(participants: int = 300) -> EventNeutralization:
     e = planned(participants)
     e.account(lines=[FactorTable.default()["coach"].line(1000)], now=AFTER, by="org")
-    e.allocate(
-        batch="b",
-        serials=SerialRange(1, 1),
-        tonnes=Decimal(1),
-        rank=1,
-        best_available=None,
-        reason=None,
-        by="org",
-    )
+    allocate(e, rank=1, end=1)
     e.record_retirement(batch="b", serials=SerialRange(1, 1), certificate="c1", by="org")
     return e
 

@@ -18,6 +18,7 @@ import click
 
 from ledger._cli_factors import factors
 from ledger._cli_ops import fail, register_commands
+from ledger._cli_setup import key, root
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger.accounting import FactorTable
@@ -111,7 +112,7 @@ def verify(proof_file: Path, trust: Path | None) -> None:
     cert = proof["certificate"]
     click.echo(
         f"OK: {cert['tonnes']} t ({cert['quantity']:,} units) of batch {cert['batch']} (serials"
-        f" {cert['serialStart']}-{cert['serialEnd']}) retired for {cert['eventName']!r}; "
+        f" {cert['serialStart']}-{cert['serialEnd']}) retired for {_retired_for(cert)}; "
         f"{len(proof['entries'])} signed entries included in the cosigned checkpoint"
     )
     if proof["event"] is not None:
@@ -240,6 +241,13 @@ def certificates(database: str, form: str, schema: str | None) -> None:
         )
 
 
+def _retired_for(cert: dict[str, Any]) -> str:
+    named = [f"event {cert['eventName']!r}"] if cert.get("eventName") else []
+    if cert.get("beneficiary"):
+        named.append(f"beneficiary {cert['beneficiary']!r}")
+    return " and ".join(named) or "no named event or beneficiary"
+
+
 def _checked_factors(lines: list[dict[str, Any]]) -> str:
     shipped = {factor.reference: factor for factor in FactorTable.default()}
     used = [shipped.get(line["factor_source"]) for line in lines]
@@ -277,6 +285,8 @@ def _read_json(path: Path) -> Any:
 
 register_commands(cli)
 cli.add_command(factors)
+cli.add_command(key)
+cli.add_command(root)
 
 
 def main() -> None:

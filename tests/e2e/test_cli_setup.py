@@ -1,0 +1,97 @@
+"""Setting up a ledger from nothing in the shell: keys, a trust root, then a registry day."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+ACTORS = {
+    "op1": "operator",
+    "op2": "operator",
+    "log": "log",
+    "witness": "witness",
+    "registry": "registry",
+    "org": "account",
+}
+
+
+def keys(folder: Path) -> dict[str, Path]:
+    made = {}
+    for name, role in ACTORS.items():
+        path = folder / f"{name}.key.json"
+        result = run("key", "new", f"{name}.example", role, "--out", path)
+        assert result.returncode == 0, result.stderr
+        (folder / f"{name}.pub.json").write_text(result.stdout)
+        assert json.loads(result.stdout)["role"] == role
+        made[name] = path
+    return made
+
+
+def test_a_new_registry_is_set_up_from_the_shell_and_its_proof_verifies(tmp_path: Path) -> None:
+    k = keys(tmp_path)
+    assert stat.S_IMODE(os.stat(k["op1"]).st_mode) == 0o600
+    public = [f"--key={tmp_path / f'{name}.pub.json'}" for name in ("log", "witness", "registry")]
+    root = tmp_path / "root.json"
+    made = run(
+        "root", "new", "--origin", "log.example", "--threshold", "2", "--witnesses", "1",
+        *public, "--key", k["org"], "--sign", k["op1"], "--sign", k["op2"], "--out", root,
+    )  # fmt: skip
+    assert made.stdout == f"trust root version 1 of 'log.example': 6 keys -> {root}\n"
+    db = tmp_path / "registry.db"
+    assert run("init", db, "--root", root).stdout == "trust root version 1 in force\n"
+    issued = run(
+        "issue", db, "--key", k["registry"], "--instrument", "inclusion-forest", "--vintage",
+        "2025", "--project", "P", "--province", "Shandong", "--methodology", "M", "--serials",
+        "1-100", "--holder", "org.example",
+    )  # fmt: skip
+    batch = issued.stdout.split()[-1]
+    retire = ["--serials", "1-10", "--beneficiary", "Org", "--reason", "offset"]
+    assert run("retire", db, batch, "--key", k["org"], *retire).returncode == 0
+    assert run("checkpoint", db, "--key", k["log"]).returncode == 0
+    assert run("cosign", db, "--key", k["witness"], "--state", tmp_path / "w.json").returncode == 0
+    assert run("proof", db, batch, "2", "--out", tmp_path / "p.json").returncode == 0
+    verified = run("verify", tmp_path / "p.json", "--trust", root)
+    assert verified.stdout.startswith("OK: 10 t (10 units) of batch")
+    assert "retired for beneficiary 'Org'" in verified.stdout
+
+
+def test_a_root_short_of_its_operator_threshold_is_not_written(tmp_path: Path) -> None:
+    k = keys(tmp_path)
+    out = tmp_path / "root.json"
+    refused = run(
+        "root", "new", "--origin", "o", "--threshold", "2", "--sign", k["op1"], "--out", out
+    )
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "ledger: root version 1 has 1 valid signatures by distinct keys of its own operators;"
+        " 2 needed\n"
+    )
+    assert not out.exists()
+
+
+def test_a_key_is_never_written_over_an_existing_file_nor_for_an_unknown_role(
+    tmp_path: Path,
+) -> None:
+    existing = tmp_path / "k.json"
+    existing.write_text("keep me")
+    again = run("key", "new", "a", "operator", "--out", existing)
+    assert (again.returncode, existing.read_text()) == (2, "keep me")
+    assert again.stderr == f"ledger: cannot write {existing}: File exists\n"
+    wizard = run("key", "new", "a", "wizard", "--out", tmp_path / "w.json")
+    assert wizard.returncode == 1 and "unknown role 'wizard'" in wizard.stderr
+    assert not (tmp_path / "w.json").exists()

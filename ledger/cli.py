@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import click
 
+from ledger._cli_events import event
 from ledger._cli_factors import factors
 from ledger._cli_ops import fail, register_commands
 from ledger._cli_setup import key, root
@@ -285,6 +286,7 @@ def _read_json(path: Path) -> Any:
 
 register_commands(cli)
 cli.add_command(factors)
+cli.add_command(event)
 cli.add_command(key)
 cli.add_command(root)
 

@@ -1,0 +1,94 @@
+"""An event's neutralization from the shell, with the input files of docs/events-cli.md."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).parents[2] / "docs" / "events-cli.md"
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def documented(index: int) -> dict[str, object]:
+    blocks = DOCS.read_text().split("```json\n")[1:]
+    loaded: dict[str, object] = json.loads(blocks[index].split("```", 1)[0])
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("events") / "demo"
+    assert run("demo", "--dir", folder).returncode == 0
+    return folder
+
+
+def test_a_300_participant_event_is_neutralized_from_the_shell(demo: Path, tmp_path: Path) -> None:
+    db, keys = demo / "ledger.db", demo / "secrets"
+    org = keys / "sponsor.json"  # the sponsor's account still holds 85 CCER units
+    now = datetime.datetime.now(datetime.UTC)
+    event = documented(0) | {
+        "starts": (now + datetime.timedelta(seconds=4)).isoformat(),
+        "ends": (now + datetime.timedelta(seconds=5)).isoformat(),
+    }
+    files = {"event": event, "plan": documented(1), "lines": documented(2)}
+    for name, data in files.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    registered = run("event", "register", db, "--key", org, "--file", tmp_path / "event.json")
+    assert registered.stdout.endswith("(tier self_commitment)\n"), registered.stderr
+    event_id = registered.stdout.split()[2]
+    plan = run("event", "plan", db, event_id, "--key", org, "--file", tmp_path / "plan.json")
+    assert plan.stdout == "plan version 1 published\n"
+    lines = ["event", "account", db, event_id, "--key", org, "--file", tmp_path / "lines.json"]
+    early = run(*lines)
+    assert early.returncode == 1 and early.stderr.startswith("ledger: R6: 'Qingdao Expo' is ")
+    time.sleep(max(0.0, 5.5 - (datetime.datetime.now(datetime.UTC) - now).total_seconds()))
+    assert run(*lines).stdout == "accounted 11.548 tCO2e from 2 lines\n"
+    ccer = json.loads(run("certificates", db).stdout)[-1]["batch"]
+    offset = ["--serials", "1000016-1000027", "--reason", "CCERs at hand; no inclusion credits"]
+    assert run("event", "allocate", db, event_id, ccer, "--key", org, *offset).returncode == 0
+    refused = run("event", "confirm", db, event_id, "--key", org)
+    assert (
+        refused.stderr
+        == "ledger: R7: 0 t retired for 'Qingdao Expo', less than the 11.548 t accounted\n"
+    )
+    certificates = json.loads(run("event", "retire", db, event_id, "--key", org).stdout)
+    assert [c["quantity"] for c in certificates] == [12]
+    assert run("event", "confirm", db, event_id, "--key", org).stderr.startswith(
+        "ledger: R3: 'Qingdao Expo' (tier self_commitment) needs the organiser's commitment"
+    )
+    statement = json.loads(run("event", "commit", db, event_id, "--key", org).stdout)
+    assert statement["scale"] == 300
+    confirmed = run("event", "confirm", db, event_id, "--key", org)
+    assert confirmed.stdout.startswith("neutrality confirmed on ")
+    record = json.loads(run("event", "show", db, event_id).stdout)
+    assert (record["tier"], record["deadlines"][0]["state"]) == ("self_commitment", "met")
+    assert run("audit", db).stdout.startswith("OK: ")
+
+
+def test_bad_event_input_is_one_line_naming_the_rule(demo: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "event.json"
+    bad.write_text(json.dumps(documented(0) | {"organisers": [{"name": "X", "type": "club"}]}))
+    key = demo / "secrets" / "organiser.json"
+    refused = run("event", "register", demo / "ledger.db", "--key", key, "--file", bad)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("ledger: R1: unknown OrganisationType 'club'")
+    bad.write_text(json.dumps(documented(0) | {"participants": 1.5}))
+    assert (
+        "R1: participants must be a positive integer"
+        in run("event", "register", demo / "ledger.db", "--key", key, "--file", bad).stderr
+    )

@@ -22,6 +22,7 @@ from ledger._cli_ops import fail, register_commands
 from ledger._cli_setup import key, root
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
+from ledger._render import render_certificate
 from ledger.accounting import FactorTable
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import verify_proof
@@ -221,10 +222,10 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
 
 @cli.command()
 @click.argument("database")
-@click.option("--format", "form", type=click.Choice(["json", "csv"]), default="json")
+@click.option("--format", "form", type=click.Choice(["json", "csv", "text"]), default="json")
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
 def certificates(database: str, form: str, schema: str | None) -> None:
-    """Print every retirement certificate as JSON or CSV (R11)."""
+    """Print every retirement certificate as JSON, CSV or readable text (R11)."""
     try:
         with Ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.certificate_list()
@@ -232,6 +233,9 @@ def certificates(database: str, form: str, schema: str | None) -> None:
         fail(f"certificates failed: {e}", 1)
     if form == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if form == "text":
+        click.echo("\n".join(render_certificate(row) for row in rows), nl=False)
         return
     columns = list(rows[0]) if rows else []
     writer = csv.writer(sys.stdout)

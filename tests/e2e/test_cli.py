@@ -147,6 +147,9 @@ def test_export_import_and_the_read_model_commands_work_from_the_shell(
     assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation"}
     listed = json.loads(run("certificates", str(copy)).stdout)
     assert sorted(c["quantity"] for c in listed) == [15, 20, 240]
+    text = run("certificates", str(demo / "ledger.db"), "--format", "text").stdout
+    assert text.count("RETIREMENT CERTIFICATE ") == 3
+    assert "donated by forum-sponsor-enterprise" in text
     csv_out = run("certificates", str(copy), "--format", "csv").stdout.splitlines()
     assert len(csv_out) == 4 and csv_out[0].startswith("batch,")
 

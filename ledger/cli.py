@@ -20,6 +20,7 @@ from ledger._cli_events import event
 from ledger._cli_factors import factors
 from ledger._cli_ops import fail, register_commands
 from ledger._cli_setup import key, root
+from ledger._cli_sinks import sink
 from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger._render import render_certificate
@@ -291,6 +292,7 @@ def _read_json(path: Path) -> Any:
 register_commands(cli)
 cli.add_command(factors)
 cli.add_command(event)
+cli.add_command(sink)
 cli.add_command(key)
 cli.add_command(root)
 

@@ -60,7 +60,7 @@ def _check_position(position: Any) -> None:
 def normal_geometry(geometry: str | Mapping[str, Any]) -> str:
     """Validate a GeoJSON (Multi)Polygon and return its compact, exact text."""
     try:
-        text = geometry if isinstance(geometry, str) else json.dumps(geometry, default=str)
+        text = geometry if isinstance(geometry, str) else _compact(dict(geometry))
         parsed = json.loads(text, parse_float=Decimal)
     except (TypeError, ValueError) as e:
         raise InvalidInputError(f"geometry is not GeoJSON: {e}") from e
@@ -84,7 +84,12 @@ class Parcel:
     @classmethod
     def of(cls, id: str, geometry: str | Mapping[str, Any] | None = None) -> Parcel:
         """A parcel with a validated, normalized geometry."""
-        return cls(id, None if geometry is None else normal_geometry(geometry))
+        if geometry is None:
+            return cls(id)
+        try:
+            return cls(id, normal_geometry(geometry))
+        except InvalidInputError as e:
+            raise InvalidInputError(f"parcel {id!r}: {e}", rule="R9") from e
 
     def to_json(self) -> dict[str, str | None]:
         """The form kept in events."""

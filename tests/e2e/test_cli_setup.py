@@ -27,6 +27,8 @@ ACTORS = {
     "witness": "witness",
     "registry": "registry",
     "org": "account",
+    "dev": "developer",
+    "ver": "verifier",
 }
 
 
@@ -46,12 +48,13 @@ def test_a_new_registry_is_set_up_from_the_shell_and_its_proof_verifies(tmp_path
     k = keys(tmp_path)
     assert stat.S_IMODE(os.stat(k["op1"]).st_mode) == 0o600
     public = [f"--key={tmp_path / f'{name}.pub.json'}" for name in ("log", "witness", "registry")]
+    public += [f"--key={k['dev']}", f"--key={k['ver']}"]
     root = tmp_path / "root.json"
     made = run(
         "root", "new", "--origin", "log.example", "--threshold", "2", "--witnesses", "1",
         *public, "--key", k["org"], "--sign", k["op1"], "--sign", k["op2"], "--out", root,
     )  # fmt: skip
-    assert made.stdout == f"trust root version 1 of 'log.example': 6 keys -> {root}\n"
+    assert made.stdout == f"trust root version 1 of 'log.example': 8 keys -> {root}\n"
     db = tmp_path / "registry.db"
     assert run("init", db, "--root", root).stdout == "trust root version 1 in force\n"
     issued = run(
@@ -95,3 +98,61 @@ def test_a_key_is_never_written_over_an_existing_file_nor_for_an_unknown_role(
     wizard = run("key", "new", "a", "wizard", "--out", tmp_path / "w.json")
     assert wizard.returncode == 1 and "unknown role 'wizard'" in wizard.stderr
     assert not (tmp_path / "w.json").exists()
+
+
+PROJECT = {
+    "name": "Laoshan forest sink",
+    "ecosystem": "forest",
+    "parcels": [
+        {
+            "id": "LQ-001",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[120.6, 36.15], [120.62, 36.15], [120.62, 36.17], [120.6, 36.15]]],
+            },
+        },
+        {"id": "LQ-002"},
+    ],
+    "areaHectares": 412.5,
+    "expectedRemovals": 1800,
+    "creditingStart": "2026-01-01",
+    "creditingEnd": "2045-12-31",
+}
+
+
+def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_path: Path) -> None:
+    k = keys(tmp_path)
+    root, db = tmp_path / "root.json", tmp_path / "s.db"
+    signers = [f"--sign={k['op1']}", f"--sign={k['op2']}"]
+    others = [f"--key={k[name]}" for name in ("dev", "ver", "registry", "org")]
+    run("root", "new", "--origin", "o", "--threshold", "2", *signers, *others, "--out", root)
+    assert run("init", db, "--root", root).returncode == 0
+    (tmp_path / "p.json").write_text(json.dumps(PROJECT))
+    registered = run("sink", "register", db, "--key", k["dev"], "--file", tmp_path / "p.json")
+    project = registered.stdout.split()[-1]
+    again = PROJECT | {"name": "Other", "parcels": [PROJECT["parcels"][0] | {"id": "LQ-9"}]}
+    (tmp_path / "again.json").write_text(json.dumps(again))
+    reused = run("sink", "register", db, "--key", k["dev"], "--file", tmp_path / "again.json")
+    assert reused.stderr.startswith(
+        "ledger: R9: the area of parcel 'LQ-9' overlaps parcel 'LQ-001'"
+    )
+    event = {
+        "kind": "forum", "name": "Laoshan Forum", "venue": "Qingdao", "participants": 600,
+        "organisers": [{"name": "Org", "type": "enterprise"}],
+        "starts": "2026-05-20T09:00:00+08:00", "ends": "2026-05-22T18:00:00+08:00",
+    }  # fmt: skip
+    (tmp_path / "e.json").write_text(json.dumps(event))
+    event_id = run("event", "register", db, "--key", k["org"], "--file", tmp_path / "e.json")
+    bind = ["sink", "bind", db, project, "--key", k["dev"], "--event", event_id.stdout.split()[2]]
+    assert run(*bind).stdout.startswith(f"sink project {project} bound to Laoshan Forum [event ")
+    assert "R9: sink project" in run(*bind).stderr
+    assert run("sink", "file", db, project, "--key", k["dev"]).returncode == 0
+    assert run("sink", "validate", db, project, "--key", k["ver"]).returncode == 0
+    assert run("sink", "measure", db, project, "25.5", "--key", k["ver"]).returncode == 0
+    issue = ["sink", "issue", db, project, "--key", k["registry"], "--holder", "org.example"]
+    over = run(*issue, "--serials", "1-30", "--methodology", "m")
+    assert over.stderr.startswith(f"ledger: R7: issuing 30 t from project {project} would exceed")
+    assert run(*issue, "--serials", "1-25", "--methodology", "m").stdout.startswith("issued batch")
+    shown = json.loads(run("sink", "show", db, project).stdout)
+    assert [d["state"] for d in shown["deadlines"]] == ["met", "met"]
+    assert (shown["measuredRemovals"], shown["issuedRemovals"]) == ("25.5", "25")

@@ -1,0 +1,216 @@
+"""``ledger sink ...``: forest and marine sink projects from the shell (R7, R9, R10).
+
+Rules:
+- A project is registered by its developer from a JSON file (parcel ids, optional GeoJSON areas
+  with exact decimal coordinates); a parcel or an overlapping area used by an earlier project
+  is refused (R9), and so is a second binding to an event.
+- ``bind`` ties the project to the one event it neutralizes, named by the event's id; the
+  milestones (application, validation, measurement) are dated today or a past ``--on`` date
+  (R10); the registry issues measured removals as a batch retirable only for that event (R7).
+- Output is one line, or the JSON asked for; an error is one line on stderr, exit code 1 (2 for
+  unreadable input), and nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+
+from ledger._cli_events import _acting, _read, _tonnes
+from ledger._cli_ops import _KEY, _SCHEMA, _run, _serials
+from ledger._ledger import Ledger
+from ledger.audit.keys import Signer
+from ledger.domain.parcels import Parcel
+from ledger.errors import InvalidInputError
+
+__all__ = ["sink"]
+
+_PROJECT = click.argument("project", type=click.UUID)
+_ON = click.option(
+    "--on", "on", default=None, type=click.DateTime(["%Y-%m-%d"]), help="Date (default: today)."
+)
+
+
+@click.group()
+def sink() -> None:
+    """Forest and marine sink projects: register, bind to an event, milestones, issuance."""
+
+
+def _day(value: datetime.datetime | None) -> datetime.date | None:
+    return value.date() if value is not None else None
+
+
+@sink.command("register")
+@click.argument("database")
+@_KEY
+@click.option("--file", "data_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@_SCHEMA
+def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
+    """Register a sink project from a JSON file (R9); print its id."""
+    data = _read(data_file)
+
+    def act(ledger: Ledger, signer: Signer) -> UUID:
+        facts = _project(data)
+        return ledger.register_sink_project(signer, **facts)
+
+    click.echo(f"registered sink project {_acting(database, schema, key_file, act)}")
+
+
+def _project(data: Any) -> dict[str, Any]:
+    fields = {"name", "ecosystem", "parcels", "areaHectares", "expectedRemovals"}
+    fields |= {"creditingStart", "creditingEnd"}
+    if not isinstance(data, dict) or set(data) != fields:
+        raise InvalidInputError(f"a project file has exactly {sorted(fields)}", rule="R9")
+    parcels = data["parcels"]
+    if not isinstance(parcels, list) or not all(isinstance(p, dict) for p in parcels):
+        raise InvalidInputError('parcels are [{"id": ..., "geometry": ...}]', rule="R9")
+    try:
+        period = [
+            datetime.date.fromisoformat(str(data[k])) for k in ("creditingStart", "creditingEnd")
+        ]
+    except ValueError as e:
+        raise InvalidInputError(f"a crediting date is not YYYY-MM-DD: {e}") from e
+    return {
+        "name": data["name"],
+        "ecosystem": data["ecosystem"],
+        "parcels": [Parcel.of(p.get("id"), p.get("geometry")) for p in parcels],
+        "area_hectares": data["areaHectares"],
+        "expected_removals": data["expectedRemovals"],
+        "crediting_start": period[0],
+        "crediting_end": period[1],
+    }
+
+
+@sink.command("bind")
+@click.argument("database")
+@_PROJECT
+@_KEY
+@click.option("--event", "event_id", required=True, type=click.UUID, help="The event's id.")
+@_SCHEMA
+def bind(database: str, project: UUID, key_file: Path, event_id: UUID, schema: str | None) -> None:
+    """Bind the project to the one event it neutralizes (R9: once, forever)."""
+
+    def act(ledger: Ledger, signer: Signer) -> str:
+        event = ledger.event(event_id)
+        ledger.bind_sink_project(
+            signer, project, event_name=event.label, event_ends=event.ends.date()
+        )
+        return event.label
+
+    click.echo(f"sink project {project} bound to {_acting(database, schema, key_file, act)}")
+
+
+@sink.command("file")
+@click.argument("database")
+@_PROJECT
+@_KEY
+@_ON
+@_SCHEMA
+def file_application(
+    database: str, project: UUID, key_file: Path, on: datetime.datetime | None, schema: str | None
+) -> None:
+    """As the developer, record the project application as filed (R10)."""
+    _acting(
+        database, schema, key_file,
+        lambda ledger, signer: ledger.file_sink_application(signer, project, on=_day(on)),
+    )  # fmt: skip
+    click.echo(f"application of sink project {project} filed")
+
+
+@sink.command("validate")
+@click.argument("database")
+@_PROJECT
+@_KEY
+@_ON
+@_SCHEMA
+def validate(
+    database: str, project: UUID, key_file: Path, on: datetime.datetime | None, schema: str | None
+) -> None:
+    """As a verifier, record the project's validation as complete (R10)."""
+    _acting(
+        database, schema, key_file,
+        lambda ledger, signer: ledger.validate_sink_project(signer, project, on=_day(on)),
+    )  # fmt: skip
+    click.echo(f"sink project {project} validated")
+
+
+@sink.command("measure")
+@click.argument("database")
+@_PROJECT
+@click.argument("tonnes")
+@_KEY
+@_ON
+@_SCHEMA
+def measure(
+    database: str, project: UUID, tonnes: str, key_file: Path, on: datetime.datetime | None,
+    schema: str | None,
+) -> None:  # fmt: skip
+    """As a verifier, record the removals measured, in tCO2e (R10)."""
+    _acting(
+        database, schema, key_file,
+        lambda ledger, signer: ledger.measure_sink_removals(
+            signer, project, tonnes=_tonnes(tonnes), on=_day(on)
+        ),
+    )  # fmt: skip
+    click.echo(f"sink project {project}: {tonnes} tCO2e removals measured")
+
+
+@sink.command("issue")
+@click.argument("database")
+@_PROJECT
+@_KEY
+@click.option("--serials", required=True, help="START-END, inclusive.")
+@click.option("--holder", required=True, help="The account that receives the units.")
+@click.option("--methodology", required=True)
+@click.option("--unit", default="1", help="tCO2e per serial unit.")
+@_SCHEMA
+def issue(
+    database: str, project: UUID, key_file: Path, serials: str, holder: str, methodology: str,
+    unit: str, schema: str | None,
+) -> None:  # fmt: skip
+    """As the registry, issue measured removals as a batch for the bound event only (R7, R9)."""
+    batch = _acting(
+        database, schema, key_file,
+        lambda ledger, signer: ledger.issue_sink_removals(
+            signer, project, serials=_serials(serials), holder=holder, methodology=methodology,
+            unit=_tonnes(unit),
+        ),
+    )  # fmt: skip
+    click.echo(f"issued batch {batch}")
+
+
+@sink.command("show")
+@click.argument("database")
+@_PROJECT
+@_SCHEMA
+def show(database: str, project: UUID, schema: str | None) -> None:
+    """Print the project's record and its R10 deadlines as JSON."""
+
+    def act() -> dict[str, Any]:
+        with Ledger(database, schema=schema) as ledger:
+            p = ledger.sink_project(project)
+            deadlines = ledger.sink_deadlines(project)
+        return {
+            "id": str(project), "name": p.name, "ecosystem": p.ecosystem.value,
+            "developer": p.developer, "parcels": [x.to_json() for x in p.parcels],
+            "event": p.event_name, "measuredRemovals": p.measured_removals,
+            "issuedRemovals": p.issued_removals,
+            "deadlines": [
+                {"what": d.what, "due": d.due, "done": d.done, "state": s.value}
+                for d, s in deadlines
+            ],
+        }  # fmt: skip
+
+    click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False, default=_text))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Decimal | datetime.date):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

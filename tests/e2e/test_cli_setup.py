@@ -100,24 +100,9 @@ def test_a_key_is_never_written_over_an_existing_file_nor_for_an_unknown_role(
     assert not (tmp_path / "w.json").exists()
 
 
-PROJECT = {
-    "name": "Laoshan forest sink",
-    "ecosystem": "forest",
-    "parcels": [
-        {
-            "id": "LQ-001",
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [[[120.6, 36.15], [120.62, 36.15], [120.62, 36.17], [120.6, 36.15]]],
-            },
-        },
-        {"id": "LQ-002"},
-    ],
-    "areaHectares": 412.5,
-    "expectedRemovals": 1800,
-    "creditingStart": "2026-01-01",
-    "creditingEnd": "2045-12-31",
-}
+DOCS = Path(__file__).parents[2] / "docs" / "events-cli.md"
+#: The project file of docs/events-cli.md, as documented.
+PROJECT = json.loads(DOCS.read_text().split("```json\n")[4].split("```", 1)[0])
 
 
 def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_path: Path) -> None:

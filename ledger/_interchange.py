@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -34,6 +34,9 @@ from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import InvalidInputError, LedgerError
+
+#: ``progress(done, total)``: how far a long export or import has got.
+Progress = Callable[[int, int], None]
 
 __all__ = ["HISTORY_FORMAT", "ImportRowsError", "InterchangeCommands"]
 
@@ -81,8 +84,13 @@ class _Host(Protocol):
 class InterchangeCommands:
     """Export and import of the signed history; CSV import of batches."""
 
-    def export_history(self: _Host, out: IO[str]) -> int:
-        """Write the whole signed history as JSON Lines; returns the number of events."""
+    def export_history(self: _Host, out: IO[str], progress: Progress | None = None) -> int:
+        """Write the whole signed history as JSON Lines; returns the number of events.
+
+        ``progress(done, total)`` is called after each event, if given.
+        """
+        with self._app.read() as connection:
+            total = self._app.merkle_log.size(connection)
         out.write(json.dumps({"format": HISTORY_FORMAT}) + "\n")
         for root in self.trust_roots():
             out.write(json.dumps({"kind": "root", "document": root.to_json()}) + "\n")
@@ -97,19 +105,24 @@ class InterchangeCommands:
             }
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += 1
+            if progress is not None:
+                progress(count, max(total, count))
         with self._app.read() as connection:
             for size, note in self._app.merkle_log.checkpoint_notes(connection):
                 out.write(json.dumps({"kind": "checkpoint", "size": size, "note": note}) + "\n")
         return count
 
-    def import_history(self: _Host, lines: Iterable[str]) -> int:
-        """Import an exported history into this empty store; returns the number of events."""
+    def import_history(self: _Host, lines: Iterable[str], progress: Progress | None = None) -> int:
+        """Import an exported history into this empty store; returns the number of events.
+
+        ``progress(done, total)`` is called as each event is verified, if given.
+        """
         if self.trust_roots() or next(iter(self._app.notifications()), None) is not None:
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
         roots, stored, notes = _parse_history(lines)
         last = verify_chain(roots[0], roots)
         self.keys.replace(last.keys)
-        events = _verified_events(self._app, stored)
+        events = _verified_events(self._app, stored, progress)
         app = self._app
         with app._sql_recorder().transaction(commit=True) as session:
             connection = session.connection()
@@ -189,10 +202,12 @@ def _parse_history(
     return roots, stored, notes
 
 
-def _verified_events(app: LedgerApplication, stored: list[StoredEvent]) -> list[Any]:
+def _verified_events(
+    app: LedgerApplication, stored: list[StoredEvent], progress: Progress | None
+) -> list[Any]:
     last: dict[str, Entry] = {}
     events = []
-    for item in stored:
+    for done, item in enumerate(stored, 1):
         entry = app.store.mapper.open(item)
         try:
             check_link(last.get(entry.aggregate), entry)
@@ -202,6 +217,8 @@ def _verified_events(app: LedgerApplication, stored: list[StoredEvent]) -> list[
             ) from e
         last[entry.aggregate] = entry
         events.append(app.store.mapper.event_of(item, entry))
+        if progress is not None:
+            progress(done, len(stored))
     return events
 
 

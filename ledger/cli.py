@@ -135,7 +135,7 @@ def audit(database: str, schema: str | None) -> None:
     """Re-verify a whole store: signatures, chains, log, checkpoints and every rule."""
     try:
         with Ledger(_existing(database), schema=schema) as ledger:
-            report = ledger.audit(_progress() if sys.stderr.isatty() else None)
+            report = ledger.audit(_progress())
     except LedgerError as e:
         fail(f"audit failed: {e}", 1)
     click.echo(
@@ -152,7 +152,7 @@ def export_(database: str, out: IO[str], schema: str | None) -> None:
     """Write a store's whole signed history as JSON Lines (OUT may be -)."""
     try:
         with Ledger(_existing(database), schema=schema) as ledger:
-            count = ledger.export_history(out)
+            count = ledger.export_history(out, _progress("exported"))
     except LedgerError as e:
         fail(f"export failed: {e}", 1)
     click.echo(f"exported {count:,} signed events", err=True)
@@ -166,7 +166,7 @@ def import_(database: str, history: IO[str], schema: str | None) -> None:
     """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
     try:
         with Ledger(database, KeyDirectory(), schema=schema) as ledger:
-            count = ledger.import_history(history)
+            count = ledger.import_history(history, _progress("verified"))
     except LedgerError as e:
         fail(f"import failed, nothing written: {e}", 1)
     click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")
@@ -261,13 +261,15 @@ def _checked_factors(lines: list[dict[str, Any]]) -> str:
     return f"{checked} of {len(used)} lines at shipped factors checked against their sources"
 
 
-def _progress() -> Callable[[int, int], None]:
-    """A progress reporter on stderr: events audited so far, of how many."""
+def _progress(verb: str = "audited") -> Callable[[int, int], None] | None:
+    """A progress reporter on a terminal's stderr (None when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
 
     def report(done: int, total: int) -> None:
         if done == total or done % 1000 == 0:
             end = "\n" if done == total else ""
-            click.echo(f"\raudited {done:,} of {total:,} events", err=True, nl=False)
+            click.echo(f"\r{verb} {done:,} of {total:,} events", err=True, nl=False)
             click.echo(end, err=True, nl=False)
 
     return report

@@ -32,8 +32,10 @@ def exported(
         )
         checkpointed(source, log_signer, witness)
         out = io.StringIO()
-        source.export_history(out)
+        steps: list[tuple[int, int]] = []
+        source.export_history(out, lambda done, total: steps.append((done, total)))
         facts = {
+            "progress": steps,
             "batch": batch,
             "lots": source.batch(batch).lots(),
             "certificate": certificate,
@@ -46,9 +48,11 @@ def test_an_exported_history_imports_into_an_empty_store_and_audits_the_same(
     backend: Backend, exported: tuple[str, dict[str, object]]
 ) -> None:
     text, facts = exported
+    verified: list[tuple[int, int]] = []
     with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
-        assert copy.import_history(io.StringIO(text)) == 3
+        assert copy.import_history(io.StringIO(text), lambda *p: verified.append(p)) == 3
         assert copy.audit().log_root == facts["root"]
+        assert verified == facts["progress"] == [(1, 3), (2, 3), (3, 3)]
         batch = facts["batch"]
         assert copy.batch(batch).lots() == facts["lots"]  # type: ignore[arg-type]
         assert copy.certificate(batch, 3) == facts["certificate"]  # type: ignore[arg-type]

@@ -6,6 +6,9 @@ Rules:
 - ``ledger root new`` writes a version-1 trust root of the keys given, signed by the operator
   keys given; it is written only if it verifies on its own (its operator threshold is met by
   distinct operator keys), so a root that ``ledger init`` would refuse is never written.
+- ``ledger root new --from OLD`` writes the next version: OLD's keys (``--revoke KEYID`` closes a
+  key's window now; keys are never dropped) plus the keys given; it is written only if it is a
+  valid rotation (OLD's operator threshold and its own are both met).
 - Errors are one line on stderr, exit code 1 (2 for unreadable input), and nothing written.
 """
 
@@ -17,12 +20,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from ledger._cli_ops import fail
 from ledger.audit.keys import PublicKey, Signer
 from ledger.audit.trust import TrustRoot
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInputError, LedgerError
 
 __all__ = ["key", "root"]
 
@@ -60,9 +64,9 @@ def root() -> None:
 
 
 @root.command("new")
-@click.option("--origin", required=True, help="The log's origin line (a name like a host).")
-@click.option("--threshold", required=True, type=int, help="Operator signatures needed.")
-@click.option("--witnesses", default=0, type=int, help="Witness cosignatures a proof needs.")
+@click.option("--origin", default=None, help="The log's origin line (version 1 only).")
+@click.option("--threshold", default=None, type=int, help="Operator signatures needed.")
+@click.option("--witnesses", default=None, type=int, help="Witness cosignatures a proof needs.")
 @click.option(
     "--key",
     "keys",
@@ -77,32 +81,67 @@ def root() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="An operator's private key file that signs the root (repeat); included too.",
 )
+@click.option(
+    "--from",
+    "previous_file",
+    default=None,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The root in force: write its next version (a rotation).",
+)
+@click.option("--revoke", multiple=True, help="Key id whose window closes now (with --from).")
 @_OUT
 def root_new(
-    origin: str,
-    threshold: int,
-    witnesses: int,
-    keys: tuple[Path, ...],
-    signs: tuple[Path, ...],
-    out: Path,
-) -> None:
-    """Write a signed version-1 trust root; refuse one that would not verify."""
+    origin: str | None, threshold: int | None, witnesses: int | None, keys: tuple[Path, ...],
+    signs: tuple[Path, ...], previous_file: Path | None, revoke: tuple[str, ...], out: Path,
+) -> None:  # fmt: skip
+    """Write a signed trust root (version 1, or the next of --from); refuse one that fails."""
     try:
         signers = [Signer.from_json(_read(path)) for path in signs]
-        public = _distinct([*(_public(_read(path)) for path in keys), *(s.public for s in signers)])
-        created = TrustRoot.create(
-            version=1,
-            origin=origin,
-            issued_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
-            threshold=threshold,
-            witnesses=witnesses,
-            keys=public,
-        ).signed_by(*signers)
-        created.verify_alone()
+        added = [*(_public(_read(path)) for path in keys), *(s.public for s in signers)]
+        previous = TrustRoot.from_json(_read(previous_file)) if previous_file else None
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        created = _next_root(previous, origin, threshold, witnesses, added, revoke, now)
+        created = created.signed_by(*signers)
+        if previous is None:
+            created.verify_alone()
+        else:
+            previous.verify_successor(created)
         _write_new(out, created.to_json(), private=False)
     except LedgerError as e:
         fail(str(e))
-    click.echo(f"trust root version 1 of {origin!r}: {len(public)} keys -> {out}")
+    click.echo(
+        f"trust root version {created.version} of {created.origin!r}:"
+        f" {len(created.keys)} keys -> {out}"
+    )
+
+
+def _next_root(
+    previous: TrustRoot | None, origin: str | None, threshold: int | None,
+    witnesses: int | None, added: list[PublicKey], revoke: tuple[str, ...],
+    now: datetime.datetime,
+) -> TrustRoot:  # fmt: skip
+    if previous is None:
+        if origin is None or threshold is None or revoke:
+            raise InvalidInputError("a first root needs --origin and --threshold (no --revoke)")
+        return TrustRoot.create(
+            version=1, origin=origin, issued_at=now, threshold=threshold,
+            witnesses=witnesses or 0, keys=_distinct(added),
+        )  # fmt: skip
+    if origin is not None and origin != previous.origin:
+        raise InvalidInputError("a rotation keeps the log origin")
+    unknown = set(revoke) - {k.keyid for k in previous.keys}
+    if unknown:
+        raise InvalidInputError(f"no key {sorted(unknown)[0]!r} in root {previous.version}")
+    kept = [
+        attrs.evolve(k, valid_until=now) if k.keyid in revoke and k.valid_until is None else k
+        for k in previous.keys
+    ]
+    return TrustRoot.create(
+        version=previous.version + 1, origin=previous.origin, issued_at=now,
+        threshold=previous.threshold if threshold is None else threshold,
+        witnesses=previous.witnesses if witnesses is None else witnesses,
+        keys=_distinct([*kept, *added]),
+    )  # fmt: skip
 
 
 def _read(path: Path) -> Any:

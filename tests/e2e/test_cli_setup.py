@@ -141,3 +141,31 @@ def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_pat
     shown = json.loads(run("sink", "show", db, project).stdout)
     assert [d["state"] for d in shown["deadlines"]] == ["met", "met"]
     assert (shown["measuredRemovals"], shown["issuedRemovals"]) == ("25.5", "25")
+
+
+def test_a_rotation_adds_an_operator_and_revokes_a_key_from_the_shell(tmp_path: Path) -> None:
+    k = keys(tmp_path)
+    root, db = tmp_path / "root.json", tmp_path / "r.db"
+    run("root", "new", "--origin", "o", "--threshold", "1", "--sign", k["op1"], "--key", k["org"],
+        "--out", root)  # fmt: skip
+    assert run("init", db, "--root", root).returncode == 0
+    org = json.loads((tmp_path / "org.pub.json").read_text())["keyid"]
+    rotate = ["root", "new", "--from", root, "--revoke", org, "--key", k["op2"], "--threshold", "2"]
+    short = run(*rotate, "--sign", k["op1"], "--out", tmp_path / "v2.json")
+    assert short.stderr == (
+        "ledger: root version 2 has 1 valid signatures by distinct keys of its own operators;"
+        " 2 needed\n"
+    )
+    made = run(*rotate, "--sign", k["op1"], "--sign", k["op2"], "--out", tmp_path / "v2.json")
+    assert made.stdout == f"trust root version 2 of 'o': 3 keys -> {tmp_path / 'v2.json'}\n"
+    assert run("init", db, "--root", tmp_path / "v2.json").stdout == (
+        "trust root version 2 in force\n"
+    )
+    event = tmp_path / "e.json"
+    event.write_text(json.dumps({"kind": "forum", "name": "F", "venue": "v", "participants": 10,
+        "organisers": [{"name": "O", "type": "enterprise"}],
+        "starts": "2026-05-20T09:00:00+08:00", "ends": "2026-05-22T18:00:00+08:00"}))  # fmt: skip
+    revoked = run("event", "register", db, "--key", k["org"], "--file", event)
+    assert "after key of 'org.example' was revoked" in revoked.stderr
+    unknown = run("root", "new", "--from", root, "--revoke", "ab12", "--out", tmp_path / "x.json")
+    assert unknown.stderr == "ledger: no key 'ab12' in root 1\n"

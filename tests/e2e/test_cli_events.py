@@ -58,9 +58,11 @@ def test_a_300_participant_event_is_neutralized_from_the_shell(demo: Path, tmp_p
     assert early.returncode == 1 and early.stderr.startswith("ledger: R6: 'Qingdao Expo' is ")
     time.sleep(max(0.0, 5.5 - (datetime.datetime.now(datetime.UTC) - now).total_seconds()))
     assert run(*lines).stdout == "accounted 11.548 tCO2e from 2 lines\n"
-    ccer = json.loads(run("certificates", db).stdout)[-1]["batch"]
+    listed = json.loads(run("certificates", db).stdout)
+    (ccer,) = {c["batch"] for c in listed if c["instrument"] == "ccer"}
     offset = ["--serials", "1000016-1000027", "--reason", "CCERs at hand; no inclusion credits"]
-    assert run("event", "allocate", db, event_id, ccer, "--key", org, *offset).returncode == 0
+    allocated = run("event", "allocate", db, event_id, ccer, "--key", org, *offset)
+    assert allocated.returncode == 0, allocated.stderr
     refused = run("event", "confirm", db, event_id, "--key", org)
     assert (
         refused.stderr

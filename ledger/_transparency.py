@@ -132,14 +132,13 @@ class TransparencyCommands:
             return register.listing(connection)
 
     def certificate_list(self: _Host) -> list[dict[str, Any]]:
-        """Every retirement certificate in the ledger, from its read model (brought up to date)."""
+        """Every retirement certificate in the ledger, in the order retired (read model)."""
         view = CertificateView()
         ProjectionRunner(self._app, view, self._app.schema).catch_up()
         with self._app.read() as connection:
-            rows = connection.execute(
-                sa.select(view.certificates.c.body).order_by(view.certificates.c.id)
-            )
-            return [json.loads(row[0]) for row in rows]
+            rows = connection.execute(sa.select(view.certificates.c.body))
+            bodies = [json.loads(row[0]) for row in rows]
+        return sorted(bodies, key=lambda body: (body["retiredAt"], body["id"]))
 
     def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ from uuid import UUID
 
 import click
 
-from ledger._cli_ops import _KEY, _SCHEMA, _run, _serials, fail
+from ledger._cli_common import KEY, SCHEMA, acting, exact_tonnes, read_exact, run, serial_range
 from ledger._ledger import Ledger
 from ledger.accounting import FactorTable
 from ledger.audit.keys import Signer
@@ -47,25 +46,6 @@ def event() -> None:
     """An event's neutralization: register, plan, measure, account, offset, confirm."""
 
 
-def _acting(
-    database: str, schema: str | None, key_file: Path, act: Callable[[Ledger, Signer], T]
-) -> T:
-    def run() -> T:
-        signer = Signer.from_json(_read(key_file))
-        with Ledger(database, schema=schema) as ledger:
-            return act(ledger, signer)
-
-    result: T = _run(run)
-    return result
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {path}: {e}", 2)
-
-
 def _time(data: dict[str, Any], field: str) -> datetime.datetime:
     try:
         return datetime.datetime.fromisoformat(str(data[field]))
@@ -81,21 +61,14 @@ def _organiser(data: Any) -> Organiser:
     return Organiser(data["name"], data["type"])
 
 
-def _tonnes(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except ArithmeticError as e:
-        raise InvalidInputError(f"{text!r} is not a decimal number of tonnes") from e
-
-
 @event.command("register")
 @click.argument("database")
-@_KEY
+@KEY
 @_FILE
-@_SCHEMA
+@SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register an event (R1) from a JSON file; print its id and tier (R2)."""
-    data = _read(data_file)
+    data = read_exact(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> tuple[UUID, str]:
         if not isinstance(data, dict):
@@ -108,21 +81,21 @@ def register(database: str, key_file: Path, data_file: Path, schema: str | None)
         )  # fmt: skip
         return event_id, ledger.event(event_id).tier.value
 
-    event_id, tier = _acting(database, schema, key_file, act)
+    event_id, tier = acting(database, schema, key_file, act)
     click.echo(f"registered event {event_id} (tier {tier})")
 
 
 @event.command("plan")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
+@KEY
 @_FILE
-@_SCHEMA
+@SCHEMA
 def plan(
     database: str, event_id: UUID, key_file: Path, data_file: Path, schema: str | None
 ) -> None:
     """Publish a plan version (R4): boundary, estimates, measures, offsets."""
-    data = _read(data_file)
+    data = read_exact(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> int:
         if not isinstance(data, dict):
@@ -134,17 +107,17 @@ def plan(
         )  # fmt: skip
         return len(ledger.event(event_id).plans)
 
-    click.echo(f"plan version {_acting(database, schema, key_file, act)} published")
+    click.echo(f"plan version {acting(database, schema, key_file, act)} published")
 
 
 @event.command("measure")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
+@KEY
 @click.option("--kind", required=True, help="R5 kind of measure.")
 @click.option("--description", required=True)
 @click.option("--expected", required=True, help="Expected effect, tCO2e.")
-@_SCHEMA
+@SCHEMA
 def measure(
     database: str, event_id: UUID, key_file: Path, kind: str, description: str, expected: str,
     schema: str | None,
@@ -153,11 +126,15 @@ def measure(
 
     def act(ledger: Ledger, signer: Signer) -> int:
         ledger.record_measure(
-            signer, event_id, kind=kind, description=description, expected_tonnes=_tonnes(expected)
+            signer,
+            event_id,
+            kind=kind,
+            description=description,
+            expected_tonnes=exact_tonnes(expected),
         )
         return len(ledger.event(event_id).measures)
 
-    click.echo(f"measure {_acting(database, schema, key_file, act)} recorded")
+    click.echo(f"measure {acting(database, schema, key_file, act)} recorded")
 
 
 @event.command("achieved")
@@ -165,16 +142,16 @@ def measure(
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
 @click.argument("number", type=int)
 @click.argument("tonnes")
-@_KEY
-@_SCHEMA
+@KEY
+@SCHEMA
 def achieved(
     database: str, event_id: UUID, number: int, tonnes: str, key_file: Path, schema: str | None
 ) -> None:
     """Record what measure NUMBER achieved, in tCO2e (R5)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.report_measure(
-            signer, event_id, number=number, achieved_tonnes=_tonnes(tonnes)
+            signer, event_id, number=number, achieved_tonnes=exact_tonnes(tonnes)
         ),
     )  # fmt: skip
     click.echo(f"measure {number} achieved {tonnes} tCO2e")
@@ -183,7 +160,7 @@ def achieved(
 @event.command("account")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
+@KEY
 @_FILE
 @click.option(
     "--table",
@@ -192,19 +169,19 @@ def achieved(
     default=None,
     help="Your emission factor table, laid over the shipped one (R6).",
 )
-@_SCHEMA
+@SCHEMA
 def account(
     database: str, event_id: UUID, key_file: Path, data_file: Path, table_file: Path | None,
     schema: str | None,
 ) -> None:  # fmt: skip
     """Account emissions after the event (R6) from {"lines": [{"factor", "activity"}]}."""
-    data = _read(data_file)
+    data = read_exact(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> tuple[Decimal, int]:
         lines = _lines(data, FactorTable.load(table_file) if table_file else FactorTable.default())
         return ledger.account_emissions(signer, event_id, lines), len(lines)
 
-    total, count = _acting(database, schema, key_file, act)
+    total, count = acting(database, schema, key_file, act)
     click.echo(f"accounted {total} tCO2e from {count} lines")
 
 
@@ -219,7 +196,7 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
         if not isinstance(entry, dict) or set(entry) != {"factor", "activity"}:
             raise InvalidInputError(f"line {number} has exactly 'factor' and 'activity'", rule="R6")
         activity = entry["activity"]
-        amount = _tonnes(activity) if isinstance(activity, str) else activity
+        amount = exact_tonnes(activity) if isinstance(activity, str) else activity
         lines.append(table[entry["factor"]].line(amount))
     return lines
 
@@ -228,19 +205,19 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
 @click.argument("batch", type=click.UUID)
-@_KEY
+@KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--reason", default=None, help="Why a lower R8 priority rank is used.")
-@_SCHEMA
+@SCHEMA
 def allocate(
     database: str, event_id: UUID, batch: UUID, key_file: Path, serials: str,
     reason: str | None, schema: str | None,
 ) -> None:  # fmt: skip
     """Reserve units of BATCH for the event and allocate them (R7, R8)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.allocate_offsets(
-            signer, event_id, batch, _serials(serials), reason=reason
+            signer, event_id, batch, serial_range(serials), reason=reason
         ),
     )  # fmt: skip
     click.echo(f"allocated {serials} of {batch}")
@@ -249,11 +226,11 @@ def allocate(
 @event.command("retire")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
-@_SCHEMA
+@KEY
+@SCHEMA
 def retire(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
     """Retire every open allocation for the event; print the certificates (R7, R11)."""
-    certificates = _acting(
+    certificates = acting(
         database, schema, key_file,
         lambda ledger, signer: [c.to_json() for c in ledger.retire_offsets(signer, event_id)],
     )  # fmt: skip
@@ -263,11 +240,11 @@ def retire(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
 @event.command("commit")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
-@_SCHEMA
+@KEY
+@SCHEMA
 def commit(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
     """Sign the organiser's self-commitment with every R3 field; print it."""
-    statement = _acting(
+    statement = acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.commit_neutrality(signer, event_id),
     )  # fmt: skip
@@ -277,20 +254,20 @@ def commit(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
 @event.command("evaluate")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
+@KEY
 @click.option("--conclusion", required=True, type=click.Choice(["neutral", "not-neutral"]))
 @click.option("--verified-tonnes", "verified", required=True, help="Verified emissions, tCO2e.")
 @click.option("--report", required=True, help="The evaluation report's reference.")
-@_SCHEMA
+@SCHEMA
 def evaluate(
     database: str, event_id: UUID, key_file: Path, conclusion: str, verified: str, report: str,
     schema: str | None,
 ) -> None:  # fmt: skip
     """As a certified verifier, sign an evaluation of the event (R2)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.evaluate_event(
-            signer, event_id, conclusion=conclusion, verified_tonnes=_tonnes(verified),
+            signer, event_id, conclusion=conclusion, verified_tonnes=exact_tonnes(verified),
             report=report,
         ),
     )  # fmt: skip
@@ -300,8 +277,8 @@ def evaluate(
 @event.command("confirm")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_KEY
-@_SCHEMA
+@KEY
+@SCHEMA
 def confirm(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
     """Confirm the event's neutrality (accounted, offset, confirmed as its tier needs)."""
 
@@ -310,13 +287,13 @@ def confirm(database: str, event_id: UUID, key_file: Path, schema: str | None) -
         confirmed = ledger.event(event_id).confirmed_on
         return confirmed.isoformat() if confirmed else ""
 
-    click.echo(f"neutrality confirmed on {_acting(database, schema, key_file, act)}")
+    click.echo(f"neutrality confirmed on {acting(database, schema, key_file, act)}")
 
 
 @event.command("show")
 @click.argument("database")
 @click.argument("event_id", metavar="EVENT", type=click.UUID)
-@_SCHEMA
+@SCHEMA
 def show(database: str, event_id: UUID, schema: str | None) -> None:
     """Print the event's record and its R10 deadlines as JSON."""
 
@@ -324,7 +301,7 @@ def show(database: str, event_id: UUID, schema: str | None) -> None:
         with Ledger(database, schema=schema) as ledger:
             return _record(ledger, event_id)
 
-    click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False, default=str))
+    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False, default=str))
 
 
 def _record(ledger: Ledger, event_id: UUID) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ledger._cli_ops import fail
+from ledger._cli_common import fail
 from ledger.accounting import Factor, FactorTable
 from ledger.errors import LedgerError
 

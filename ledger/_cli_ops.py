@@ -9,78 +9,41 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from uuid import UUID
 
 import click
 
+from ledger._cli_common import KEY, SCHEMA, fail, json_file, run, serial_range
 from ledger._ledger import Ledger
 from ledger.audit.keys import Signer
 from ledger.audit.note import Checkpoint
 from ledger.audit.trust import TrustRoot
 from ledger.audit.witness import Witness
-from ledger.domain.values import SerialRange
-from ledger.errors import InvalidInputError, LedgerError
+from ledger.errors import InvalidInputError
 
 __all__ = ["fail", "register_commands"]
-
-_KEY = click.option(
-    "--key",
-    "key_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Private key file of the acting actor.",
-)
-_SCHEMA = click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one line of error on stderr and exit with ``code``."""
-    click.echo(f"ledger: {message}", err=True)
-    sys.exit(code)
-
-
-def _serials(text: str) -> SerialRange:
-    start, dash, end = text.partition("-")
-    if not dash or not start.strip().isdigit() or not end.strip().isdigit():
-        raise InvalidInputError(f"serials {text!r} are not START-END")
-    return SerialRange(int(start), int(end))
-
-
-def _json_file(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InvalidInputError(f"cannot read {path}: {e}") from e
-
-
-def _run(action: Any) -> Any:
-    try:
-        return action()
-    except LedgerError as e:
-        fail(str(e))
 
 
 @click.command()
 @click.argument("database")
 @click.option("--root", "root_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
-@_SCHEMA
+@SCHEMA
 def init(database: str, root_file: Path, schema: str | None) -> None:
     """Create a ledger (or adopt a rotated trust root) from ROOT."""
 
     def act() -> int:
-        root = TrustRoot.from_json(_json_file(root_file))
+        root = TrustRoot.from_json(json_file(root_file))
         with Ledger(database, root, schema=schema) as ledger:
             return ledger.trust_roots()[-1].version
 
-    click.echo(f"trust root version {_run(act)} in force")
+    click.echo(f"trust root version {run(act)} in force")
 
 
 @click.command()
 @click.argument("database")
-@_KEY
+@KEY
 @click.option("--instrument", required=True)
 @click.option("--vintage", required=True, type=int)
 @click.option("--project", required=True)
@@ -89,7 +52,7 @@ def init(database: str, root_file: Path, schema: str | None) -> None:
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--holder", required=True)
 @click.option("--unit", default="1", help="tCO2e per serial unit (1, 0.1, 0.01, 0.001).")
-@_SCHEMA
+@SCHEMA
 def issue(
     database: str, key_file: Path, serials: str, unit: str, schema: str | None, **facts: Any
 ) -> None:
@@ -101,21 +64,21 @@ def issue(
             size = Decimal(unit)
         except InvalidOperation as e:
             raise InvalidInputError(f"unit {unit!r} is not a decimal number") from e
-        signer = Signer.from_json(_json_file(key_file))
+        signer = Signer.from_json(json_file(key_file))
         with Ledger(database, schema=schema) as ledger:
-            return ledger.issue_batch(signer, serials=_serials(serials), unit=size, **facts)
+            return ledger.issue_batch(signer, serials=serial_range(serials), unit=size, **facts)
 
-    click.echo(f"issued batch {_run(act)}")
+    click.echo(f"issued batch {run(act)}")
 
 
 @click.command()
 @click.argument("database")
 @click.argument("batch", type=click.UUID)
-@_KEY
+@KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--to", "to", required=True, help="Receiving account.")
 @click.option("--donate", is_flag=True, help="Record the move as a donation (R7).")
-@_SCHEMA
+@SCHEMA
 def transfer(
     database: str,
     batch: UUID,
@@ -128,24 +91,24 @@ def transfer(
     """Move held units to another account (the key is the holder's)."""
 
     def act() -> None:
-        signer = Signer.from_json(_json_file(key_file))
+        signer = Signer.from_json(json_file(key_file))
         with Ledger(database, schema=schema) as ledger:
             move = ledger.donate if donate else ledger.transfer
-            move(signer, batch, _serials(serials), to=to)
+            move(signer, batch, serial_range(serials), to=to)
 
-    _run(act)
+    run(act)
     click.echo(f"{'donated' if donate else 'transferred'} {serials} of {batch} to {to}")
 
 
 @click.command()
 @click.argument("database")
 @click.argument("batch", type=click.UUID)
-@_KEY
+@KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--beneficiary", required=True)
 @click.option("--reason", required=True)
 @click.option("--event", "event_name", default=None, help="The event the units neutralize.")
-@_SCHEMA
+@SCHEMA
 def retire(
     database: str,
     batch: UUID,
@@ -159,38 +122,38 @@ def retire(
     """Retire units for good and print the certificate as JSON (R11)."""
 
     def act() -> dict[str, Any]:
-        signer = Signer.from_json(_json_file(key_file))
+        signer = Signer.from_json(json_file(key_file))
         with Ledger(database, schema=schema) as ledger:
             return ledger.retire(
                 signer,
                 batch,
-                _serials(serials),
+                serial_range(serials),
                 beneficiary=beneficiary,
                 reason=reason,
                 event_name=event_name,
             ).to_json()
 
-    click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False))
 
 
 @click.command()
 @click.argument("database")
-@_KEY
-@_SCHEMA
+@KEY
+@SCHEMA
 def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
     """Sign a checkpoint of the whole log with the log key and print it."""
 
     def act() -> str:
-        signer = Signer.from_json(_json_file(key_file))
+        signer = Signer.from_json(json_file(key_file))
         with Ledger(database, schema=schema) as ledger:
             return ledger.sign_checkpoint(signer).text()
 
-    click.echo(_run(act), nl=False)
+    click.echo(run(act), nl=False)
 
 
 @click.command()
 @click.argument("database")
-@_KEY
+@KEY
 @click.option(
     "--state",
     "state_file",
@@ -198,15 +161,15 @@ def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The witness's own record of the last checkpoint it cosigned.",
 )
-@_SCHEMA
+@SCHEMA
 def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) -> None:
     """As a witness, cosign the latest checkpoint if it extends the last one cosigned."""
 
     def act() -> int:
-        signer = Signer.from_json(_json_file(key_file))
+        signer = Signer.from_json(json_file(key_file))
         last = None
         if state_file.exists():
-            seen = _json_file(state_file)
+            seen = json_file(state_file)
             last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
         with Ledger(database, schema=schema) as ledger:
             note = ledger.latest_checkpoint()
@@ -231,7 +194,7 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
         )
         return size
 
-    click.echo(f"cosigned the checkpoint of size {_run(act)}")
+    click.echo(f"cosigned the checkpoint of size {run(act)}")
 
 
 @click.command()
@@ -239,7 +202,7 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
 @click.argument("batch", type=click.UUID)
 @click.argument("version", type=int)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-@_SCHEMA
+@SCHEMA
 def proof(database: str, batch: UUID, version: int, out: Path | None, schema: str | None) -> None:
     """Write the offline-verifiable proof of the retirement BATCH:VERSION."""
 
@@ -247,7 +210,7 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
         with Ledger(database, schema=schema) as ledger:
             return ledger.proof(batch, version)
 
-    text = json.dumps(_run(act), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(run(act), indent=2, ensure_ascii=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 import click
 
-from ledger._cli_ops import fail
+from ledger._cli_common import fail, read_exact
 from ledger.audit.keys import PublicKey, Signer
 from ledger.audit.trust import TrustRoot
 from ledger.errors import InvalidInputError, LedgerError
@@ -96,9 +96,9 @@ def root_new(
 ) -> None:  # fmt: skip
     """Write a signed trust root (version 1, or the next of --from); refuse one that fails."""
     try:
-        signers = [Signer.from_json(_read(path)) for path in signs]
-        added = [*(_public(_read(path)) for path in keys), *(s.public for s in signers)]
-        previous = TrustRoot.from_json(_read(previous_file)) if previous_file else None
+        signers = [Signer.from_json(read_exact(path)) for path in signs]
+        added = [*(_public(read_exact(path)) for path in keys), *(s.public for s in signers)]
+        previous = TrustRoot.from_json(read_exact(previous_file)) if previous_file else None
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         created = _next_root(previous, origin, threshold, witnesses, added, revoke, now)
         created = created.signed_by(*signers)
@@ -142,13 +142,6 @@ def _next_root(
         witnesses=previous.witnesses if witnesses is None else witnesses,
         keys=_distinct([*kept, *added]),
     )  # fmt: skip
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {path}: {e}", 2)
 
 
 def _public(data: Any) -> PublicKey:

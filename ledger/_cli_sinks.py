@@ -22,8 +22,7 @@ from uuid import UUID
 
 import click
 
-from ledger._cli_events import _acting, _read, _tonnes
-from ledger._cli_ops import _KEY, _SCHEMA, _run, _serials
+from ledger._cli_common import KEY, SCHEMA, acting, exact_tonnes, read_exact, run, serial_range
 from ledger._ledger import Ledger
 from ledger.audit.keys import Signer
 from ledger.domain.parcels import Parcel
@@ -48,18 +47,18 @@ def _day(value: datetime.datetime | None) -> datetime.date | None:
 
 @sink.command("register")
 @click.argument("database")
-@_KEY
+@KEY
 @click.option("--file", "data_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
-@_SCHEMA
+@SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register a sink project from a JSON file (R9); print its id."""
-    data = _read(data_file)
+    data = read_exact(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> UUID:
         facts = _project(data)
         return ledger.register_sink_project(signer, **facts)
 
-    click.echo(f"registered sink project {_acting(database, schema, key_file, act)}")
+    click.echo(f"registered sink project {acting(database, schema, key_file, act)}")
 
 
 def _project(data: Any) -> dict[str, Any]:
@@ -90,9 +89,9 @@ def _project(data: Any) -> dict[str, Any]:
 @sink.command("bind")
 @click.argument("database")
 @_PROJECT
-@_KEY
+@KEY
 @click.option("--event", "event_id", required=True, type=click.UUID, help="The event's id.")
-@_SCHEMA
+@SCHEMA
 def bind(database: str, project: UUID, key_file: Path, event_id: UUID, schema: str | None) -> None:
     """Bind the project to the one event it neutralizes (R9: once, forever)."""
 
@@ -103,20 +102,20 @@ def bind(database: str, project: UUID, key_file: Path, event_id: UUID, schema: s
         )
         return event.label
 
-    click.echo(f"sink project {project} bound to {_acting(database, schema, key_file, act)}")
+    click.echo(f"sink project {project} bound to {acting(database, schema, key_file, act)}")
 
 
 @sink.command("file")
 @click.argument("database")
 @_PROJECT
-@_KEY
+@KEY
 @_ON
-@_SCHEMA
+@SCHEMA
 def file_application(
     database: str, project: UUID, key_file: Path, on: datetime.datetime | None, schema: str | None
 ) -> None:
     """As the developer, record the project application as filed (R10)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.file_sink_application(signer, project, on=_day(on)),
     )  # fmt: skip
@@ -126,14 +125,14 @@ def file_application(
 @sink.command("validate")
 @click.argument("database")
 @_PROJECT
-@_KEY
+@KEY
 @_ON
-@_SCHEMA
+@SCHEMA
 def validate(
     database: str, project: UUID, key_file: Path, on: datetime.datetime | None, schema: str | None
 ) -> None:
     """As a verifier, record the project's validation as complete (R10)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.validate_sink_project(signer, project, on=_day(on)),
     )  # fmt: skip
@@ -144,18 +143,18 @@ def validate(
 @click.argument("database")
 @_PROJECT
 @click.argument("tonnes")
-@_KEY
+@KEY
 @_ON
-@_SCHEMA
+@SCHEMA
 def measure(
     database: str, project: UUID, tonnes: str, key_file: Path, on: datetime.datetime | None,
     schema: str | None,
 ) -> None:  # fmt: skip
     """As a verifier, record the removals measured, in tCO2e (R10)."""
-    _acting(
+    acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.measure_sink_removals(
-            signer, project, tonnes=_tonnes(tonnes), on=_day(on)
+            signer, project, tonnes=exact_tonnes(tonnes), on=_day(on)
         ),
     )  # fmt: skip
     click.echo(f"sink project {project}: {tonnes} tCO2e removals measured")
@@ -164,22 +163,22 @@ def measure(
 @sink.command("issue")
 @click.argument("database")
 @_PROJECT
-@_KEY
+@KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--holder", required=True, help="The account that receives the units.")
 @click.option("--methodology", required=True)
 @click.option("--unit", default="1", help="tCO2e per serial unit.")
-@_SCHEMA
+@SCHEMA
 def issue(
     database: str, project: UUID, key_file: Path, serials: str, holder: str, methodology: str,
     unit: str, schema: str | None,
 ) -> None:  # fmt: skip
     """As the registry, issue measured removals as a batch for the bound event only (R7, R9)."""
-    batch = _acting(
+    batch = acting(
         database, schema, key_file,
         lambda ledger, signer: ledger.issue_sink_removals(
-            signer, project, serials=_serials(serials), holder=holder, methodology=methodology,
-            unit=_tonnes(unit),
+            signer, project, serials=serial_range(serials), holder=holder, methodology=methodology,
+            unit=exact_tonnes(unit),
         ),
     )  # fmt: skip
     click.echo(f"issued batch {batch}")
@@ -188,7 +187,7 @@ def issue(
 @sink.command("show")
 @click.argument("database")
 @_PROJECT
-@_SCHEMA
+@SCHEMA
 def show(database: str, project: UUID, schema: str | None) -> None:
     """Print the project's record and its R10 deadlines as JSON."""
 
@@ -207,7 +206,7 @@ def show(database: str, project: UUID, schema: str | None) -> None:
             ],
         }  # fmt: skip
 
-    click.echo(json.dumps(_run(act), indent=2, ensure_ascii=False, default=_text))
+    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False, default=_text))
 
 
 def _text(value: object) -> str:

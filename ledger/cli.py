@@ -16,9 +16,10 @@ from typing import IO, Any
 
 import click
 
+from ledger._cli_common import fail
 from ledger._cli_events import event
 from ledger._cli_factors import factors
-from ledger._cli_ops import fail, register_commands
+from ledger._cli_ops import register_commands
 from ledger._cli_setup import key, root
 from ledger._cli_sinks import sink
 from ledger._demo import DemoResult, run_demo

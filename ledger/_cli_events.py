@@ -17,7 +17,7 @@ import datetime
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import click
@@ -31,7 +31,6 @@ from ledger.errors import InvalidInputError
 
 __all__ = ["event"]
 
-T = TypeVar("T")
 _FILE = click.option(
     "--file",
     "data_file",

@@ -130,3 +130,11 @@ def test_a_bad_user_factor_is_refused(
 def test_an_unknown_factor_is_named() -> None:
     with pytest.raises(NotFoundError, match=r"R6: no emission factor 'teleport'"):
         FactorTable.default()["teleport"]
+
+
+@pytest.mark.parametrize("document", [[], {"factor": []}, {"factors": {}}])
+def test_a_table_that_is_not_a_list_of_factors_is_refused(tmp_path: Path, document: object) -> None:
+    path = tmp_path / "factors.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(InvalidInputError, match=r"R6: an emission factor table is \{\"factors\""):
+        FactorTable.load(path)

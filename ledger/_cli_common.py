@@ -22,6 +22,7 @@ from ledger.domain.values import SerialRange
 from ledger.errors import InvalidInputError, LedgerError
 
 __all__ = [
+    "FILE",
     "KEY",
     "SCHEMA",
     "acting",
@@ -43,6 +44,13 @@ KEY = click.option(
     help="Private key file of the acting actor.",
 )
 SCHEMA = click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+FILE = click.option(
+    "--file",
+    "data_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON input (see docs/events-cli.md).",
+)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

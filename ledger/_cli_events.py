@@ -22,7 +22,16 @@ from uuid import UUID
 
 import click
 
-from ledger._cli_common import KEY, SCHEMA, acting, exact_tonnes, read_exact, run, serial_range
+from ledger._cli_common import (
+    FILE,
+    KEY,
+    SCHEMA,
+    acting,
+    exact_tonnes,
+    read_exact,
+    run,
+    serial_range,
+)
 from ledger._ledger import Ledger
 from ledger.accounting import FactorTable
 from ledger.audit.keys import Signer
@@ -31,13 +40,7 @@ from ledger.errors import InvalidInputError
 
 __all__ = ["event"]
 
-_FILE = click.option(
-    "--file",
-    "data_file",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON input (see docs/events-cli.md).",
-)
+_EVENT = click.argument("event_id", metavar="EVENT", type=click.UUID)
 
 
 @click.group()
@@ -63,7 +66,7 @@ def _organiser(data: Any) -> Organiser:
 @event.command("register")
 @click.argument("database")
 @KEY
-@_FILE
+@FILE
 @SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register an event (R1) from a JSON file; print its id and tier (R2)."""
@@ -86,9 +89,9 @@ def register(database: str, key_file: Path, data_file: Path, schema: str | None)
 
 @event.command("plan")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
-@_FILE
+@FILE
 @SCHEMA
 def plan(
     database: str, event_id: UUID, key_file: Path, data_file: Path, schema: str | None
@@ -111,7 +114,7 @@ def plan(
 
 @event.command("measure")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
 @click.option("--kind", required=True, help="R5 kind of measure.")
 @click.option("--description", required=True)
@@ -138,7 +141,7 @@ def measure(
 
 @event.command("achieved")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @click.argument("number", type=int)
 @click.argument("tonnes")
 @KEY
@@ -158,9 +161,9 @@ def achieved(
 
 @event.command("account")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
-@_FILE
+@FILE
 @click.option(
     "--table",
     "table_file",
@@ -202,7 +205,7 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
 
 @event.command("allocate")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @click.argument("batch", type=click.UUID)
 @KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
@@ -224,7 +227,7 @@ def allocate(
 
 @event.command("retire")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
 @SCHEMA
 def retire(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
@@ -238,7 +241,7 @@ def retire(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
 
 @event.command("commit")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
 @SCHEMA
 def commit(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
@@ -252,7 +255,7 @@ def commit(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
 
 @event.command("evaluate")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
 @click.option("--conclusion", required=True, type=click.Choice(["neutral", "not-neutral"]))
 @click.option("--verified-tonnes", "verified", required=True, help="Verified emissions, tCO2e.")
@@ -275,7 +278,7 @@ def evaluate(
 
 @event.command("confirm")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @KEY
 @SCHEMA
 def confirm(database: str, event_id: UUID, key_file: Path, schema: str | None) -> None:
@@ -291,7 +294,7 @@ def confirm(database: str, event_id: UUID, key_file: Path, schema: str | None) -
 
 @event.command("show")
 @click.argument("database")
-@click.argument("event_id", metavar="EVENT", type=click.UUID)
+@_EVENT
 @SCHEMA
 def show(database: str, event_id: UUID, schema: str | None) -> None:
     """Print the event's record and its R10 deadlines as JSON."""

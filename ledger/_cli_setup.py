@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import click
 
 from ledger._cli_common import fail, read_exact
+from ledger._files import write_new_json
 from ledger.audit.keys import PublicKey, Signer
 from ledger.audit.trust import TrustRoot
 from ledger.errors import InvalidInputError, LedgerError
 
 __all__ = ["key", "root"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _OUT = click.option(
     "--out",
@@ -58,6 +61,12 @@ def key_new(actor: str, role: str, out: Path) -> None:
     click.echo(json.dumps(signer.public.to_json()))
 
 
+def _files(flag: str, name: str, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        flag, name, multiple=True, type=click.Path(path_type=Path, dir_okay=False), help=help_text
+    )
+
+
 @click.group()
 def root() -> None:
     """Trust roots: which keys speak for the ledger, and who may change that."""
@@ -67,19 +76,9 @@ def root() -> None:
 @click.option("--origin", default=None, help="The log's origin line (version 1 only).")
 @click.option("--threshold", default=None, type=int, help="Operator signatures needed.")
 @click.option("--witnesses", default=None, type=int, help="Witness cosignatures a proof needs.")
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A public key entry or a private key file to include (repeat).",
-)
-@click.option(
-    "--sign",
-    "signs",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="An operator's private key file that signs the root (repeat); included too.",
+@_files("--key", "keys", "A public key entry or a private key file to include (repeat).")
+@_files(
+    "--sign", "signs", "An operator's private key file that signs the root (repeat); included too."
 )
 @click.option(
     "--from",
@@ -158,10 +157,7 @@ def _distinct(keys: list[PublicKey]) -> list[PublicKey]:
 
 
 def _write_new(path: Path, data: Any, *, private: bool) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+        write_new_json(path, data, private=private)
     except OSError as e:
         fail(f"cannot write {path}: {e.strerror}", 2)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)

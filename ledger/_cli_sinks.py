@@ -22,7 +22,16 @@ from uuid import UUID
 
 import click
 
-from ledger._cli_common import KEY, SCHEMA, acting, exact_tonnes, read_exact, run, serial_range
+from ledger._cli_common import (
+    FILE,
+    KEY,
+    SCHEMA,
+    acting,
+    exact_tonnes,
+    read_exact,
+    run,
+    serial_range,
+)
 from ledger._ledger import Ledger
 from ledger.audit.keys import Signer
 from ledger.domain.parcels import Parcel
@@ -48,7 +57,7 @@ def _day(value: datetime.datetime | None) -> datetime.date | None:
 @sink.command("register")
 @click.argument("database")
 @KEY
-@click.option("--file", "data_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@FILE
 @SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register a sink project from a JSON file (R9); print its id."""

@@ -10,14 +10,13 @@ trust root to verify against), ``secrets/`` (the demo's private keys), ``certifi
 from __future__ import annotations
 
 import datetime
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ledger._demo_event import SimulatedClock, neutralize_forum
+from ledger._files import write_new_json
 from ledger._ledger import Ledger
 from ledger.audit.keys import Signer
 from ledger.audit.proof import verify_proof
@@ -131,10 +130,4 @@ def _disclosure(event: EventNeutralization, certificates: list[Certificate]) -> 
 
 def _write(path: Path, data: Any, *, private: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-    if private:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    write_new_json(path, data, private=private)

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from _shell import run
 
 DOCS = Path(__file__).parents[2] / "docs" / "events-cli.md"
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def documented(index: int) -> dict[str, object]:

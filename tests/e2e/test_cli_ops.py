@@ -4,21 +4,10 @@ proof, verify; refusals are one line and write nothing."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from _shell import run
 
 
 @pytest.fixture(scope="module")

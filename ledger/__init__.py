@@ -1,47 +1,108 @@
 """ledger: an event-sourced, signed offset and retirement ledger for large events.
 
 Import what you need from here; modules whose names start with ``_`` are internal.
+
+Rules: names are loaded on first use (PEP 562), so a verifier that needs only
+:func:`verify_proof` and the trust root never loads the storage libraries (SQLAlchemy,
+eventsourcing's persistence, shapely) that :class:`Ledger` needs.
 """
 
-from ledger._ledger import Ledger, database_url
-from ledger.accounting import Factor, FactorTable
-from ledger.audit.keys import KeyDirectory, PublicKey, Signer
-from ledger.audit.proof import verify_proof
-from ledger.audit.trust import TrustRoot
-from ledger.audit.witness import Witness
-from ledger.domain.event_values import Line, Organiser
-from ledger.domain.parcels import Parcel
-from ledger.domain.values import Instrument, SerialRange
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ledger.errors import (
+    AuditError,
     AuthorizationError,
     ChainError,
     ConcurrencyError,
+    ImportRowsError,
     InvalidInputError,
     LedgerError,
+    LogProofError,
+    NoteError,
     NotFoundError,
     ProofError,
     RuleViolationError,
     SignatureError,
     StorageError,
     TamperError,
+    TrustRootError,
     UnknownSignerError,
 )
-from ledger.projections.certificates import Certificate
+
+if TYPE_CHECKING:
+    from ledger._ledger import Ledger, database_url
+    from ledger.accounting import Factor, FactorTable
+    from ledger.audit.certificate import Certificate
+    from ledger.audit.keys import KeyDirectory, PublicKey, Signer
+    from ledger.audit.proof import verify_proof
+    from ledger.audit.trust import TrustRoot
+    from ledger.audit.witness import Witness
+    from ledger.domain.credit_batch import CreditBatch
+    from ledger.domain.event_neutralization import EventNeutralization
+    from ledger.domain.event_values import Line, Organiser
+    from ledger.domain.parcels import Parcel
+    from ledger.domain.sink_project import SinkProject
+    from ledger.domain.values import Instrument, SerialRange
+
+_LAZY = {
+    "Certificate": "ledger.audit.certificate",
+    "CreditBatch": "ledger.domain.credit_batch",
+    "EventNeutralization": "ledger.domain.event_neutralization",
+    "Factor": "ledger.accounting",
+    "FactorTable": "ledger.accounting",
+    "Instrument": "ledger.domain.values",
+    "KeyDirectory": "ledger.audit.keys",
+    "Ledger": "ledger._ledger",
+    "Line": "ledger.domain.event_values",
+    "Organiser": "ledger.domain.event_values",
+    "Parcel": "ledger.domain.parcels",
+    "PublicKey": "ledger.audit.keys",
+    "SerialRange": "ledger.domain.values",
+    "Signer": "ledger.audit.keys",
+    "SinkProject": "ledger.domain.sink_project",
+    "TrustRoot": "ledger.audit.trust",
+    "Witness": "ledger.audit.witness",
+    "database_url": "ledger._ledger",
+    "verify_proof": "ledger.audit.proof",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
+    "AuditError",
     "AuthorizationError",
     "Certificate",
     "ChainError",
     "ConcurrencyError",
+    "CreditBatch",
+    "EventNeutralization",
     "Factor",
     "FactorTable",
+    "ImportRowsError",
     "Instrument",
     "InvalidInputError",
     "KeyDirectory",
     "Ledger",
     "LedgerError",
     "Line",
+    "LogProofError",
     "NotFoundError",
+    "NoteError",
     "Organiser",
     "Parcel",
     "ProofError",
@@ -50,9 +111,11 @@ __all__ = [
     "SerialRange",
     "SignatureError",
     "Signer",
+    "SinkProject",
     "StorageError",
     "TamperError",
     "TrustRoot",
+    "TrustRootError",
     "UnknownSignerError",
     "Witness",
     "database_url",

@@ -1,80 +1,57 @@
-"""The public facade: open a ledger, run credit-batch commands, read certificates and proofs.
+"""The public facade: open a ledger and combine its command groups behind one object.
 
 Rules:
-- Every command takes the acting :class:`Signer`; its events are signed by that key, whose
-  role must allow them (:mod:`ledger.audit.policy`) and whose actor the domain rules must allow.
-- Accounts are the actors with an ``account`` key in the key directory; units only go to
-  known accounts.
-- A command either saves all its events or raises a LedgerError and saves nothing. When another
-  writer saved the same aggregate first, the command is re-read and re-run (a few times).
+- ``Ledger`` only opens and closes a :class:`~ledger.store.Store` and combines the command
+  groups of :mod:`ledger.commands` (batches, sinks, neutralization, transparency,
+  interchange); every method is one of theirs, documented there, and takes the acting
+  :class:`~ledger.audit.keys.Signer` explicitly where it writes.
+- Opening with a trust root adopts it if the store does not have it yet (it must be the first
+  root or a valid rotation of the last); opening with ``None`` uses the latest adopted root.
 - A database is a path (a SQLite file, created if missing) or a URL: ``sqlite:///...`` or
   ``postgresql://...`` (run with psycopg 3).
 """
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import Concatenate, ParamSpec, TypeVar
 
-import sqlalchemy as sa
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
-
-from ledger._app import LedgerApplication
-from ledger._events import EventCommands
-from ledger._interchange import InterchangeCommands
-from ledger._retry import retrying as _retrying
-from ledger._sinks import SinkCommands
-from ledger._transparency import TransparencyCommands
-from ledger.audit._mapper import signing_as
-from ledger.audit.envelope import Entry
-from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.keys import KeyDirectory
 from ledger.audit.trust import TrustRoot
-from ledger.domain import credit_batch
-from ledger.domain._units import UnitState
-from ledger.domain.credit_batch import CreditBatch, replay_checked
-from ledger.domain.event_neutralization import EventNeutralization
-from ledger.domain.parcels import Parcel
-from ledger.domain.sink_project import SinkProject
-from ledger.domain.values import SerialRange
+from ledger.commands import (
+    BatchCommands,
+    Clock,
+    Context,
+    InterchangeCommands,
+    NeutralizationCommands,
+    SinkCommands,
+    TransparencyCommands,
+    utc_now,
+)
 from ledger.errors import NotFoundError
-from ledger.projections.certificates import Certificate, certificates
-from ledger.projections.provenance import Step, provenance
+from ledger.store import Store, database_url
 
 __all__ = ["Ledger", "database_url"]
 
-T = TypeVar("T")
-A = TypeVar("A", bound=Aggregate)
-_NOUNS: dict[type[Aggregate], str] = {
-    CreditBatch: "credit batch",
-    SinkProject: "sink project",
-    EventNeutralization: "event",
-}
+P = ParamSpec("P")
+R = TypeVar("R")
+G = TypeVar("G")
 
 
-def database_url(database: str | Path) -> str:
-    """The SQLAlchemy URL for a SQLite file path or a database URL.
+def _via(group: str, method: Callable[Concatenate[G, P], R]) -> Callable[Concatenate[Ledger, P], R]:
+    """A facade method that runs ``method`` of the command group ``group``."""
 
-    SQLite files wait up to 30 s for another process's write lock (pysqlite's default is 5 s).
-    """
-    text = str(database)
-    if text.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + text.split("://", 1)[1]
-    if "://" in text:
-        return text
-    return f"sqlite:///{Path(text).expanduser().resolve()}?timeout=30"
+    def call(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return method(getattr(self, group), *args, **kwargs)
+
+    functools.update_wrapper(call, method)
+    return call
 
 
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
-class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeCommands):
+class Ledger:
     """An event-sourced, signed ledger of credit batches, sink projects and retirements.
 
     Args:
@@ -85,6 +62,10 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
             may hold units.
         schema: a PostgreSQL schema to keep the tables in (default: the search path).
         clock: returns the current time (UTC); inject one to test dates.
+
+    Attributes:
+        store: the opened store. batches, sinks, neutralization, transparency, interchange:
+            the command groups whose methods the ledger offers.
     """
 
     def __init__(
@@ -93,13 +74,23 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
         keys: KeyDirectory | TrustRoot | None = None,
         *,
         schema: str | None = None,
-        clock: Callable[[], datetime.datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.keys = keys if isinstance(keys, KeyDirectory) else KeyDirectory()
         self.clock = clock
-        self._app = LedgerApplication(database_url(database), self.keys, schema=schema)
+        self.store = Store(database, self.keys, schema=schema)
+        context = Context(self.store, clock)
+        self.batches = BatchCommands(context)
+        self.sinks = SinkCommands(context)
+        self.neutralization = NeutralizationCommands(context, self.batches, self.sinks)
+        self.transparency = TransparencyCommands(context, self.batches)
+        self.interchange = InterchangeCommands(context, self.transparency)
         if not isinstance(keys, KeyDirectory):
-            self._trust(keys)
+            try:
+                self._trust(keys)
+            except BaseException:
+                self.store.close()
+                raise
 
     def _trust(self, root: TrustRoot | None) -> None:
         adopted = self.trust_roots()
@@ -110,189 +101,67 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
         else:
             raise NotFoundError("this ledger has no trust root yet; open it with one")
 
-    # Commands -------------------------------------------------------------------------------
+    # BatchCommands -------------------------------------------------------------------
+    issue_batch = _via("batches", BatchCommands.issue_batch)
+    transfer = _via("batches", BatchCommands.transfer)
+    donate = _via("batches", BatchCommands.donate)
+    split = _via("batches", BatchCommands.split)
+    reserve = _via("batches", BatchCommands.reserve)
+    release = _via("batches", BatchCommands.release)
+    retire = _via("batches", BatchCommands.retire)
+    export = _via("batches", BatchCommands.export)
+    batch = _via("batches", BatchCommands.batch)
+    recheck = _via("batches", BatchCommands.recheck)
+    held_ranks = _via("batches", BatchCommands.held_ranks)
+    history = _via("batches", BatchCommands.history)
+    provenance = _via("batches", BatchCommands.provenance)
+    certificate = _via("batches", BatchCommands.certificate)
 
-    def issue_batch(
-        self,
-        signer: Signer,
-        *,
-        instrument: str,
-        vintage: int,
-        project: str,
-        province: str,
-        methodology: str,
-        serials: SerialRange,
-        holder: str,
-        unit: Decimal | int = 1,
-        parcels: Sequence[Parcel] = (),
-    ) -> UUID:
-        """Issue a block of serial units to ``holder``; ``signer`` is the registry's key (R7).
+    # SinkCommands --------------------------------------------------------------------
+    register_sink_project = _via("sinks", SinkCommands.register_sink_project)
+    bind_sink_project = _via("sinks", SinkCommands.bind_sink_project)
+    file_sink_application = _via("sinks", SinkCommands.file_sink_application)
+    validate_sink_project = _via("sinks", SinkCommands.validate_sink_project)
+    measure_sink_removals = _via("sinks", SinkCommands.measure_sink_removals)
+    issue_sink_removals = _via("sinks", SinkCommands.issue_sink_removals)
+    sink_project = _via("sinks", SinkCommands.sink_project)
+    sink_deadlines = _via("sinks", SinkCommands.sink_deadlines)
+    bound_projects = _via("sinks", SinkCommands.bound_projects)
 
-        ``parcels`` are the land or sea areas the credits come from (for forestry and marine
-        projects, also when imported from another registry): none may be an area already used
-        (R9).
+    # NeutralizationCommands ----------------------------------------------------------
+    register_event = _via("neutralization", NeutralizationCommands.register_event)
+    event = _via("neutralization", NeutralizationCommands.event)
+    publish_plan = _via("neutralization", NeutralizationCommands.publish_plan)
+    record_measure = _via("neutralization", NeutralizationCommands.record_measure)
+    report_measure = _via("neutralization", NeutralizationCommands.report_measure)
+    account_emissions = _via("neutralization", NeutralizationCommands.account_emissions)
+    allocate_offsets = _via("neutralization", NeutralizationCommands.allocate_offsets)
+    retire_offsets = _via("neutralization", NeutralizationCommands.retire_offsets)
+    commit_neutrality = _via("neutralization", NeutralizationCommands.commit_neutrality)
+    evaluate_event = _via("neutralization", NeutralizationCommands.evaluate_event)
+    confirm_event = _via("neutralization", NeutralizationCommands.confirm_event)
+    event_deadlines = _via("neutralization", NeutralizationCommands.event_deadlines)
 
-        Returns:
-            The new batch's id.
-        """
-        self._account(holder)
+    # TransparencyCommands ------------------------------------------------------------
+    trust_roots = _via("transparency", TransparencyCommands.trust_roots)
+    adopt_root = _via("transparency", TransparencyCommands.adopt_root)
+    sign_checkpoint = _via("transparency", TransparencyCommands.sign_checkpoint)
+    latest_checkpoint = _via("transparency", TransparencyCommands.latest_checkpoint)
+    consistency = _via("transparency", TransparencyCommands.consistency)
+    add_cosignature = _via("transparency", TransparencyCommands.add_cosignature)
+    audit = _via("transparency", TransparencyCommands.audit)
+    disclosures = _via("transparency", TransparencyCommands.disclosures)
+    certificate_list = _via("transparency", TransparencyCommands.certificate_list)
+    proof = _via("transparency", TransparencyCommands.proof)
 
-        def attempt() -> UUID:
-            batch = CreditBatch.issue(
-                registry=signer.actor,
-                instrument=instrument,
-                vintage=vintage,
-                project=project,
-                province=province,
-                methodology=methodology,
-                serials=serials,
-                holder=holder,
-                today=self.clock().date(),
-                unit=unit,
-                parcels=parcels,
-            )
-            self._save(signer, batch)
-            return batch.id
-
-        return _retrying(attempt)
-
-    def transfer(self, signer: Signer, batch_id: UUID, serials: SerialRange, *, to: str) -> None:
-        """Move held units of a batch to the account ``to``."""
-        self._account(to)
-        self._command(signer, batch_id, lambda b: b.transfer(serials, by=signer.actor, to=to))
-
-    def donate(self, signer: Signer, batch_id: UUID, serials: SerialRange, *, to: str) -> None:
-        """Give held units to the account ``to``; the donor appears on certificates (R7)."""
-        self._account(to)
-        self._command(signer, batch_id, lambda b: b.donate(serials, by=signer.actor, to=to))
-
-    def split(self, signer: Signer, batch_id: UUID, at: int) -> None:
-        """Divide the holding that contains serial ``at`` into two, the second from ``at``."""
-        self._command(signer, batch_id, lambda b: b.split(at, by=signer.actor))
-
-    def reserve(
-        self, signer: Signer, batch_id: UUID, serials: SerialRange, *, event_name: str
-    ) -> None:
-        """Set held units aside for an event's neutralization."""
-        self._command(
-            signer, batch_id, lambda b: b.reserve(serials, by=signer.actor, event_name=event_name)
-        )
-
-    def release(
-        self, signer: Signer, batch_id: UUID, serials: SerialRange, *, event_name: str
-    ) -> None:
-        """Release units reserved for ``event_name`` back to the holder."""
-        self._command(
-            signer, batch_id, lambda b: b.release(serials, by=signer.actor, event_name=event_name)
-        )
-
-    def retire(
-        self,
-        signer: Signer,
-        batch_id: UUID,
-        serials: SerialRange,
-        *,
-        beneficiary: str,
-        reason: str,
-        event_name: str | None = None,
-    ) -> Certificate:
-        """Retire units for good, for an event and/or a beneficiary (R11).
-
-        Returns:
-            The retirement certificate.
-        """
-        version = self._command(
-            signer,
-            batch_id,
-            lambda b: b.retire(
-                serials,
-                by=signer.actor,
-                beneficiary=beneficiary,
-                reason=reason,
-                event_name=event_name,
-            ),
-        )
-        return self.certificate(batch_id, version)
-
-    def export(
-        self,
-        signer: Signer,
-        batch_id: UUID,
-        serials: SerialRange,
-        *,
-        target_registry: str,
-        reason: str,
-    ) -> None:
-        """Cancel held units here for export to another registry (R11)."""
-        self._command(
-            signer,
-            batch_id,
-            lambda b: b.export(
-                serials, by=signer.actor, target_registry=target_registry, reason=reason
-            ),
-        )
-
-    # Queries --------------------------------------------------------------------------------
-
-    def batch(self, batch_id: UUID) -> CreditBatch:
-        """The current state of a batch, rebuilt from its verified events."""
-        return self._load(batch_id, CreditBatch)
-
-    def recheck(self, batch_id: UUID) -> CreditBatch:
-        """Rebuild a batch from its verified events, re-checking every domain rule on the way.
-
-        Raises:
-            LedgerError: the first event that breaks a signature, the chain or a rule.
-        """
-        events = list(self._app.store.get(batch_id))
-        if not events:
-            raise NotFoundError(f"no credit batch {batch_id}")
-        return replay_checked(events)
-
-    def held_ranks(self, account: str) -> dict[UUID, int]:
-        """Batches in which ``account`` holds free units, with each batch's R8 rank."""
-        batches = self._app.aggregates(credit_batch.TOPICS)
-        return {
-            batch_id: batch.priority_rank
-            for batch_id, batch in batches.items()
-            if any(lot.state is UnitState.HELD and lot.account == account for lot in batch.lots())
-        }
-
-    def bound_projects(self, event_label: str) -> list[UUID]:
-        """The sink projects bound to the event named ``event_label`` (R9)."""
-        bindings = self._app.claims.parcels.bindings
-        with self._app.read() as connection:
-            rows = connection.execute(
-                sa.select(bindings.c.project).where(bindings.c.event == event_label)
-            )
-            return [UUID(row[0]) for row in rows]
-
-    def history(self, batch_id: UUID, *, upto: int | None = None) -> list[Entry]:
-        """The verified signed entries of a batch, from issuance (up to version ``upto``)."""
-        entries = [entry for _, entry in self._app.store.entries(batch_id, lte=upto)]
-        if not entries:
-            raise NotFoundError(f"no credit batch {batch_id}")
-        return entries
-
-    def provenance(self, batch_id: UUID, serial: int) -> list[Step]:
-        """Every event in the life of one serial unit, from issuance (R11)."""
-        steps = provenance(self.history(batch_id), serial)
-        if not steps:
-            raise NotFoundError(f"serial {serial} is not in batch {batch_id}")
-        return steps
-
-    def certificate(self, batch_id: UUID, version: int) -> Certificate:
-        """The certificate of the retirement saved as version ``version`` of the batch."""
-        found = certificates(self.history(batch_id, upto=version), version=version)
-        if found:
-            return found[0]
-        raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
-
-    # Plumbing -------------------------------------------------------------------------------
+    # InterchangeCommands -------------------------------------------------------------
+    export_history = _via("interchange", InterchangeCommands.export_history)
+    import_history = _via("interchange", InterchangeCommands.import_history)
+    import_batches_csv = _via("interchange", InterchangeCommands.import_batches_csv)
 
     def close(self) -> None:
         """Release the database connections."""
-        self._app.close()
+        self.store.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -304,36 +173,3 @@ class Ledger(SinkCommands, EventCommands, TransparencyCommands, InterchangeComma
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _account(self, name: str) -> str:
-        if not any(key.actor == name and key.role == "account" for key in self.keys):
-            raise NotFoundError(f"unknown account {name!r}: no account key for it")
-        return name
-
-    def _command(self, signer: Signer, batch_id: UUID, action: Callable[[CreditBatch], T]) -> int:
-        return self._update(signer, batch_id, CreditBatch, action)
-
-    def _update(
-        self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
-    ) -> int:
-        def attempt() -> int:
-            aggregate = self._load(aggregate_id, kind)
-            action(aggregate)
-            self._save(signer, aggregate)
-            return aggregate.version
-
-        return _retrying(attempt)
-
-    def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
-        noun = _NOUNS.get(kind, kind.__name__)
-        try:
-            found: object = self._app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"no {noun} {aggregate_id}") from None
-        if not isinstance(found, kind):
-            raise NotFoundError(f"{aggregate_id} is not a {noun}")
-        return found
-
-    def _save(self, signer: Signer, *aggregates: Aggregate) -> None:
-        with signing_as(signer):
-            self._app.save(*aggregates)

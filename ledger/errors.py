@@ -13,17 +13,22 @@ Rules:
 from __future__ import annotations
 
 __all__ = [
+    "AuditError",
     "AuthorizationError",
     "ChainError",
     "ConcurrencyError",
+    "ImportRowsError",
     "InvalidInputError",
     "LedgerError",
+    "LogProofError",
     "NotFoundError",
+    "NoteError",
     "ProofError",
     "RuleViolationError",
     "SignatureError",
     "StorageError",
     "TamperError",
+    "TrustRootError",
     "UnknownSignerError",
 ]
 
@@ -112,3 +117,32 @@ class ProofError(LedgerError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class ImportRowsError(InvalidInputError):
+    """One or more rows of an import are bad; nothing was written.
+
+    Attributes:
+        rows: ``(row number, message)`` for every bad row (the header is row 1).
+    """
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.rows = rows
+        listed = "; ".join(f"row {n}: {m}" for n, m in rows)
+        super().__init__(f"{len(rows)} bad row(s), nothing imported: {listed}")
+
+
+class AuditError(LedgerError):
+    """The store, its log or its checkpoints fail the audit."""
+
+
+class TrustRootError(LedgerError):
+    """A trust root, or a rotation to a new one, does not verify."""
+
+
+class NoteError(LedgerError):
+    """A checkpoint note or one of its signatures does not parse or verify."""
+
+
+class LogProofError(LedgerError):
+    """An inclusion or consistency proof does not verify."""

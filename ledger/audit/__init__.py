@@ -1,21 +1,42 @@
-"""Signing, hash chains and proofs around the pure domain (SPEC section 5)."""
+"""The pure verifier and its formats: canonical JSON, keys, envelopes, chain, log, proofs (SPEC 5).
 
-from ledger.audit.envelope import Entry, Envelope, entry_hash
+Everything here checks signed bytes and never touches a database: a verifier in another
+system imports this package (and :mod:`ledger.errors`) and nothing else.
+
+Rules: this package imports nothing from :mod:`ledger.store`, :mod:`ledger.commands`,
+:mod:`ledger.projections` or the command line, and no storage library (tested in
+``tests/unit/test_layers.py``).
+"""
+
+from ledger.audit._canonical import canonical_json
+from ledger.audit.certificate import Certificate, certificates
+from ledger.audit.chain import check_link
+from ledger.audit.envelope import (
+    Entry,
+    Envelope,
+    entry_hash,
+    pae,
+    payload_type_for,
+    topic_of,
+)
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
-from ledger.audit.merkle import LogProofError
-from ledger.audit.note import Checkpoint, NoteError, SignedNote
+from ledger.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.audit.note import Checkpoint, NoteSignature, SignedNote
 from ledger.audit.proof import FORMAT, build_proof, verify_proof
-from ledger.audit.trust import TrustRoot, TrustRootError
+from ledger.audit.trust import TrustRoot
 from ledger.audit.witness import Witness
+from ledger.errors import LogProofError, NoteError, TrustRootError
 
 __all__ = [
     "FORMAT",
+    "Certificate",
     "Checkpoint",
     "Entry",
     "Envelope",
     "KeyDirectory",
     "LogProofError",
     "NoteError",
+    "NoteSignature",
     "PublicKey",
     "SignedNote",
     "Signer",
@@ -23,6 +44,15 @@ __all__ = [
     "TrustRootError",
     "Witness",
     "build_proof",
+    "canonical_json",
+    "certificates",
+    "check_link",
     "entry_hash",
+    "leaf_hash",
+    "pae",
+    "payload_type_for",
+    "topic_of",
+    "verify_consistency",
+    "verify_inclusion",
     "verify_proof",
 ]

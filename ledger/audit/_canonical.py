@@ -3,8 +3,8 @@
 Rules:
 - Signed data is RFC 8785 (JCS) canonical JSON; floats are refused, integers must be exact in
   IEEE 754 (|n| < 2**53), so every verifier in every language reads the same numbers.
-- Python values that JSON lacks (UUID, Decimal, datetime) are written as the tagged object
-  ``{"_type_": NAME, "_data_": TEXT}`` of eventsourcing's JSON transcoder, and read back by it.
+- Python values that JSON lacks (UUID, Decimal, datetime) are written by the store's
+  transcoder as tagged objects ``{"_type_": NAME, "_data_": TEXT}`` before they get here.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
-from eventsourcing.persistence import JSONTranscoder
 
 from ledger.errors import InvalidInputError
 
-__all__ = ["CanonicalTranscoder", "canonical_json"]
+__all__ = ["canonical_json"]
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -38,37 +37,3 @@ def _refuse_floats(obj: object) -> None:
     elif isinstance(obj, list | tuple):
         for item in obj:
             _refuse_floats(item)
-
-
-class CanonicalTranscoder(JSONTranscoder):
-    """eventsourcing's JSON transcoder, writing RFC 8785 canonical bytes."""
-
-    def to_json(self, obj: Any) -> Any:
-        """Return ``obj`` with every non-JSON value replaced by its tagged form."""
-        if obj is None or isinstance(obj, bool | int | str):
-            return obj
-        if isinstance(obj, float):
-            raise InvalidInputError(f"float {obj!r} in signed data; use int or Decimal")
-        if isinstance(obj, Mapping):
-            return {_key(key): self.to_json(value) for key, value in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [self.to_json(item) for item in obj]
-        return self.to_json(self._encode_obj(obj))
-
-    def from_json(self, obj: Any) -> Any:
-        """Inverse of :meth:`to_json`: rebuild tagged values."""
-        if isinstance(obj, dict):
-            return self._decode_obj({key: self.from_json(value) for key, value in obj.items()})
-        if isinstance(obj, list):
-            return [self.from_json(item) for item in obj]
-        return obj
-
-    def encode(self, obj: Any) -> bytes:
-        """Canonical JSON bytes of ``obj``."""
-        return canonical_json(self.to_json(obj))
-
-
-def _key(key: object) -> str:
-    if not isinstance(key, str):
-        raise InvalidInputError(f"mapping key {key!r} in signed data is not text")
-    return key

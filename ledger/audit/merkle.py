@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from ledger.errors import LedgerError
+from ledger.errors import LogProofError
 
 __all__ = [
     "EMPTY_ROOT",
@@ -32,10 +32,6 @@ __all__ = [
 ]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-
-
-class LogProofError(LedgerError):
-    """An inclusion or consistency proof does not verify."""
 
 
 def leaf_hash(data: bytes) -> bytes:

@@ -25,16 +25,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.audit.keys import Signer
-from ledger.errors import LedgerError
+from ledger.errors import NoteError
 
 __all__ = ["Checkpoint", "NoteError", "SignedNote", "cosign", "note_key_id", "sign_checkpoint"]
 
 _DASH = "\u2014 "
 _LOG_ALG, _COSIGN_ALG = 0x01, 0x04
-
-
-class NoteError(LedgerError):
-    """A checkpoint note or one of its signatures does not parse or verify."""
 
 
 def note_key_id(name: str, public_key: bytes, algorithm: int = _LOG_ALG) -> bytes:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ledger.audit.certificate import Certificate, certificates
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry, Envelope, entry_hash
 from ledger.audit.keys import KeyDirectory
@@ -36,7 +37,6 @@ from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.policy import authority_problem
 from ledger.audit.trust import TrustRoot, verify_chain
 from ledger.errors import LedgerError, ProofError, UnknownSignerError
-from ledger.projections.certificates import Certificate, certificates
 
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 

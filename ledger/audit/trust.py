@@ -31,17 +31,13 @@ import attrs
 from ledger.audit._canonical import canonical_json
 from ledger.audit.envelope import pae
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer, parse_time, time_text
-from ledger.errors import InvalidInputError, LedgerError, SignatureError
+from ledger.errors import InvalidInputError, LedgerError, SignatureError, TrustRootError
 
 __all__ = ["ROOT_TYPE", "TrustRoot", "TrustRootError", "verify_chain"]
 
 ROOT_TYPE = "ledger.trust-root"
 _PAYLOAD_TYPE = "application/vnd.ledger.trust-root+json"
 _SIGNED = {"type", "version", "origin", "issuedAt", "threshold", "witnesses", "keys"}
-
-
-class TrustRootError(LedgerError):
-    """A trust root, or a rotation to a new one, does not verify."""
 
 
 @attrs.frozen

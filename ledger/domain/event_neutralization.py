@@ -333,6 +333,25 @@ class EventNeutralization(Aggregate):
             actor=by,
         )
 
+    def commitment_statement(self, today: datetime.date) -> dict[str, Any]:
+        """The organiser's R3 self-commitment, every field stated from the record."""
+        return {
+            "event_name": self.name,
+            "organisers": self.organisers,
+            "scale": self.participants,
+            "time_held": f"{self.starts.isoformat()} / {self.ends.isoformat()}",
+            "boundary_and_emissions": {
+                "boundary": self.plans[-1]["boundary"] if self.plans else [],
+                "accounted_tonnes": str(self.accounted),
+            },
+            "offset_method_and_date": {
+                "retired_tonnes": str(self.retired),
+                "certificates": [r["certificate"] for r in self.retirements],
+                "date": today.isoformat(),
+            },
+            "confirmation_method": "organiser's signed self-commitment (R2, R3)",
+        }
+
     def commit(self, *, statement: Mapping[str, Any], by: str) -> None:
         """The organiser's signed self-commitment; it must state every R3 field."""
         self._require_lead(by)

@@ -5,7 +5,8 @@ Rules:
   optionally its area as a GeoJSON Polygon or MultiPolygon in longitude/latitude.
 - Coordinates stay exact: the geometry is kept as compact GeoJSON text whose numbers are the
   decimal text given (floats never enter signed data). Only structure and ranges are checked
-  here; geometric validity and overlaps are checked around the domain (``ledger._geometry``).
+  here; geometric validity and overlaps are checked around the domain, in the store
+  (``ledger.store._claims._geometry``).
 """
 
 from __future__ import annotations

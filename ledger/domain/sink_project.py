@@ -8,10 +8,13 @@ Rules:
   validation and measurement, which a verifier records, and issuance, which a registry records.
 - R9: a project backs one event only: once bound, it can never be bound again. That its parcels
   are never reused by another project or mechanism is a claim the database enforces across
-  aggregates (``ledger._claims``), not something one aggregate can see.
+  aggregates (``ledger.store._claims``), not something one aggregate can see.
 - R10: after the bound event ends, the application is due within 1 year and validation plus
   removals measurement within 2 years; reported against a day that is passed in.
 - Issued removals never exceed the measured removals (R7: sink volume is what was measured).
+  They are issued as a credit batch the project makes (:meth:`SinkProject.issue_removals`):
+  an inclusion-forest or inclusion-marine batch of the Shandong carbon-inclusion mechanism,
+  over the project's parcels, retirable only for the bound event (R9).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from decimal import Decimal
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, add_months
 from ledger.domain.parcels import Parcel
-from ledger.domain.values import require_text
+from ledger.domain.values import SerialRange, require_text
 from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationError
 
 __all__ = [
@@ -58,6 +62,10 @@ def _positive(what: str, value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
         raise InvalidInputError(f"{what} must be a positive exact number, got {value!r}")
     return Decimal(value)
+
+
+PROVINCE = "Shandong"
+"""Where the sink projects of this mechanism lie (their removals rank first under R8)."""
 
 
 class SinkProject(Aggregate):
@@ -190,6 +198,38 @@ class SinkProject(Aggregate):
                 rule="R7",
             )
         self._removals_issued(batch=batch, tonnes=tonnes, actor=by)
+
+    def issue_removals(
+        self,
+        *,
+        registry: str,
+        serials: SerialRange,
+        holder: str,
+        methodology: str,
+        unit: Decimal | int,
+        today: datetime.date,
+    ) -> CreditBatch:
+        """Issue measured removals as a new batch bound to the project's event (R7, R9)."""
+        kind = "inclusion-forest" if self.ecosystem is Ecosystem.FOREST else "inclusion-marine"
+        batch = CreditBatch.issue(
+            registry=registry,
+            instrument=kind,
+            vintage=(self.measured or today).year,
+            project=f"{self.name} (sink project {self.id})",
+            province=PROVINCE,
+            methodology=methodology,
+            serials=serials,
+            holder=holder,
+            today=today,
+            unit=unit,
+            parcels=self.parcels,
+            source_project=str(self.id),
+            bound_event=self.event_name,
+        )
+        self.record_issuance(
+            batch=str(batch.id), tonnes=batch.tonnes(serials.quantity), by=registry
+        )
+        return batch
 
     # Queries ----------------------------------------------------------------------------
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ledger.audit.certificate import Trail, certificate_of
 from ledger.audit.envelope import Entry
 from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain import sink_project as sp
 from ledger.domain.deadlines import Deadline, DeadlineState, add_months
-from ledger.projections.certificates import Trail, certificate_of
 
 __all__ = ["CertificateView", "DeadlineReport", "ParcelUsage"]
 

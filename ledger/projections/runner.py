@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from ledger._app import LedgerApplication
 from ledger.audit.envelope import Entry
+from ledger.store import Store
 
 __all__ = ["Projection", "ProjectionRunner"]
 
@@ -44,8 +44,8 @@ class Projection(Protocol):
 class ProjectionRunner:
     """Runs one projection over one ledger store."""
 
-    def __init__(self, app: LedgerApplication, projection: Projection, schema: str | None = None):
-        self.app = app
+    def __init__(self, store: Store, projection: Projection, schema: str | None = None):
+        self.store = store
         self.projection = projection
         metadata = sa.MetaData(schema=schema)
         self.positions = sa.Table(
@@ -55,7 +55,7 @@ class ProjectionRunner:
             sa.Column("position", sa.BigInteger, nullable=False),
         )
         self.tables = projection.define(metadata)
-        self._engine = app._engine()
+        self._engine = store.engine
         metadata.create_all(self._engine, checkfirst=True)
 
     def position(self) -> int:
@@ -73,14 +73,12 @@ class ProjectionRunner:
         done = 0
         while True:
             start = self.position()
-            notifications = self.app.recorder.select_notifications(
-                start, page, inclusive_of_start=False
-            )
+            notifications = list(self.store.notifications(after=start, limit=page))
             if not notifications:
                 return done
             with self._engine.begin() as connection:
                 for notification in notifications:
-                    entry = self.app.store.mapper.open(notification)
+                    entry = self.store.open(notification)
                     self.projection.apply(connection, notification.id, entry)
                 self._advance(connection, notifications[-1].id)
             done += len(notifications)
@@ -97,7 +95,7 @@ class ProjectionRunner:
         import psycopg
 
         url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        channel = getattr(self.app.recorder, "channel_name", "ledger_events")
+        channel = self.store.channel
         with psycopg.connect(url, autocommit=True) as listener:
             listener.execute(f"LISTEN {channel}")
             applied += self.catch_up(page)  # what was written before LISTEN took effect

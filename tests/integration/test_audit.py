@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import Ledger, SerialRange, Signer
-from ledger._audit import AuditError
+from ledger import AuditError, Ledger, SerialRange, Signer
 from ledger.audit.trust import TrustRoot
 
 from conftest import Backend, checkpointed, issue

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer
-from ledger._interchange import ImportRowsError
+from ledger import ImportRowsError, KeyDirectory, Ledger, LedgerError, SerialRange, Signer
 from ledger.audit.trust import TrustRoot
 
 from conftest import Backend, checkpointed, issue
@@ -143,12 +142,12 @@ def test_projections_of_an_imported_copy_equal_the_originals(
         original.export_history(history)
         views = {}
         for view in (SerialUnits(), DisclosureRegister()):
-            runner = ProjectionRunner(original._app, view)
+            runner = ProjectionRunner(original.store, view)
             runner.catch_up()
             views[view.name] = runner.snapshot()
     with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
         copy.import_history(io.StringIO(history.getvalue()))
         for view in (SerialUnits(), DisclosureRegister()):
-            runner = ProjectionRunner(copy._app, view, backend.schema)
+            runner = ProjectionRunner(copy.store, view, backend.schema)
             runner.catch_up()
             assert runner.snapshot() == views[view.name]

@@ -59,7 +59,7 @@ def lots_of(runner: ProjectionRunner, batch: Any) -> list[tuple[Any, ...]]:
 def test_the_serial_unit_registry_equals_the_aggregates_and_survives_a_rebuild(
     backend: Backend, ledger: Ledger, store: list[Any], stranger: Signer
 ) -> None:
-    runner = ProjectionRunner(ledger._app, SerialUnits(), backend.schema)
+    runner = ProjectionRunner(ledger.store, SerialUnits(), backend.schema)
     assert runner.catch_up(page=7) == 21
     for batch in store:
         expected = [
@@ -71,11 +71,11 @@ def test_the_serial_unit_registry_equals_the_aggregates_and_survives_a_rebuild(
     assert runner.catch_up() == 0
     assert runner.rebuild() == 21
     assert runner.snapshot() == live
-    with ledger._app.read() as connection:
+    with ledger.store.read() as connection:
         holdings = runner.projection.holdings(connection, stranger.actor)  # type: ignore[attr-defined]
     assert holdings[(str(store[0]), "held")] == 95
     assert holdings[(str(store[0]), "retired")] == 5
-    with ledger._app.read() as connection:
+    with ledger.store.read() as connection:
         steps = runner.projection.unit_history(connection, str(store[0]), 3)  # type: ignore[attr-defined]
     expected = [(s.version, s.kind, s.account, s.entry) for s in ledger.provenance(store[0], 3)]
     assert steps == expected
@@ -84,9 +84,9 @@ def test_the_serial_unit_registry_equals_the_aggregates_and_survives_a_rebuild(
 def test_the_disclosure_register_lists_plans_deviations_and_cancellations(
     backend: Backend, ledger: Ledger, store: list[Any]
 ) -> None:
-    runner = ProjectionRunner(ledger._app, DisclosureRegister(), backend.schema)
+    runner = ProjectionRunner(ledger.store, DisclosureRegister(), backend.schema)
     runner.catch_up()
-    with ledger._app.read() as connection:
+    with ledger.store.read() as connection:
         listing = runner.projection.listing(connection)  # type: ignore[attr-defined]
     kinds = [row["kind"] for row in listing]
     assert kinds == ["cancellation", "cancellation"] * 3
@@ -103,7 +103,7 @@ def _project(url: str, schema: str | None, keys: dict[str, Any], done: Any) -> N
         done.value = applied
 
     with Ledger(url, KeyDirectory.from_json(keys), schema=schema) as ledger:
-        ProjectionRunner(ledger._app, SerialUnits(), schema).catch_up(page=1, progress=count)
+        ProjectionRunner(ledger.store, SerialUnits(), schema).catch_up(page=1, progress=count)
 
 
 def test_a_projector_killed_mid_run_resumes_to_the_same_state(
@@ -118,7 +118,7 @@ def test_a_projector_killed_mid_run_resumes_to_the_same_state(
     total = 12 * 7
     context = multiprocessing.get_context("spawn")
     keys = root.directory().to_json()
-    runner = ProjectionRunner(ledger._app, SerialUnits(), backend.schema)
+    runner = ProjectionRunner(ledger.store, SerialUnits(), backend.schema)
     killed_at = []
     for target in sorted(random.sample(range(5, total - 20), 3)):
         done = context.Value("i", 0)
@@ -148,13 +148,13 @@ def test_a_following_projection_keeps_up_with_new_writes(
 ) -> None:
     import threading
 
-    runner = ProjectionRunner(ledger._app, DisclosureRegister(), backend.schema)
+    runner = ProjectionRunner(ledger.store, DisclosureRegister(), backend.schema)
     stop = threading.Event()
     follower = threading.Thread(target=runner.follow, args=(stop,), kwargs={"idle": 0.2})
     follower.start()
     try:
         busy_store(ledger, registry, organiser, stranger, 2)
-        target = ledger._app.recorder.max_notification_id()
+        target = ledger.store.max_notification_id()
         deadline = time.monotonic() + 20
         while runner.position() < (target or 0) and time.monotonic() < deadline:
             time.sleep(0.05)

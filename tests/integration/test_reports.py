@@ -89,7 +89,7 @@ def test_report_views_equal_the_ledgers_own_answers_and_rebuild_the_same(
 
         views = {}
         for view in (CertificateView(), ParcelUsage(), DeadlineReport()):
-            runner = ProjectionRunner(ledger._app, view, backend.schema)
+            runner = ProjectionRunner(ledger.store, view, backend.schema)
             runner.catch_up(page=3)
             views[view.name] = (runner, runner.snapshot())
 
@@ -106,7 +106,7 @@ def test_report_views_equal_the_ledgers_own_answers_and_rebuild_the_same(
             ("F-2", "sink project", label),
         ]
         runner = views["deadlines"][0]
-        with ledger._app.read() as connection:
+        with ledger.store.read() as connection:
             report = runner.projection.report(connection, now[0].date())  # type: ignore[attr-defined]
         expected = ledger.event_deadlines(event)
         assert sorted((d.what, d.due, d.done, s) for _, d, s in report) == sorted(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.audit._canonical import canonical_json
+from ledger.audit import canonical_json
 from ledger.audit.envelope import Envelope, entry_hash, pae
 from ledger.audit.keys import Signer
 
@@ -71,7 +71,7 @@ def test_a_real_proof_matches_the_documented_json_schema(tmp_path: Path) -> None
 
     import jsonschema
 
-    from ledger._demo import run_demo
+    from ledger.cli.demo import run_demo
 
     schema = json.loads((DOC_DIR / "schemas" / "retirement-proof.v1.schema.json").read_text())
     result = run_demo(tmp_path / "demo")
@@ -91,7 +91,7 @@ def test_real_history_and_register_files_match_their_schemas(tmp_path: Path) -> 
     from referencing import Registry, Resource
 
     from ledger import Ledger
-    from ledger._demo import run_demo
+    from ledger.cli.demo import run_demo
 
     schemas = {p.name: json.loads(p.read_text()) for p in (DOC_DIR / "schemas").glob("*.json")}
     registry = Registry().with_resources(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import InvalidInputError, KeyDirectory, PublicKey, SignatureError, Signer
-from ledger.audit._canonical import canonical_json
+from ledger.audit import canonical_json
 from ledger.audit.envelope import Envelope, entry_hash, pae
 from ledger.errors import TamperError, UnknownSignerError
 
@@ -104,9 +104,9 @@ def test_an_unknown_role_is_refused() -> None:
 
 
 def test_decimal_state_is_tagged_not_floated() -> None:
-    from ledger._app import LedgerApplication
+    from ledger.store import transcoder as store_transcoder
 
-    transcoder = LedgerApplication.construct_transcoder.__get__(object.__new__(LedgerApplication))()
+    transcoder = store_transcoder()
     encoded = transcoder.encode({"q": Decimal("0.10")})
     assert encoded == b'{"q":{"_data_":"0.10","_type_":"decimal_str"}}'
     assert transcoder.decode(encoded) == {"q": Decimal("0.10")}

@@ -203,7 +203,7 @@ def test_an_entry_re_signed_by_a_key_of_the_wrong_role_is_rejected(
 
 @pytest.fixture(scope="module")
 def event_proof(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], TrustRoot]:
-    from ledger._demo import run_demo
+    from ledger.cli.demo import run_demo
 
     result = run_demo(tmp_path_factory.mktemp("demo") / "d")
     proof = json.loads(result.proof_path.read_text())

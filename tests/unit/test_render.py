@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger._render import render_certificate
+from ledger.cli.render import render_certificate
 
 CERT = {
     "id": "b:3",

@@ -141,7 +141,7 @@ def test_a_proof_entry_signed_after_its_keys_revocation_is_rejected(
     import json
 
     from ledger import ProofError
-    from ledger.audit._canonical import canonical_json
+    from ledger.audit import canonical_json
     from ledger.audit.envelope import Envelope
 
     with Ledger(tmp_path / "l.db", root) as ledger:

@@ -1,7 +1,7 @@
 """The signing mapper: every stored event is a signed, hash-chained envelope (SPEC 5).
 
 Rules:
-- Writing: the current signer (set with :func:`signing_as`) must be a key of the directory,
+- Writing: the signer passed to :meth:`SigningMapper.sign` must be a key of the directory,
   valid at the event's time, be the event's ``actor`` and hold the role
   :mod:`ledger.audit.policy` asks for; the envelope's ``prev`` is the entry hash
   of the aggregate's previous event.
@@ -12,9 +12,6 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -22,26 +19,15 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from ledger.audit._canonical import CanonicalTranscoder, canonical_json
+from ledger.audit._canonical import canonical_json
 from ledger.audit.chain import ChainHeads
 from ledger.audit.envelope import Entry, Envelope, entry_hash, payload_type_for
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.policy import authority_problem
 from ledger.errors import AuthorizationError, ChainError, SignatureError, TamperError
+from ledger.store._transcoder import CanonicalTranscoder
 
-__all__ = ["SigningMapper", "signing_as"]
-
-_SIGNER: contextvars.ContextVar[Signer] = contextvars.ContextVar("ledger_signer")
-
-
-@contextlib.contextmanager
-def signing_as(signer: Signer) -> Iterator[None]:
-    """Sign every event saved inside the block with ``signer``."""
-    token = _SIGNER.set(signer)
-    try:
-        yield
-    finally:
-        _SIGNER.reset(token)
+__all__ = ["SigningMapper"]
 
 
 class SigningMapper(Mapper[UUID]):
@@ -54,14 +40,17 @@ class SigningMapper(Mapper[UUID]):
         self.chain = chain
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        """Sign ``domain_event`` with the current signer and chain it."""
+        """Refused: every stored event is signed by an explicit signer (:meth:`sign`)."""
+        raise AuthorizationError("no signer: save events with Store.save(signer, ...)")
+
+    def sign(self, domain_event: DomainEventProtocol[UUID], signer: Signer) -> StoredEvent:
+        """Sign ``domain_event`` with ``signer`` and chain it."""
         topic = get_topic(type(domain_event))
         state = dict(vars(domain_event))
         aggregate, version = state.pop("originator_id"), state.pop("originator_version")
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        signer = _current_signer()
         self.keys.get(signer.public.keyid).check_window(state["timestamp"])
         if state.get("actor") != signer.actor:
             raise AuthorizationError(
@@ -111,13 +100,6 @@ class SigningMapper(Mapper[UUID]):
         domain_event: DomainEventProtocol[UUID] = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
-
-
-def _current_signer() -> Signer:
-    try:
-        return _SIGNER.get()
-    except LookupError:
-        raise AuthorizationError("no signer: save events inside signing_as(signer)") from None
 
 
 def _check_columns(stored: StoredEvent, entry: Entry) -> None:

@@ -6,8 +6,8 @@ Rules:
 - Claim writers first take the claim lock (an update of the one row of ``ledger_claim_lock``),
   so on SQLite and PostgreSQL alike they run one at a time, and each check sees every earlier
   claim. Primary keys and constraints remain the final guard.
-- Serial blocks: :mod:`ledger._claims._serials`; parcels and bindings:
-  :mod:`ledger._claims._parcels`.
+- Serial blocks: :mod:`ledger.store._claims._serials`; parcels and bindings:
+  :mod:`ledger.store._claims._parcels`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import attrs
 import sqlalchemy as sa
 from eventsourcing.utils import get_topic
 
-from ledger._claims._parcels import Binding, ParcelClaim, Parcels
-from ledger._claims._serials import SerialBlocks, SerialClaim
 from ledger.domain import credit_batch as cb
 from ledger.domain import sink_project as sp
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
+from ledger.store._claims._parcels import Binding, ParcelClaim, Parcels
+from ledger.store._claims._serials import SerialBlocks, SerialClaim
 
 __all__ = ["ClaimIndex", "Claims", "claims_for"]
 
@@ -91,3 +91,11 @@ class ClaimIndex:
             self.parcels.claim(connection, parcel)
         for binding in claims.bindings:
             self.parcels.bind(connection, binding)
+
+    def bound_projects(self, connection: sa.Connection, event_label: str) -> list[str]:
+        """Ids of the sink projects bound to the event named ``event_label`` (R9)."""
+        bindings = self.parcels.bindings
+        rows = connection.execute(
+            sa.select(bindings.c.project).where(bindings.c.event == event_label)
+        )
+        return [str(row[0]) for row in rows]

@@ -23,10 +23,9 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from ledger._cli_common import fail, read_exact
-from ledger._files import write_new_json
-from ledger.audit.keys import PublicKey, Signer
-from ledger.audit.trust import TrustRoot
+from ledger.audit import PublicKey, Signer, TrustRoot
+from ledger.cli._common import fail, input_json
+from ledger.cli._files import write_new_json
 from ledger.errors import InvalidInputError, LedgerError
 
 __all__ = ["key", "root"]
@@ -95,9 +94,9 @@ def root_new(
 ) -> None:  # fmt: skip
     """Write a signed trust root (version 1, or the next of --from); refuse one that fails."""
     try:
-        signers = [Signer.from_json(read_exact(path)) for path in signs]
-        added = [*(_public(read_exact(path)) for path in keys), *(s.public for s in signers)]
-        previous = TrustRoot.from_json(read_exact(previous_file)) if previous_file else None
+        signers = [Signer.from_json(input_json(path)) for path in signs]
+        added = [*(_public(input_json(path)) for path in keys), *(s.public for s in signers)]
+        previous = TrustRoot.from_json(input_json(previous_file)) if previous_file else None
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         created = _next_root(previous, origin, threshold, witnesses, added, revoke, now)
         created = created.signed_by(*signers)

@@ -16,9 +16,9 @@ import attrs
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
-from ledger._geometry import area_of, bounds, interiors_overlap
 from ledger.domain.parcels import Parcel
 from ledger.errors import RuleViolationError
+from ledger.store._claims._geometry import area_of, bounds, interiors_overlap
 
 __all__ = ["Binding", "ParcelClaim", "Parcels"]
 

@@ -15,12 +15,17 @@ from uuid import UUID
 
 import click
 
-from ledger._cli_common import KEY, SCHEMA, fail, json_file, run, serial_range
-from ledger._ledger import Ledger
-from ledger.audit.keys import Signer
-from ledger.audit.note import Checkpoint
-from ledger.audit.trust import TrustRoot
-from ledger.audit.witness import Witness
+from ledger.audit import Checkpoint, TrustRoot, Witness
+from ledger.cli._common import (
+    KEY,
+    SCHEMA,
+    fail,
+    load_key,
+    open_ledger,
+    read_json,
+    run,
+    serial_range,
+)
 from ledger.errors import InvalidInputError
 
 __all__ = ["fail", "register_commands"]
@@ -34,8 +39,8 @@ def init(database: str, root_file: Path, schema: str | None) -> None:
     """Create a ledger (or adopt a rotated trust root) from ROOT."""
 
     def act() -> int:
-        root = TrustRoot.from_json(json_file(root_file))
-        with Ledger(database, root, schema=schema) as ledger:
+        root = TrustRoot.from_json(read_json(root_file))
+        with open_ledger(database, root, schema=schema) as ledger:
             return ledger.trust_roots()[-1].version
 
     click.echo(f"trust root version {run(act)} in force")
@@ -64,8 +69,8 @@ def issue(
             size = Decimal(unit)
         except InvalidOperation as e:
             raise InvalidInputError(f"unit {unit!r} is not a decimal number") from e
-        signer = Signer.from_json(json_file(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
             return ledger.issue_batch(signer, serials=serial_range(serials), unit=size, **facts)
 
     click.echo(f"issued batch {run(act)}")
@@ -91,8 +96,8 @@ def transfer(
     """Move held units to another account (the key is the holder's)."""
 
     def act() -> None:
-        signer = Signer.from_json(json_file(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
             move = ledger.donate if donate else ledger.transfer
             move(signer, batch, serial_range(serials), to=to)
 
@@ -122,8 +127,8 @@ def retire(
     """Retire units for good and print the certificate as JSON (R11)."""
 
     def act() -> dict[str, Any]:
-        signer = Signer.from_json(json_file(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
             return ledger.retire(
                 signer,
                 batch,
@@ -144,8 +149,8 @@ def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
     """Sign a checkpoint of the whole log with the log key and print it."""
 
     def act() -> str:
-        signer = Signer.from_json(json_file(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
             return ledger.sign_checkpoint(signer).text()
 
     click.echo(run(act), nl=False)
@@ -166,12 +171,12 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
     """As a witness, cosign the latest checkpoint if it extends the last one cosigned."""
 
     def act() -> int:
-        signer = Signer.from_json(json_file(key_file))
+        signer = load_key(key_file)
         last = None
         if state_file.exists():
-            seen = json_file(state_file)
+            seen = read_json(state_file)
             last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
-        with Ledger(database, schema=schema) as ledger:
+        with open_ledger(database, schema=schema) as ledger:
             note = ledger.latest_checkpoint()
             if note is None:
                 raise InvalidInputError("there is no checkpoint to cosign")
@@ -207,7 +212,7 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
     """Write the offline-verifiable proof of the retirement BATCH:VERSION."""
 
     def act() -> dict[str, Any]:
-        with Ledger(database, schema=schema) as ledger:
+        with open_ledger(database, schema=schema) as ledger:
             return ledger.proof(batch, version)
 
     text = json.dumps(run(act), indent=2, ensure_ascii=False) + "\n"

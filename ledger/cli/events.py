@@ -17,26 +17,29 @@ import datetime
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from ledger._cli_common import (
+from ledger import Line, Organiser
+from ledger.accounting import FactorTable
+from ledger.audit import Signer
+from ledger.cli._common import (
     FILE,
     KEY,
     SCHEMA,
     acting,
     exact_tonnes,
-    read_exact,
+    input_json,
+    open_ledger,
     run,
     serial_range,
 )
-from ledger._ledger import Ledger
-from ledger.accounting import FactorTable
-from ledger.audit.keys import Signer
-from ledger.domain.event_values import Line, Organiser
 from ledger.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from ledger import Ledger
 
 __all__ = ["event"]
 
@@ -70,7 +73,7 @@ def _organiser(data: Any) -> Organiser:
 @SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register an event (R1) from a JSON file; print its id and tier (R2)."""
-    data = read_exact(data_file)
+    data = input_json(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> tuple[UUID, str]:
         if not isinstance(data, dict):
@@ -97,7 +100,7 @@ def plan(
     database: str, event_id: UUID, key_file: Path, data_file: Path, schema: str | None
 ) -> None:
     """Publish a plan version (R4): boundary, estimates, measures, offsets."""
-    data = read_exact(data_file)
+    data = input_json(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> int:
         if not isinstance(data, dict):
@@ -177,7 +180,7 @@ def account(
     schema: str | None,
 ) -> None:  # fmt: skip
     """Account emissions after the event (R6) from {"lines": [{"factor", "activity"}]}."""
-    data = read_exact(data_file)
+    data = input_json(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> tuple[Decimal, int]:
         lines = _lines(data, FactorTable.load(table_file) if table_file else FactorTable.default())
@@ -300,7 +303,7 @@ def show(database: str, event_id: UUID, schema: str | None) -> None:
     """Print the event's record and its R10 deadlines as JSON."""
 
     def act() -> dict[str, Any]:
-        with Ledger(database, schema=schema) as ledger:
+        with open_ledger(database, schema=schema) as ledger:
             return _record(ledger, event_id)
 
     click.echo(json.dumps(run(act), indent=2, ensure_ascii=False, default=str))

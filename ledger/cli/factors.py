@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from ledger._cli_common import fail
 from ledger.accounting import Factor, FactorTable
+from ledger.cli._common import fail
 from ledger.errors import LedgerError
 
 __all__ = ["factors"]

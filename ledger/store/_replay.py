@@ -13,25 +13,23 @@ The first failure raises :class:`AuditError` naming the log position, aggregate 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from eventsourcing.persistence import StoredEvent
 
-from ledger._app import LedgerApplication
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
 from ledger.audit.merkle import leaf_hash, roots_at
 from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch, recheck
-from ledger.errors import LedgerError, TamperError
+from ledger.errors import AuditError, LedgerError, TamperError
 
-__all__ = ["AuditError", "AuditReport", "audit_store"]
+if TYPE_CHECKING:
+    from ledger.store import Store
 
-
-class AuditError(LedgerError):
-    """The store, its log or its checkpoints fail the audit."""
+__all__ = ["AuditReport", "audit_store"]
 
 
 @attrs.frozen
@@ -52,17 +50,17 @@ class _State:
 
 
 def audit_store(
-    app: LedgerApplication,
+    store: Store,
     roots: list[TrustRoot],
     progress: Callable[[int, int], None] | None = None,
 ) -> AuditReport:
-    """Audit everything ``app`` stores; see the module rules."""
-    with app.read() as connection:
-        leaves = app.merkle_log.rows(connection)
-        notes = app.merkle_log.checkpoint_notes(connection)
+    """Audit everything ``store`` holds; see the module rules."""
+    with store.read() as connection:
+        leaves = store.log.rows(connection)
+        notes = store.log.checkpoint_notes(connection)
     state = _State()
-    for stored in app.notifications():
-        _check_event(app, state, stored, leaves)
+    for stored in store.notifications():
+        _check_event(store, state, stored, leaves)
         if progress is not None:
             progress(len(state.hashes), len(leaves))
     if len(state.hashes) != len(leaves):
@@ -78,7 +76,7 @@ def audit_store(
 
 
 def _check_event(
-    app: LedgerApplication,
+    store: Store,
     state: _State,
     stored: StoredEvent,
     leaves: list[tuple[int, bytes, str, int]],
@@ -88,10 +86,10 @@ def _check_event(
         f"log leaf {position}, aggregate {stored.originator_id} version {stored.originator_version}"
     )
     try:
-        entry = app.store.mapper.open(stored)
+        entry = store.open(stored)
         check_link(state.last.get(entry.aggregate), entry)
         _check_leaf(position, stored, leaves)
-        _check_rules(app, state, stored, entry)
+        _check_rules(store, state, stored, entry)
     except AuditError:
         raise
     except LedgerError as e:
@@ -116,8 +114,8 @@ def _check_leaf(
         )
 
 
-def _check_rules(app: LedgerApplication, state: _State, stored: StoredEvent, entry: Entry) -> None:
-    event: Any = app.store.mapper.event_of(stored, entry)
+def _check_rules(store: Store, state: _State, stored: StoredEvent, entry: Entry) -> None:
+    event: Any = store.event_of(stored, entry)
     before = state.aggregates.get(entry.aggregate)
     if entry.topic.startswith("ledger.credit-batch.") and (
         before is None or isinstance(before, CreditBatch)

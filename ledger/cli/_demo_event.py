@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger._ledger import Ledger
+from ledger import Organiser, SerialRange
 from ledger.accounting import FactorTable
-from ledger.audit.keys import Signer
-from ledger.domain.event_values import Organiser
-from ledger.domain.values import SerialRange
-from ledger.projections.certificates import Certificate
+from ledger.audit import Certificate, Signer
+
+if TYPE_CHECKING:
+    from ledger import Ledger
 
 __all__ = ["EVENT", "SimulatedClock", "neutralize_forum"]
 

@@ -4,6 +4,7 @@ Rules:
 - Every event read is verified (:meth:`SigningMapper.open`) and linked to the one before it
   (:func:`check_link`) from version 1 on; the verified entries of recently read aggregates
   are kept (stored events never change), so a later read verifies only the new events.
+- Writes are signed by the signer passed to :meth:`ChainedEventStore.put` (never implicitly).
 - Reads remember the chain head so the next event written chains to it.
 - Descending or limited reads verify each event but not the links.
 - ``ledger audit`` never uses this cache: it re-reads and re-verifies everything.
@@ -12,17 +13,18 @@ Rules:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import EventStore, StoredEvent
+from eventsourcing.persistence import EventStore, Notification, Recording, StoredEvent
 
-from ledger.audit._mapper import SigningMapper
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
-from ledger.errors import TamperError
+from ledger.audit.keys import Signer
+from ledger.errors import AuthorizationError, TamperError
+from ledger.store._mapper import SigningMapper
 
 __all__ = ["ChainedEventStore"]
 
@@ -34,6 +36,34 @@ class ChainedEventStore(EventStore[UUID]):
 
     mapper: SigningMapper
     _verified: OrderedDict[UUID, list[tuple[StoredEvent, Entry]]]
+
+    def put(
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        *,
+        signer: Signer | None = None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Sign ``domain_events`` with ``signer``, chain them and store them."""
+        if signer is None:
+            raise AuthorizationError("no signer: save events with Store.save(signer, ...)")
+        stored = [self.mapper.sign(event, signer) for event in domain_events]
+        ids = self.recorder.insert_events(stored, **kwargs)
+        if not ids:
+            return []
+        return [
+            Recording(
+                event,
+                Notification(
+                    id=n,
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                ),
+            )
+            for event, s, n in zip(domain_events, stored, ids, strict=True)
+        ]
 
     def entries(
         self, aggregate: UUID, *, gt: int | None = None, lte: int | None = None

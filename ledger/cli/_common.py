@@ -12,14 +12,15 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ledger._ledger import Ledger
-from ledger.audit.keys import Signer
-from ledger.domain.values import SerialRange
+from ledger.audit import Signer
 from ledger.errors import InvalidInputError, LedgerError
+
+if TYPE_CHECKING:
+    from ledger import KeyDirectory, Ledger, SerialRange, TrustRoot
 
 __all__ = [
     "FILE",
@@ -28,8 +29,10 @@ __all__ = [
     "acting",
     "exact_tonnes",
     "fail",
-    "json_file",
-    "read_exact",
+    "input_json",
+    "load_key",
+    "open_ledger",
+    "read_json",
     "run",
     "serial_range",
 ]
@@ -61,6 +64,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def serial_range(text: str) -> SerialRange:
     """``START-END`` (inclusive) as a serial range."""
+    from ledger import SerialRange
+
     start, dash, end = text.partition("-")
     if not dash or not start.strip().isdigit() or not end.strip().isdigit():
         raise InvalidInputError(f"serials {text!r} are not START-END")
@@ -75,20 +80,42 @@ def exact_tonnes(text: str) -> Decimal:
         raise InvalidInputError(f"{text!r} is not a decimal number of tonnes") from e
 
 
-def json_file(path: Path) -> Any:
-    """A JSON file's content; an unreadable file is an InvalidInputError."""
+def read_json(path: Path) -> Any:
+    """The command line's one JSON reader: a file's content, numbers as exact decimals.
+
+    Raises:
+        InvalidInputError: the file cannot be read (its cause is the OSError) or is not JSON.
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InvalidInputError(f"cannot read {path}: {e}") from e
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidInputError(f"cannot read {path}: {e.strerror or e}") from e
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except ValueError as e:
+        raise InvalidInputError(f"{path} is not JSON ({e})") from e
 
 
-def read_exact(path: Path) -> Any:
-    """A JSON input file with its numbers as exact decimals; unreadable: exit code 2."""
+def input_json(path: Path) -> Any:
+    """A JSON input file (:func:`read_json`); unreadable: one line and exit code 2."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {path}: {e}", 2)
+        return read_json(path)
+    except InvalidInputError as e:
+        fail(str(e), 2)
+
+
+def load_key(path: Path) -> Signer:
+    """The command line's one way to load a private key file."""
+    return Signer.from_json(read_json(path))
+
+
+def open_ledger(
+    database: str, keys: KeyDirectory | TrustRoot | None = None, *, schema: str | None = None
+) -> Ledger:
+    """Open the store; storage libraries load here, so ``ledger verify`` never loads them."""
+    from ledger import Ledger
+
+    return Ledger(database, keys, schema=schema)
 
 
 def run(action: Callable[[], T]) -> T:
@@ -105,8 +132,8 @@ def acting(
     """Run ``act(ledger, signer)`` on the store with the actor's key, as :func:`run` does."""
 
     def action() -> T:
-        signer = Signer.from_json(read_exact(key_file))
-        with Ledger(database, schema=schema) as ledger:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
             return act(ledger, signer)
 
     return run(action)

@@ -17,24 +17,24 @@ import datetime
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from ledger._cli_common import (
+from ledger import Parcel
+from ledger.audit import Signer
+from ledger.cli._common import (
     FILE,
     KEY,
     SCHEMA,
     acting,
     exact_tonnes,
-    read_exact,
+    input_json,
+    open_ledger,
     run,
     serial_range,
 )
-from ledger._ledger import Ledger
-from ledger.audit.keys import Signer
-from ledger.domain.parcels import Parcel
 from ledger.errors import InvalidInputError
 
 __all__ = ["sink"]
@@ -43,6 +43,9 @@ _PROJECT = click.argument("project", type=click.UUID)
 _ON = click.option(
     "--on", "on", default=None, type=click.DateTime(["%Y-%m-%d"]), help="Date (default: today)."
 )
+
+if TYPE_CHECKING:
+    from ledger import Ledger
 
 
 @click.group()
@@ -61,7 +64,7 @@ def _day(value: datetime.datetime | None) -> datetime.date | None:
 @SCHEMA
 def register(database: str, key_file: Path, data_file: Path, schema: str | None) -> None:
     """Register a sink project from a JSON file (R9); print its id."""
-    data = read_exact(data_file)
+    data = input_json(data_file)
 
     def act(ledger: Ledger, signer: Signer) -> UUID:
         facts = _project(data)
@@ -201,7 +204,7 @@ def show(database: str, project: UUID, schema: str | None) -> None:
     """Print the project's record and its R10 deadlines as JSON."""
 
     def act() -> dict[str, Any]:
-        with Ledger(database, schema=schema) as ledger:
+        with open_ledger(database, schema=schema) as ledger:
             p = ledger.sink_project(project)
             deadlines = ledger.sink_deadlines(project)
         return {

@@ -16,19 +16,16 @@ from typing import IO, Any
 
 import click
 
-from ledger._cli_common import fail
-from ledger._cli_events import event
-from ledger._cli_factors import factors
-from ledger._cli_ops import register_commands
-from ledger._cli_setup import key, root
-from ledger._cli_sinks import sink
-from ledger._demo import DemoResult, run_demo
-from ledger._ledger import Ledger
-from ledger._render import render_certificate
 from ledger.accounting import FactorTable
-from ledger.audit.keys import KeyDirectory, Signer
-from ledger.audit.proof import verify_proof
-from ledger.audit.trust import TrustRoot
+from ledger.audit import KeyDirectory, Signer, TrustRoot, verify_proof
+from ledger.cli._common import fail, open_ledger
+from ledger.cli.demo import DemoResult, run_demo
+from ledger.cli.events import event
+from ledger.cli.factors import factors
+from ledger.cli.ops import register_commands
+from ledger.cli.render import render_certificate
+from ledger.cli.setup import key, root
+from ledger.cli.sinks import sink
 from ledger.errors import LedgerError, ProofError
 
 __all__ = ["cli", "main"]
@@ -135,7 +132,7 @@ def verify(proof_file: Path, trust: Path | None) -> None:
 def audit(database: str, schema: str | None) -> None:
     """Re-verify a whole store: signatures, chains, log, checkpoints and every rule."""
     try:
-        with Ledger(_existing(database), schema=schema) as ledger:
+        with open_ledger(_existing(database), schema=schema) as ledger:
             report = ledger.audit(_progress())
     except LedgerError as e:
         fail(f"audit failed: {e}", 1)
@@ -152,7 +149,7 @@ def audit(database: str, schema: str | None) -> None:
 def export_(database: str, out: IO[str], schema: str | None) -> None:
     """Write a store's whole signed history as JSON Lines (OUT may be -)."""
     try:
-        with Ledger(_existing(database), schema=schema) as ledger:
+        with open_ledger(_existing(database), schema=schema) as ledger:
             count = ledger.export_history(out, _progress("exported"))
     except LedgerError as e:
         fail(f"export failed: {e}", 1)
@@ -166,7 +163,7 @@ def export_(database: str, out: IO[str], schema: str | None) -> None:
 def import_(database: str, history: IO[str], schema: str | None) -> None:
     """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
     try:
-        with Ledger(database, KeyDirectory(), schema=schema) as ledger:
+        with open_ledger(database, KeyDirectory(), schema=schema) as ledger:
             count = ledger.import_history(history, _progress("verified"))
     except LedgerError as e:
         fail(f"import failed, nothing written: {e}", 1)
@@ -188,7 +185,7 @@ def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str
     """Issue credit batches from a CSV file: every row valid, or nothing written."""
     try:
         registry = Signer.from_json(_read_json(key_file))
-        with Ledger(_existing(database), schema=schema) as ledger:
+        with open_ledger(_existing(database), schema=schema) as ledger:
             ids = ledger.import_batches_csv(registry, csv_file)
     except LedgerError as e:
         fail(f"import failed: {e}", 1)
@@ -206,7 +203,7 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
     and is brought up to date first.
     """
     try:
-        with Ledger(_existing(database), schema=schema) as ledger:
+        with open_ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.disclosures()
     except LedgerError as e:
         fail(f"disclosure register failed: {e}", 1)
@@ -229,7 +226,7 @@ def disclosures(database: str, form: str, schema: str | None) -> None:
 def certificates(database: str, form: str, schema: str | None) -> None:
     """Print every retirement certificate as JSON, CSV or readable text (R11)."""
     try:
-        with Ledger(_existing(database), schema=schema) as ledger:
+        with open_ledger(_existing(database), schema=schema) as ledger:
             rows = ledger.certificate_list()
     except LedgerError as e:
         fail(f"certificates failed: {e}", 1)

@@ -1,4 +1,4 @@
-"""The eventsourcing application behind :class:`ledger.Ledger`: storage, signing, chaining.
+"""The eventsourcing application behind :class:`ledger.store.Store`: storage, signing, chaining.
 
 Rules:
 - One code path for both backends: eventsourcing-sqlalchemy with a SQLite file URL by default or
@@ -6,16 +6,17 @@ Rules:
   environment is not read, so a stray variable cannot point the ledger at another database.
 - Events are stored as signed envelopes (:class:`SigningMapper`) and read through a verifying,
   chain-checking store (:class:`ChainedEventStore`).
-- Claims that must be unique across aggregates (:mod:`ledger._claims`) and the Merkle log leaves
-  (:mod:`ledger._log`) are written in the same transaction as the events.
+- Claims that must be unique across aggregates (:mod:`ledger.store._claims`) and the Merkle
+  log leaves (:mod:`ledger.store._merkle_log`) are written in the same transaction as the events.
 - A failed save writes nothing, forgets the chain heads it advanced, and raises a LedgerError.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
@@ -28,18 +29,20 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.utils import Environment, EnvType
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
-from ledger._claims import ClaimIndex, claims_for
-from ledger._log import LogStore
-from ledger.audit._canonical import CanonicalTranscoder
-from ledger.audit._mapper import SigningMapper
-from ledger.audit._store import ChainedEventStore
 from ledger.audit.chain import ChainHeads
 from ledger.audit.keys import KeyDirectory
-from ledger.errors import ConcurrencyError, InvalidInputError, StorageError
+from ledger.audit.trust import TrustRoot
+from ledger.errors import ConcurrencyError, InvalidInputError, LedgerError, StorageError
+from ledger.store._claims import ClaimIndex, claims_for
+from ledger.store._event_store import ChainedEventStore
+from ledger.store._mapper import SigningMapper
+from ledger.store._merkle_log import LogStore
+from ledger.store._transcoder import CanonicalTranscoder, transcoder
 
 __all__ = ["LedgerApplication"]
 
@@ -73,17 +76,22 @@ class LedgerApplication(Application[UUID]):
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
 
-    def notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
-        """Every stored event in log order (of ``topics``, if given), read page by page."""
-        start: int | None = None
-        while True:
+    def notifications(
+        self, topics: Sequence[str] = (), *, after: int = 0, limit: int | None = None
+    ) -> Iterator[Notification]:
+        """Stored events in log order after ``after`` (of ``topics``), read page by page."""
+        start: int | None = after or None
+        left = limit
+        while left is None or left > 0:
+            size = _PAGE if left is None else min(_PAGE, left)
             page = self.recorder.select_notifications(
-                start, _PAGE, topics=topics, inclusive_of_start=False
+                start, size, topics=topics, inclusive_of_start=False
             )
             yield from page
-            if len(page) < _PAGE:
+            if len(page) < size:
                 return
             start = page[-1].id
+            left = None if left is None else left - len(page)
 
     def aggregates(self, topics: Sequence[str]) -> dict[UUID, Any]:
         """Every aggregate with events of ``topics``, folded from verified events."""
@@ -137,9 +145,7 @@ class LedgerApplication(Application[UUID]):
 
     def construct_transcoder(self) -> CanonicalTranscoder:
         """The canonical (RFC 8785) transcoder with the standard transcodings."""
-        transcoder = CanonicalTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
+        return transcoder()
 
     def construct_mapper(self) -> SigningMapper:
         """The signing, verifying mapper."""
@@ -161,29 +167,66 @@ class LedgerApplication(Application[UUID]):
         found = self.recorder.select_events(aggregate, gt=version - 1, lte=version)
         return found[0].state if found else None
 
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+    def append_verified(
+        self,
+        roots: Sequence[TrustRoot],
+        stored: Sequence[StoredEvent],
+        events: Sequence[Any],
+        checkpoints: Sequence[tuple[int, str]],
+    ) -> None:
+        """Write a verified history (an import) in one transaction: roots, claims, events, log."""
+
+        def insert() -> list[StoredEvent]:
+            self.recorder.insert_events(list(stored))
+            return list(stored)
+
         try:
-            claims = claims_for(processing_event.events)
             with self._sql_recorder().transaction(commit=True) as session:
                 connection = session.connection()
-                if claims:
-                    self.claims.claim(connection, claims)
-                recordings = super()._record(processing_event)
-                stored = [r.notification for r in recordings]
-                self.merkle_log.append(
-                    connection, [(n.originator_id, n.originator_version, n.state) for n in stored]
-                )
+                for root in roots:
+                    self.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
+                self._write(connection, events, insert)
+                for size, note in checkpoints:
+                    self.merkle_log.save_checkpoint(connection, size, note)
+        except BaseException as e:
+            error = _storage_error(e)
+            if error is None:
+                raise
+            raise error from e
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings: list[Recording[UUID]] = []
+
+        def insert() -> list[StoredEvent]:
+            recordings.extend(super(LedgerApplication, self)._record(processing_event))
+            return [r.notification for r in recordings]
+
+        try:
+            with self._sql_recorder().transaction(commit=True) as session:
+                self._write(session.connection(), processing_event.events, insert)
                 return recordings
         except BaseException as e:
             chain = self.store.mapper.chain
             chain.forget(event.originator_id for event in processing_event.events)
-            if isinstance(e, IntegrityError) or _lost_a_lock(e):
-                raise ConcurrencyError(
-                    f"another writer saved first; re-read and retry ({e})"
-                ) from e
-            if isinstance(e, PersistenceError | sa.exc.SQLAlchemyError):
-                raise StorageError(f"the database refused the write: {e}") from e
-            raise
+            error = _storage_error(e)
+            if error is None:
+                raise
+            raise error from e
+
+    def _write(
+        self,
+        connection: sa.Connection,
+        events: Sequence[Any],
+        insert: Callable[[], list[StoredEvent]],
+    ) -> None:
+        """Claims, then the events, then their Merkle log leaves, on one connection."""
+        claims = claims_for(events)
+        if claims:
+            self.claims.claim(connection, claims)
+        stored = insert()
+        self.merkle_log.append(
+            connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
+        )
 
     def close(self) -> None:
         """Release every database connection (eventsourcing-sqlalchemy keeps its engine open)."""
@@ -195,6 +238,15 @@ class LedgerApplication(Application[UUID]):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _storage_error(error: BaseException) -> LedgerError | None:
+    """The LedgerError a failed write raises, or None to re-raise it as it is."""
+    if isinstance(error, IntegrityError) or _lost_a_lock(error):
+        return ConcurrencyError(f"another writer saved first; re-read and retry ({error})")
+    if isinstance(error, PersistenceError | sa.exc.SQLAlchemyError):
+        return StorageError(f"the database refused the write: {error}")
+    return None
 
 
 def _lost_a_lock(error: BaseException) -> bool:

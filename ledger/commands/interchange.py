@@ -17,28 +17,28 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Protocol
+from typing import IO, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
-from ledger._app import LedgerApplication
-from ledger._claims import claims_for
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry, Envelope
-from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.keys import Signer
 from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot, verify_chain
+from ledger.commands._context import Context
+from ledger.commands.transparency import TransparencyCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
-from ledger.errors import InvalidInputError, LedgerError
+from ledger.errors import ImportRowsError, InvalidInputError, LedgerError
+from ledger.store import Store
 
 #: ``progress(done, total)``: how far a long export or import has got.
 Progress = Callable[[int, int], None]
 
-__all__ = ["HISTORY_FORMAT", "ImportRowsError", "InterchangeCommands"]
+__all__ = ["HISTORY_FORMAT", "InterchangeCommands"]
 
 HISTORY_FORMAT = "ledger.history.v1"
 CSV_COLUMNS = (
@@ -55,47 +55,26 @@ CSV_COLUMNS = (
 )
 
 
-class ImportRowsError(InvalidInputError):
-    """One or more rows of an import are bad; nothing was written.
-
-    Attributes:
-        rows: ``(row number, message)`` for every bad row (the header is row 1).
-    """
-
-    def __init__(self, rows: list[tuple[int, str]]) -> None:
-        self.rows = rows
-        listed = "; ".join(f"row {n}: {m}" for n, m in rows)
-        super().__init__(f"{len(rows)} bad row(s), nothing imported: {listed}")
-
-
-class _Host(Protocol):
-    keys: KeyDirectory
-    _app: LedgerApplication
-
-    def trust_roots(self) -> list[TrustRoot]: ...
-
-    def _save(self, signer: Signer, *aggregates: Aggregate) -> None: ...
-
-    def _account(self, name: str) -> str: ...
-
-    clock: Any
-
-
 class InterchangeCommands:
     """Export and import of the signed history; CSV import of batches."""
 
-    def export_history(self: _Host, out: IO[str], progress: Progress | None = None) -> int:
+    def __init__(self, context: Context, transparency: TransparencyCommands) -> None:
+        self._context = context
+        self._store = context.store
+        self._transparency = transparency
+
+    def export_history(self, out: IO[str], progress: Progress | None = None) -> int:
         """Write the whole signed history as JSON Lines; returns the number of events.
 
         ``progress(done, total)`` is called after each event, if given.
         """
-        with self._app.read() as connection:
-            total = self._app.merkle_log.size(connection)
+        with self._store.read() as connection:
+            total = self._store.log.size(connection)
         out.write(json.dumps({"format": HISTORY_FORMAT}) + "\n")
-        for root in self.trust_roots():
+        for root in self._transparency.trust_roots():
             out.write(json.dumps({"kind": "root", "document": root.to_json()}) + "\n")
         count = 0
-        for stored in self._app.notifications():
+        for stored in self._store.notifications():
             line = {
                 "kind": "event",
                 "aggregate": str(stored.originator_id),
@@ -107,50 +86,39 @@ class InterchangeCommands:
             count += 1
             if progress is not None:
                 progress(count, max(total, count))
-        with self._app.read() as connection:
-            for size, note in self._app.merkle_log.checkpoint_notes(connection):
+        with self._store.read() as connection:
+            for size, note in self._store.log.checkpoint_notes(connection):
                 out.write(json.dumps({"kind": "checkpoint", "size": size, "note": note}) + "\n")
         return count
 
-    def import_history(self: _Host, lines: Iterable[str], progress: Progress | None = None) -> int:
+    def import_history(self, lines: Iterable[str], progress: Progress | None = None) -> int:
         """Import an exported history into this empty store; returns the number of events.
 
         ``progress(done, total)`` is called as each event is verified, if given.
         """
-        if self.trust_roots() or next(iter(self._app.notifications()), None) is not None:
+        if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
         roots, stored, notes = _parse_history(lines)
         last = verify_chain(roots[0], roots)
-        self.keys.replace(last.keys)
-        events = _verified_events(self._app, stored, progress)
-        app = self._app
-        with app._sql_recorder().transaction(commit=True) as session:
-            connection = session.connection()
-            for root in roots:
-                app.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
-            app.claims.claim(connection, claims_for(events))
-            app.recorder.insert_events(stored)
-            app.merkle_log.append(
-                connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
-            )
-            for size, note in notes:
-                app.merkle_log.save_checkpoint(connection, size, note)
+        self._store.keys.replace(last.keys)
+        events = _verified_events(self._store, stored, progress)
+        self._store.append_verified(roots, stored, events, notes)
         return len(stored)
 
-    def import_batches_csv(self: _Host, registry: Signer, text: IO[str]) -> list[UUID]:
+    def import_batches_csv(self, registry: Signer, text: IO[str]) -> list[UUID]:
         """Issue one batch per CSV row, all or nothing; see ``docs/interchange.md``."""
         rows = list(csv.DictReader(text))
         batches: list[CreditBatch] = []
         errors: list[tuple[int, str]] = []
         ranges: list[tuple[int, SerialRange]] = []
-        today = self.clock().date()
+        today = self._context.today()
         for number, row in enumerate(rows, start=2):
             try:
                 serials = _serials(row)
                 _check_rows(serials, ranges)
                 ranges.append((number, serials))
-                batch = _batch_from_row(self, registry, row, serials, today)
-                _check_store(self._app, batch)
+                batch = _batch_from_row(self._context, registry, row, serials, today)
+                _check_store(self._store, batch)
             except LedgerError as e:
                 errors.append((number, str(e)))
             else:
@@ -159,7 +127,7 @@ class InterchangeCommands:
             errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
         if errors:
             raise ImportRowsError(errors)
-        self._save(registry, *batches)
+        self._store.save(registry, *batches)
         return [batch.id for batch in batches]
 
 
@@ -203,12 +171,12 @@ def _parse_history(
 
 
 def _verified_events(
-    app: LedgerApplication, stored: list[StoredEvent], progress: Progress | None
+    store: Store, stored: list[StoredEvent], progress: Progress | None
 ) -> list[Any]:
     last: dict[str, Entry] = {}
     events = []
     for done, item in enumerate(stored, 1):
-        entry = app.store.mapper.open(item)
+        entry = store.open(item)
         try:
             check_link(last.get(entry.aggregate), entry)
         except LedgerError as e:
@@ -216,7 +184,7 @@ def _verified_events(
                 f"aggregate {entry.aggregate} version {entry.version}: {e}"
             ) from e
         last[entry.aggregate] = entry
-        events.append(app.store.mapper.event_of(item, entry))
+        events.append(store.event_of(item, entry))
         if progress is not None:
             progress(done, len(stored))
     return events
@@ -228,7 +196,11 @@ def _serials(row: Mapping[str, str | None]) -> SerialRange:
 
 
 def _batch_from_row(
-    host: _Host, registry: Signer, row: Mapping[str, str | None], serials: SerialRange, today: Any
+    context: Context,
+    registry: Signer,
+    row: Mapping[str, str | None],
+    serials: SerialRange,
+    today: Any,
 ) -> CreditBatch:
     missing = [c for c in CSV_COLUMNS[:8] if not (row.get(c) or "").strip()]
     extra = sorted(set(row) - set(CSV_COLUMNS), key=str)
@@ -245,7 +217,7 @@ def _batch_from_row(
         province=str(row["province"]).strip(),
         methodology=str(row["methodology"]).strip(),
         serials=serials,
-        holder=host._account(str(row["holder"]).strip()),
+        holder=context.account(str(row["holder"]).strip()),
         today=today,
         unit=_decimal("unit", row.get("unit") or "1"),
         parcels=parcels,
@@ -275,9 +247,9 @@ def _check_rows(serials: SerialRange, earlier: list[tuple[int, SerialRange]]) ->
             )
 
 
-def _check_store(app: LedgerApplication, batch: CreditBatch) -> None:
-    with app.read() as connection:
-        found = app.claims.serials.overlapping(connection, batch.registry, batch.serials)
+def _check_store(store: Store, batch: CreditBatch) -> None:
+    with store.read() as connection:
+        found = store.claims.serials.overlapping(connection, batch.registry, batch.serials)
     if found is not None:
         raise InvalidInputError(
             f"serials {batch.serials} overlap {found} already in the ledger", rule="R11"

@@ -1,4 +1,4 @@
-"""Event-neutralization commands of the facade (R1-R8, R10); mixed into :class:`ledger.Ledger`.
+"""Event-neutralization commands and queries (R1-R8, R10).
 
 Rules:
 - Allocation reserves the units in their batch for this event and records the allocation in
@@ -7,58 +7,45 @@ Rules:
 - Retirement retires every open allocation for this event (the batch names the event) and
   records each in the event, in one transaction.
 - Deadlines (R10) are the event's and those of the sink projects bound to it.
+- Every command takes the acting signer explicitly; the batch and sink groups it reads from
+  are given to it, not reached through a host.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from ledger._retry import retrying
+from ledger.audit.certificate import Certificate
 from ledger.audit.keys import Signer
+from ledger.commands._context import Context
+from ledger.commands.batches import BatchCommands
+from ledger.commands.sinks import SinkCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, DeadlineState
 from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.event_values import Line, Organiser
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
-from ledger.projections.certificates import Certificate
+from ledger.store import retrying
 
-__all__ = ["EventCommands"]
-
-A = TypeVar("A", bound=Aggregate)
+__all__ = ["NeutralizationCommands"]
 
 
-class _Host(Protocol):
-    clock: Callable[[], datetime.datetime]
-
-    def _load(self, aggregate_id: UUID, kind: type[A]) -> A: ...
-
-    def _save(self, signer: Signer, *aggregates: Aggregate) -> None: ...
-
-    def _update(
-        self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
-    ) -> int: ...
-
-    def certificate(self, batch_id: UUID, version: int) -> Certificate: ...
-
-    def held_ranks(self, account: str) -> dict[UUID, int]: ...
-
-    def bound_projects(self, event_label: str) -> list[UUID]: ...
-
-    def event(self, event_id: UUID) -> EventNeutralization: ...
-
-
-class EventCommands:
+class NeutralizationCommands:
     """Commands and queries for event neutralizations."""
 
+    def __init__(self, context: Context, batches: BatchCommands, sinks: SinkCommands) -> None:
+        self._context = context
+        self._store = context.store
+        self._batches = batches
+        self._sinks = sinks
+
     def register_event(
-        self: _Host,
+        self,
         organiser: Signer,
         *,
         kind: str,
@@ -80,15 +67,15 @@ class EventCommands:
             participants=participants,
             by=organiser.actor,
         )
-        self._save(organiser, event)
+        self._store.save(organiser, event)
         return event.id
 
-    def event(self: _Host, event_id: UUID) -> EventNeutralization:
+    def event(self, event_id: UUID) -> EventNeutralization:
         """The current state of an event's neutralization."""
-        return self._load(event_id, EventNeutralization)
+        return self._store.load(event_id, EventNeutralization)
 
     def publish_plan(
-        self: _Host,
+        self,
         organiser: Signer,
         event_id: UUID,
         *,
@@ -98,8 +85,8 @@ class EventCommands:
         offsets: Sequence[Mapping[str, str]],
     ) -> None:
         """Publish a new plan version before the event starts (R4)."""
-        now = self.clock()
-        self._update(
+        now = self._context.clock()
+        self._store.update(
             organiser,
             event_id,
             EventNeutralization,
@@ -114,7 +101,7 @@ class EventCommands:
         )
 
     def record_measure(
-        self: _Host,
+        self,
         organiser: Signer,
         event_id: UUID,
         *,
@@ -123,7 +110,7 @@ class EventCommands:
         expected_tonnes: Decimal | int,
     ) -> None:
         """Record a reduction measure with its expected effect (R5)."""
-        self._update(
+        self._store.update(
             organiser,
             event_id,
             EventNeutralization,
@@ -136,7 +123,7 @@ class EventCommands:
         )
 
     def report_measure(
-        self: _Host,
+        self,
         organiser: Signer,
         event_id: UUID,
         *,
@@ -144,7 +131,7 @@ class EventCommands:
         achieved_tonnes: Decimal | int,
     ) -> None:
         """Record a measure's achieved effect (R5)."""
-        self._update(
+        self._store.update(
             organiser,
             event_id,
             EventNeutralization,
@@ -156,11 +143,11 @@ class EventCommands:
         )
 
     def account_emissions(
-        self: _Host, organiser: Signer, event_id: UUID, lines: Sequence[Line]
+        self, organiser: Signer, event_id: UUID, lines: Sequence[Line]
     ) -> Decimal:
         """Account the event's emissions after it ends (R6); returns the total in tCO2e."""
-        now = self.clock()
-        self._update(
+        now = self._context.clock()
+        self._store.update(
             organiser,
             event_id,
             EventNeutralization,
@@ -170,7 +157,7 @@ class EventCommands:
         return total if total is not None else Decimal(0)
 
     def allocate_offsets(
-        self: _Host,
+        self,
         organiser: Signer,
         event_id: UUID,
         batch_id: UUID,
@@ -179,45 +166,31 @@ class EventCommands:
         reason: str | None = None,
     ) -> None:
         """Reserve units of a batch for the event and allocate them to it (R7, R8)."""
-        retrying(lambda: _allocate(self, organiser, event_id, batch_id, serials, reason))
+        retrying(lambda: self._allocate(organiser, event_id, batch_id, serials, reason))
 
-    def retire_offsets(self: _Host, organiser: Signer, event_id: UUID) -> list[Certificate]:
+    def retire_offsets(self, organiser: Signer, event_id: UUID) -> list[Certificate]:
         """Retire every open allocation for the event; returns the certificates (R7, R11)."""
-        retired = retrying(lambda: _retire_open(self, organiser, event_id))
+        retired = retrying(lambda: self._retire_open(organiser, event_id))
         return [
-            self.certificate(UUID(r["batch"]), int(r["certificate"].rsplit(":", 1)[1]))
+            self._batches.certificate(UUID(r["batch"]), int(r["certificate"].rsplit(":", 1)[1]))
             for r in retired
         ]
 
-    def commit_neutrality(self: _Host, organiser: Signer, event_id: UUID) -> dict[str, Any]:
+    def commit_neutrality(self, organiser: Signer, event_id: UUID) -> dict[str, Any]:
         """Sign the organiser's self-commitment, stating every R3 field from the record."""
-        event = self.event(event_id)
-        statement = {
-            "event_name": event.name,
-            "organisers": event.organisers,
-            "scale": event.participants,
-            "time_held": f"{event.starts.isoformat()} / {event.ends.isoformat()}",
-            "boundary_and_emissions": {
-                "boundary": event.plans[-1]["boundary"] if event.plans else [],
-                "accounted_tonnes": str(event.accounted),
-            },
-            "offset_method_and_date": {
-                "retired_tonnes": str(event.retired),
-                "certificates": [r["certificate"] for r in event.retirements],
-                "date": self.clock().date().isoformat(),
-            },
-            "confirmation_method": "organiser's signed self-commitment (R2, R3)",
-        }
-        self._update(
-            organiser,
-            event_id,
-            EventNeutralization,
-            lambda e: e.commit(statement=statement, by=organiser.actor),
-        )
+        today = self._context.today()
+        statement: dict[str, Any] = {}
+
+        def commit(event: EventNeutralization) -> None:
+            statement.clear()
+            statement.update(event.commitment_statement(today))
+            event.commit(statement=statement, by=organiser.actor)
+
+        self._store.update(organiser, event_id, EventNeutralization, commit)
         return statement
 
     def evaluate_event(
-        self: _Host,
+        self,
         verifier: Signer,
         event_id: UUID,
         *,
@@ -226,7 +199,7 @@ class EventCommands:
         report: str,
     ) -> None:
         """Record a certified verifier's signed evaluation (R2)."""
-        self._update(
+        self._store.update(
             verifier,
             event_id,
             EventNeutralization,
@@ -238,74 +211,76 @@ class EventCommands:
             ),
         )
 
-    def confirm_event(self: _Host, organiser: Signer, event_id: UUID) -> None:
+    def confirm_event(self, organiser: Signer, event_id: UUID) -> None:
         """Confirm the event's neutrality (accounted, offset, confirmed as its tier needs)."""
-        now = self.clock()
-        self._update(
+        now = self._context.clock()
+        self._store.update(
             organiser,
             event_id,
             EventNeutralization,
             lambda e: e.confirm(now=now, by=organiser.actor),
         )
 
-    def event_deadlines(self: _Host, event_id: UUID) -> list[tuple[Deadline, DeadlineState]]:
+    def event_deadlines(self, event_id: UUID) -> list[tuple[Deadline, DeadlineState]]:
         """R10: the event's deadline and its bound sink projects', with their state today."""
         event = self.event(event_id)
         deadlines = event.deadlines()
-        for project in self.bound_projects(event.label):
-            deadlines += self._load(project, SinkProject).deadlines()
-        today = self.clock().date()
+        for project in self._sinks.bound_projects(event.label):
+            deadlines += self._store.load(project, SinkProject).deadlines()
+        today = self._context.today()
         return [(d, d.state(today)) for d in deadlines]
 
-
-def _allocate(
-    host: _Host,
-    organiser: Signer,
-    event_id: UUID,
-    batch_id: UUID,
-    serials: SerialRange,
-    reason: str | None,
-) -> None:
-    event = host.event(event_id)
-    batch = host._load(batch_id, CreditBatch)
-    others = [rank for held, rank in host.held_ranks(organiser.actor).items() if held != batch_id]
-    batch.reserve(serials, by=organiser.actor, event_name=event.label)
-    event.allocate(
-        batch=str(batch_id),
-        serials=serials,
-        tonnes=batch.tonnes(serials.quantity),
-        rank=batch.priority_rank,
-        best_available=min(others, default=None),
-        reason=reason,
-        by=organiser.actor,
-    )
-    host._save(organiser, batch, event)
-
-
-def _retire_open(host: _Host, organiser: Signer, event_id: UUID) -> list[dict[str, Any]]:
-    event = host.event(event_id)
-    done = len(event.retirements)
-    retired = {(r["batch"], r["serial_start"]) for r in event.retirements}
-    batches: dict[str, CreditBatch] = {}
-    for allocation in event.allocations:
-        if (allocation["batch"], allocation["serial_start"]) in retired:
-            continue
-        batch_id = allocation["batch"]
-        batch = batches.get(batch_id) or host._load(UUID(batch_id), CreditBatch)
-        batches[batch_id] = batch
-        serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
-        batch.retire(
-            serials,
-            by=organiser.actor,
-            beneficiary=event.name,
-            reason=f"carbon neutralization of {event.name} (R7)",
-            event_name=event.label,
-        )
-        event.record_retirement(
-            batch=batch_id,
+    def _allocate(
+        self,
+        organiser: Signer,
+        event_id: UUID,
+        batch_id: UUID,
+        serials: SerialRange,
+        reason: str | None,
+    ) -> None:
+        event = self.event(event_id)
+        batch = self._store.load(batch_id, CreditBatch)
+        others = [
+            rank
+            for held, rank in self._batches.held_ranks(organiser.actor).items()
+            if held != batch_id
+        ]
+        batch.reserve(serials, by=organiser.actor, event_name=event.label)
+        event.allocate(
+            batch=str(batch_id),
             serials=serials,
-            certificate=f"{batch_id}:{batch.version}",
+            tonnes=batch.tonnes(serials.quantity),
+            rank=batch.priority_rank,
+            best_available=min(others, default=None),
+            reason=reason,
             by=organiser.actor,
         )
-    host._save(organiser, *batches.values(), event)
-    return event.retirements[done:]
+        self._store.save(organiser, batch, event)
+
+    def _retire_open(self, organiser: Signer, event_id: UUID) -> list[dict[str, Any]]:
+        event = self.event(event_id)
+        done = len(event.retirements)
+        retired = {(r["batch"], r["serial_start"]) for r in event.retirements}
+        batches: dict[str, CreditBatch] = {}
+        for allocation in event.allocations:
+            if (allocation["batch"], allocation["serial_start"]) in retired:
+                continue
+            batch_id = allocation["batch"]
+            batch = batches.get(batch_id) or self._store.load(UUID(batch_id), CreditBatch)
+            batches[batch_id] = batch
+            serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
+            batch.retire(
+                serials,
+                by=organiser.actor,
+                beneficiary=event.name,
+                reason=f"carbon neutralization of {event.name} (R7)",
+                event_name=event.label,
+            )
+            event.record_retirement(
+                batch=batch_id,
+                serials=serials,
+                certificate=f"{batch_id}:{batch.version}",
+                by=organiser.actor,
+            )
+        self._store.save(organiser, *batches.values(), event)
+        return event.retirements[done:]

@@ -15,16 +15,11 @@ from typing import Any
 
 import attrs
 
-from ledger._demo_event import SimulatedClock, neutralize_forum
-from ledger._files import write_new_json
-from ledger._ledger import Ledger
-from ledger.audit.keys import Signer
-from ledger.audit.proof import verify_proof
-from ledger.audit.trust import TrustRoot
-from ledger.audit.witness import Witness
-from ledger.domain.event_neutralization import EventNeutralization
+from ledger import EventNeutralization
+from ledger.audit import Certificate, Signer, TrustRoot, Witness, verify_proof
+from ledger.cli._demo_event import SimulatedClock, neutralize_forum
+from ledger.cli._files import write_new_json
 from ledger.errors import InvalidInputError
-from ledger.projections.certificates import Certificate
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -95,6 +90,8 @@ def run_demo(folder: Path) -> DemoResult:
     for name, signer in signers.items():
         _write(folder / "secrets" / f"{name}.json", signer.to_json(), private=True)
     clock = SimulatedClock()
+    from ledger import Ledger
+
     with Ledger(folder / "ledger.db", root, clock=clock) as ledger:
         event_id, certificates = neutralize_forum(ledger, signers, clock)
         note = ledger.sign_checkpoint(signers["log"])

@@ -1,61 +1,40 @@
-"""Sink-project commands of the facade (R7, R9, R10); mixed into :class:`ledger.Ledger`.
+"""Sink-project commands and queries (R7, R9, R10).
 
 Rules:
 - The developer registers, binds and files; a verifier validates and measures; a registry
   issues the measured removals as a credit batch bound to the project's event (R9), never
   more than measured (R7). Issuance writes the batch and the project in one transaction.
 - Dates of milestones default to today (the injected clock) and are never in the future.
+- Every command takes the acting signer explicitly.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from ledger._retry import retrying
 from ledger.audit.keys import Signer
-from ledger.domain.credit_batch import CreditBatch
+from ledger.commands._context import Context
 from ledger.domain.deadlines import Deadline, DeadlineState
 from ledger.domain.parcels import Parcel
-from ledger.domain.sink_project import Ecosystem, SinkProject
+from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
-from ledger.errors import InvalidInputError
+from ledger.store import retrying
 
 __all__ = ["SinkCommands"]
-
-A = TypeVar("A", bound=Aggregate)
-
-
-class _Host(Protocol):
-    """What the mixin needs from :class:`ledger.Ledger`."""
-
-    clock: Callable[[], datetime.datetime]
-
-    def _load(self: _Host, aggregate_id: UUID, kind: type[A]) -> A: ...
-
-    def _save(self: _Host, signer: Signer, *aggregates: Aggregate) -> None: ...
-
-    def _update(
-        self: _Host, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
-    ) -> int: ...
-
-    def _account(self: _Host, name: str) -> str: ...
-
-    def _past(self: _Host, on: datetime.date | None) -> datetime.date: ...
-
-    def sink_project(self: _Host, project_id: UUID) -> SinkProject: ...
 
 
 class SinkCommands:
     """Commands and queries for sink projects."""
 
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._store = context.store
+
     def register_sink_project(
-        self: _Host,
+        self,
         developer: Signer,
         *,
         name: str,
@@ -81,11 +60,11 @@ class SinkCommands:
             crediting_start=crediting_start,
             crediting_end=crediting_end,
         )
-        self._save(developer, project)
+        self._store.save(developer, project)
         return project.id
 
     def bind_sink_project(
-        self: _Host,
+        self,
         developer: Signer,
         project_id: UUID,
         *,
@@ -93,7 +72,7 @@ class SinkCommands:
         event_ends: datetime.date,
     ) -> None:
         """Bind a project to the one event whose neutralization it backs (R9)."""
-        self._update(
+        self._store.update(
             developer,
             project_id,
             SinkProject,
@@ -101,11 +80,11 @@ class SinkCommands:
         )
 
     def file_sink_application(
-        self: _Host, developer: Signer, project_id: UUID, *, on: datetime.date | None = None
+        self, developer: Signer, project_id: UUID, *, on: datetime.date | None = None
     ) -> None:
         """Record that the project's application was filed (R10)."""
-        day = self._past(on)
-        self._update(
+        day = self._context.past(on)
+        self._store.update(
             developer,
             project_id,
             SinkProject,
@@ -113,11 +92,11 @@ class SinkCommands:
         )
 
     def validate_sink_project(
-        self: _Host, verifier: Signer, project_id: UUID, *, on: datetime.date | None = None
+        self, verifier: Signer, project_id: UUID, *, on: datetime.date | None = None
     ) -> None:
         """Record that a verifier completed the project's validation (R10)."""
-        day = self._past(on)
-        self._update(
+        day = self._context.past(on)
+        self._store.update(
             verifier,
             project_id,
             SinkProject,
@@ -125,7 +104,7 @@ class SinkCommands:
         )
 
     def measure_sink_removals(
-        self: _Host,
+        self,
         verifier: Signer,
         project_id: UUID,
         *,
@@ -133,8 +112,8 @@ class SinkCommands:
         on: datetime.date | None = None,
     ) -> None:
         """Record the removals a verifier measured, in tCO2e (R10)."""
-        day = self._past(on)
-        self._update(
+        day = self._context.past(on)
+        self._store.update(
             verifier,
             project_id,
             SinkProject,
@@ -142,7 +121,7 @@ class SinkCommands:
         )
 
     def issue_sink_removals(
-        self: _Host,
+        self,
         registry: Signer,
         project_id: UUID,
         *,
@@ -156,57 +135,41 @@ class SinkCommands:
         Returns:
             The new batch's id.
         """
-        self._account(holder)
+        self._context.account(holder)
         return retrying(
-            lambda: _issue_removals(self, registry, project_id, serials, holder, methodology, unit)
+            lambda: self._issue_removals(registry, project_id, serials, holder, methodology, unit)
         )
 
-    def sink_project(self: _Host, project_id: UUID) -> SinkProject:
+    def sink_project(self, project_id: UUID) -> SinkProject:
         """The current state of a sink project."""
-        return self._load(project_id, SinkProject)
+        return self._store.load(project_id, SinkProject)
 
-    def sink_deadlines(self: _Host, project_id: UUID) -> list[tuple[Deadline, DeadlineState]]:
+    def sink_deadlines(self, project_id: UUID) -> list[tuple[Deadline, DeadlineState]]:
         """The project's R10 deadlines with their state today (the injected clock)."""
-        today = self.clock().date()
+        today = self._context.today()
         return [(d, d.state(today)) for d in self.sink_project(project_id).deadlines()]
 
-    def _past(self: _Host, on: datetime.date | None) -> datetime.date:
-        today = self.clock().date()
-        if on is None:
-            return today
-        if on > today:
-            raise InvalidInputError(f"date {on} is in the future (today is {today})", rule="R10")
-        return on
+    def bound_projects(self, event_label: str) -> list[UUID]:
+        """The sink projects bound to the event named ``event_label`` (R9)."""
+        return self._store.bound_projects(event_label)
 
-
-def _issue_removals(
-    host: _Host,
-    registry: Signer,
-    project_id: UUID,
-    serials: SerialRange,
-    holder: str,
-    methodology: str,
-    unit: Decimal | int,
-) -> UUID:
-    project = host._load(project_id, SinkProject)
-    kind = "inclusion-forest" if project.ecosystem is Ecosystem.FOREST else "inclusion-marine"
-    today = host.clock().date()
-    batch = CreditBatch.issue(
-        registry=registry.actor,
-        instrument=kind,
-        vintage=(project.measured or today).year,
-        project=f"{project.name} (sink project {project.id})",
-        province="Shandong",
-        methodology=methodology,
-        serials=serials,
-        holder=holder,
-        today=today,
-        unit=unit,
-        parcels=project.parcels,
-        source_project=str(project.id),
-        bound_event=project.event_name,
-    )
-    tonnes = batch.tonnes(serials.quantity)
-    project.record_issuance(batch=str(batch.id), tonnes=tonnes, by=registry.actor)
-    host._save(registry, project, batch)
-    return batch.id
+    def _issue_removals(
+        self,
+        registry: Signer,
+        project_id: UUID,
+        serials: SerialRange,
+        holder: str,
+        methodology: str,
+        unit: Decimal | int,
+    ) -> UUID:
+        project = self._store.load(project_id, SinkProject)
+        batch = project.issue_removals(
+            registry=registry.actor,
+            serials=serials,
+            holder=holder,
+            methodology=methodology,
+            unit=unit,
+            today=self._context.today(),
+        )
+        self._store.save(registry, project, batch)
+        return batch.id

@@ -1,4 +1,4 @@
-"""Trust roots, checkpoints, cosignatures and retirement proofs of the facade (SPEC 5).
+"""Trust roots, checkpoints, cosignatures, audit, read models and retirement proofs (SPEC 5).
 
 Rules:
 - The first trust root must carry its own operator threshold; every later one must be a valid
@@ -13,51 +13,43 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from ledger._app import LedgerApplication
-from ledger._audit import AuditReport, audit_store
 from ledger.audit.envelope import Entry
-from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.keys import Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
 from ledger.audit.trust import TrustRoot, TrustRootError
+from ledger.commands._context import Context
+from ledger.commands.batches import BatchCommands
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.projections.certificates import Certificate
 from ledger.projections.reports import CertificateView
 from ledger.projections.runner import ProjectionRunner
 from ledger.projections.views import DisclosureRegister
+from ledger.store import AuditReport, Store
 
 __all__ = ["TransparencyCommands"]
 
 
-class _Host(Protocol):
-    keys: KeyDirectory
-    _app: LedgerApplication
-
-    def history(self, batch_id: UUID, *, upto: int | None = None) -> list[Entry]: ...
-
-    def trust_roots(self) -> list[TrustRoot]: ...
-
-    def latest_checkpoint(self) -> SignedNote | None: ...
-
-    def certificate(self, batch_id: UUID, version: int) -> Certificate: ...
-
-
 class TransparencyCommands:
-    """Trust roots, the log's checkpoints and retirement proofs."""
+    """Trust roots, the log's checkpoints, audit, the public read models and proofs."""
 
-    def trust_roots(self: _Host) -> list[TrustRoot]:
+    def __init__(self, context: Context, batches: BatchCommands) -> None:
+        self._context = context
+        self._store = context.store
+        self._batches = batches
+
+    def trust_roots(self) -> list[TrustRoot]:
         """Every adopted trust root, oldest first."""
-        with self._app.read() as connection:
-            documents = self._app.merkle_log.root_documents(connection)
+        with self._store.read() as connection:
+            documents = self._store.log.root_documents(connection)
         return [TrustRoot.from_json(json.loads(document)) for document in documents]
 
-    def adopt_root(self: _Host, root: TrustRoot) -> None:
+    def adopt_root(self, root: TrustRoot) -> None:
         """Adopt the first trust root, or a rotation of the last one, and accept its keys.
 
         Raises:
@@ -68,106 +60,108 @@ class TransparencyCommands:
             adopted[-1].verify_successor(root)
         else:
             root.verify_alone()
-        with self._app.write() as connection:
-            self._app.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
-        self.keys.replace(root.keys)
+        with self._store.write() as connection:
+            self._store.log.add_root(connection, root.version, json.dumps(root.to_json()))
+        self._store.keys.replace(root.keys)
 
-    def sign_checkpoint(self: _Host, log: Signer) -> SignedNote:
+    def sign_checkpoint(self, log: Signer) -> SignedNote:
         """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
         origin = _latest(self.trust_roots()).origin
-        log_keys = {key.keyid for key in self.keys if key.role == "log" and key.actor == origin}
+        log_keys = {
+            key.keyid for key in self._store.keys if key.role == "log" and key.actor == origin
+        }
         if log.public.keyid not in log_keys:
             raise InvalidInputError(
                 f"the signer is not the log key of {origin!r} in the trust root"
             )
-        with self._app.write() as connection:
-            hashes = self._app.merkle_log.hashes(connection)
+        with self._store.write() as connection:
+            hashes = self._store.log.hashes(connection)
             note = sign_checkpoint(Checkpoint(origin, len(hashes), root(hashes)), log)
-            self._app.merkle_log.save_checkpoint(connection, len(hashes), note.text())
+            self._store.log.save_checkpoint(connection, len(hashes), note.text())
         return note
 
-    def latest_checkpoint(self: _Host) -> SignedNote | None:
+    def latest_checkpoint(self) -> SignedNote | None:
         """The latest signed checkpoint, with the cosignatures it gathered."""
-        with self._app.read() as connection:
-            notes = self._app.merkle_log.checkpoint_notes(connection)
+        with self._store.read() as connection:
+            notes = self._store.log.checkpoint_notes(connection)
         return SignedNote.parse(notes[-1][1]) if notes else None
 
-    def consistency(self: _Host, first: int, second: int) -> list[bytes]:
+    def consistency(self, first: int, second: int) -> list[bytes]:
         """An RFC 9162 consistency proof from tree size ``first`` to ``second``."""
-        with self._app.read() as connection:
-            hashes = self._app.merkle_log.hashes(connection, second)
+        with self._store.read() as connection:
+            hashes = self._store.log.hashes(connection, second)
         if len(hashes) != second:
             raise NotFoundError(f"the log has {len(hashes)} leaves, not {second}")
         return consistency_proof(first, hashes)
 
-    def add_cosignature(self: _Host, signature: NoteSignature) -> SignedNote:
+    def add_cosignature(self, signature: NoteSignature) -> SignedNote:
         """Keep a witness's cosignature on the latest checkpoint, if it verifies."""
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("there is no checkpoint to cosign")
-        witness = [k for k in self.keys if k.role == "witness" and k.actor == signature.name]
+        witness = [k for k in self._store.keys if k.role == "witness" and k.actor == signature.name]
         if not witness:
             raise NoteError(f"{signature.name!r} is not a witness of the trust root")
         cosigned = note.with_signature(signature)
         if cosigned.cosigned_at(signature.name, witness[0].public_key) is None:
             raise NoteError(f"the cosignature of {signature.name} does not match its key")
-        with self._app.write() as connection:
-            self._app.merkle_log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
+        with self._store.write() as connection:
+            self._store.log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
         return cosigned
 
-    def audit(self: _Host, progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    def audit(self, progress: Callable[[int, int], None] | None = None) -> AuditReport:
         """Re-verify the whole store, its log and checkpoints, and every rule.
 
         Raises:
             AuditError: naming the first event (log position, aggregate, version) that fails.
         """
-        return audit_store(self._app, self.trust_roots(), progress)
+        return self._store.audit(self.trust_roots(), progress)
 
-    def disclosures(self: _Host) -> list[dict[str, Any]]:
+    def disclosures(self) -> list[dict[str, Any]]:
         """The public disclosure register (R12), brought up to date first."""
         register = DisclosureRegister()
-        runner = ProjectionRunner(self._app, register, self._app.schema)
+        runner = ProjectionRunner(self._store, register, self._store.schema)
         runner.catch_up()
-        with self._app.read() as connection:
+        with self._store.read() as connection:
             return register.listing(connection)
 
-    def certificate_list(self: _Host) -> list[dict[str, Any]]:
+    def certificate_list(self) -> list[dict[str, Any]]:
         """Every retirement certificate in the ledger, in the order retired (read model)."""
         view = CertificateView()
-        ProjectionRunner(self._app, view, self._app.schema).catch_up()
-        with self._app.read() as connection:
+        ProjectionRunner(self._store, view, self._store.schema).catch_up()
+        with self._store.read() as connection:
             rows = connection.execute(sa.select(view.certificates.c.body))
             bodies = [json.loads(row[0]) for row in rows]
         return sorted(bodies, key=lambda body: (body["retiredAt"], body["id"]))
 
-    def proof(self: _Host, batch_id: UUID, version: int) -> dict[str, Any]:
+    def proof(self, batch_id: UUID, version: int) -> dict[str, Any]:
         """The offline-verifiable proof of the retirement saved as version ``version``."""
-        certificate = self.certificate(batch_id, version)
-        history = self.history(batch_id, upto=version)
+        certificate = self._batches.certificate(batch_id, version)
+        history = self._batches.history(batch_id, upto=version)
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
-        event = _event_history(self._app, certificate.event_name)
-        with self._app.read() as connection:
-            hashes = self._app.merkle_log.hashes(connection, note.checkpoint.size)
-            placed = _place(self._app, connection, history, hashes)
-            placed_event = _place(self._app, connection, event, hashes) if event else []
+        event = _event_history(self._store, certificate.event_name)
+        with self._store.read() as connection:
+            hashes = self._store.log.hashes(connection, note.checkpoint.size)
+            placed = _place(self._store, connection, history, hashes)
+            placed_event = _place(self._store, connection, event, hashes) if event else []
         return build_proof(certificate, placed, note, self.trust_roots(), placed_event)
 
 
-def _event_history(app: LedgerApplication, label: str | None) -> list[Entry]:
+def _event_history(store: Store, label: str | None) -> list[Entry]:
     match = re.search(r"\[event ([0-9a-f-]{36})\]$", label or "")
     if match is None:
         return []
-    return [entry for _, entry in app.store.entries(UUID(match.group(1)))]
+    return store.entries(UUID(match.group(1)))
 
 
 def _place(
-    app: LedgerApplication, connection: Any, entries: Sequence[Entry], hashes: list[bytes]
+    store: Store, connection: Any, entries: Sequence[Entry], hashes: list[bytes]
 ) -> list[tuple[Entry, int, list[bytes]]]:
     placed = []
     for entry in entries:
-        index = app.merkle_log.index_of(connection, entry.aggregate, entry.version)
+        index = store.log.index_of(connection, entry.aggregate, entry.version)
         if index is None or index >= len(hashes):
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
         placed.append((entry, index, inclusion_proof(index, hashes)))

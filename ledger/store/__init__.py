@@ -1,0 +1,208 @@
+"""The store: signed, hash-chained events, the Merkle log and the claims in one SQL database.
+
+Everything that touches the database goes through :class:`Store`; the command groups
+(:mod:`ledger.commands`) take a store and the acting signer, the projections read from it.
+
+Rules:
+- One code path for both backends (eventsourcing-sqlalchemy): a SQLite file path or URL, or a
+  PostgreSQL URL (run with psycopg 3). The process environment is never read.
+- Every write is signed by the signer passed to :meth:`Store.save`; there is no ambient signer.
+  The events of one save, their claims (serial blocks, parcels, bindings) and their Merkle log
+  leaves are written in one transaction, or nothing is.
+- Every read verifies signatures and chain links (:mod:`ledger.audit`); a failed save writes
+  nothing and raises a :class:`~ledger.errors.LedgerError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import sqlalchemy as sa
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import Notification, StoredEvent
+
+from ledger.audit.envelope import Entry
+from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.trust import TrustRoot
+from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.event_neutralization import EventNeutralization
+from ledger.domain.sink_project import SinkProject
+from ledger.errors import NotFoundError
+from ledger.store._application import LedgerApplication
+from ledger.store._claims import ClaimIndex
+from ledger.store._merkle_log import LogStore
+from ledger.store._replay import AuditReport, audit_store
+from ledger.store._retry import retrying
+from ledger.store._transcoder import transcoder
+
+__all__ = ["AuditReport", "Store", "database_url", "retrying", "transcoder"]
+
+A = TypeVar("A", bound=Aggregate)
+_NOUNS: dict[type[Aggregate], str] = {
+    CreditBatch: "credit batch",
+    SinkProject: "sink project",
+    EventNeutralization: "event",
+}
+
+
+def database_url(database: str | Path) -> str:
+    """The SQLAlchemy URL for a SQLite file path or a database URL.
+
+    SQLite files wait up to 30 s for another process's write lock (pysqlite's default is 5 s).
+    """
+    text = str(database)
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}?timeout=30"
+
+
+class Store:
+    """One ledger database, opened with the keys whose signatures it accepts.
+
+    Args:
+        database: a SQLite file path, or a ``sqlite:///`` or ``postgresql://`` URL.
+        keys: the key directory that writes are checked against and reads verified with.
+        schema: a PostgreSQL schema to keep the tables in (default: the search path).
+    """
+
+    def __init__(
+        self, database: str | Path, keys: KeyDirectory, *, schema: str | None = None
+    ) -> None:
+        self.keys = keys
+        self.schema = schema
+        self._app = LedgerApplication(database_url(database), keys, schema=schema)
+
+    @property
+    def log(self) -> LogStore:
+        """The Merkle log: leaves, checkpoints and trust-root documents."""
+        return self._app.merkle_log
+
+    @property
+    def claims(self) -> ClaimIndex:
+        """The database-enforced claims: serial blocks, parcels and bindings."""
+        return self._app.claims
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for read models kept in the same database)."""
+        return self._app._engine()
+
+    # Writing --------------------------------------------------------------------------------
+
+    def save(self, signer: Signer, *aggregates: Aggregate) -> None:
+        """Sign the pending events of ``aggregates`` with ``signer`` and store them at once."""
+        self._app.save(*aggregates, signer=signer)
+
+    def update(
+        self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
+    ) -> int:
+        """Load, act and save, re-reading and re-running after a lost race; the new version."""
+
+        def attempt() -> int:
+            aggregate = self.load(aggregate_id, kind)
+            action(aggregate)
+            self.save(signer, aggregate)
+            return aggregate.version
+
+        return retrying(attempt)
+
+    def append_verified(
+        self,
+        roots: Sequence[TrustRoot],
+        stored: Sequence[StoredEvent],
+        events: Sequence[DomainEventProtocol[UUID]],
+        checkpoints: Sequence[tuple[int, str]],
+    ) -> None:
+        """Write an already verified history (roots, events, checkpoints) in one transaction."""
+        self._app.append_verified(roots, stored, events, checkpoints)
+
+    # Reading --------------------------------------------------------------------------------
+
+    def load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """The current state of an aggregate of ``kind``, rebuilt from its verified events."""
+        noun = _NOUNS.get(kind, kind.__name__)
+        try:
+            found: object = self._app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no {noun} {aggregate_id}") from None
+        if not isinstance(found, kind):
+            raise NotFoundError(f"{aggregate_id} is not a {noun}")
+        return found
+
+    def events(self, aggregate_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """The verified domain events of one aggregate, oldest first."""
+        return list(self._app.store.get(aggregate_id))
+
+    def stored_entries(
+        self, aggregate_id: UUID, *, upto: int | None = None
+    ) -> list[tuple[StoredEvent, Entry]]:
+        """The stored events of one aggregate (up to version ``upto``) with their entries."""
+        return self._app.store.entries(aggregate_id, lte=upto)
+
+    def entries(self, aggregate_id: UUID, *, upto: int | None = None) -> list[Entry]:
+        """The verified signed entries of one aggregate (up to version ``upto``)."""
+        return [entry for _, entry in self.stored_entries(aggregate_id, upto=upto)]
+
+    def aggregates(self, topics: Sequence[str]) -> dict[UUID, Any]:
+        """Every aggregate with events of ``topics``, folded from verified events."""
+        return self._app.aggregates(topics)
+
+    def notifications(
+        self, topics: Sequence[str] = (), *, after: int = 0, limit: int | None = None
+    ) -> Iterator[Notification]:
+        """Stored events in log order after position ``after`` (of ``topics``, if given)."""
+        return self._app.notifications(topics, after=after, limit=limit)
+
+    def open(self, stored: StoredEvent) -> Entry:
+        """Verify one stored event on its own (signature, key, role, columns): its entry."""
+        return self._app.store.mapper.open(stored)
+
+    def event_of(self, stored: StoredEvent, entry: Entry) -> DomainEventProtocol[UUID]:
+        """The domain event of a stored event already verified as ``entry``."""
+        return self._app.store.mapper.event_of(stored, entry)
+
+    def is_empty(self) -> bool:
+        """True when the store holds no event and no trust root."""
+        with self.read() as connection:
+            if self.log.root_documents(connection):
+                return False
+        return next(iter(self.notifications(limit=1)), None) is None
+
+    def bound_projects(self, event_label: str) -> list[UUID]:
+        """The sink projects bound to the event named ``event_label`` (R9)."""
+        with self.read() as connection:
+            return [UUID(p) for p in self.claims.bound_projects(connection, event_label)]
+
+    def read(self) -> AbstractContextManager[sa.Connection]:
+        """A read-only connection context (``with store.read() as connection``)."""
+        return self._app.read()
+
+    def write(self) -> AbstractContextManager[sa.Connection]:
+        """A connection context that commits (``with store.write() as connection``)."""
+        return self._app.write()
+
+    def max_notification_id(self) -> int:
+        """The log position of the newest stored event (0 when empty)."""
+        return int(self._app.recorder.max_notification_id() or 0)
+
+    @property
+    def channel(self) -> str:
+        """The PostgreSQL LISTEN channel that announces new events."""
+        return str(getattr(self._app.recorder, "channel_name", "ledger_events"))
+
+    def audit(
+        self, roots: Sequence[TrustRoot], progress: Callable[[int, int], None] | None = None
+    ) -> AuditReport:
+        """Re-verify everything stored against ``roots``; see :mod:`ledger.store._replay`."""
+        return audit_store(self, list(roots), progress)
+
+    def close(self) -> None:
+        """Release every database connection."""
+        self._app.close()

@@ -1,0 +1,61 @@
+"""The store's transcoder: eventsourcing's JSON transcoder writing RFC 8785 canonical bytes.
+
+Rules:
+- Python values that JSON lacks (UUID, Decimal, datetime) are written as the tagged object
+  ``{"_type_": NAME, "_data_": TEXT}`` of eventsourcing's JSON transcoder, and read back by it.
+- Floats and non-text mapping keys are refused (:func:`ledger.audit.canonical_json` rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+
+from ledger.audit._canonical import canonical_json
+from ledger.errors import InvalidInputError
+
+__all__ = ["CanonicalTranscoder", "transcoder"]
+
+
+class CanonicalTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, writing RFC 8785 canonical bytes."""
+
+    def to_json(self, obj: Any) -> Any:
+        """Return ``obj`` with every non-JSON value replaced by its tagged form."""
+        if obj is None or isinstance(obj, bool | int | str):
+            return obj
+        if isinstance(obj, float):
+            raise InvalidInputError(f"float {obj!r} in signed data; use int or Decimal")
+        if isinstance(obj, Mapping):
+            return {_key(key): self.to_json(value) for key, value in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.to_json(item) for item in obj]
+        return self.to_json(self._encode_obj(obj))
+
+    def from_json(self, obj: Any) -> Any:
+        """Inverse of :meth:`to_json`: rebuild tagged values."""
+        if isinstance(obj, dict):
+            return self._decode_obj({key: self.from_json(value) for key, value in obj.items()})
+        if isinstance(obj, list):
+            return [self.from_json(item) for item in obj]
+        return obj
+
+    def encode(self, obj: Any) -> bytes:
+        """Canonical JSON bytes of ``obj``."""
+        return canonical_json(self.to_json(obj))
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str):
+        raise InvalidInputError(f"mapping key {key!r} in signed data is not text")
+    return key
+
+
+def transcoder() -> CanonicalTranscoder:
+    """The store's transcoder, with the standard transcodings (UUID, Decimal, datetime)."""
+    made = CanonicalTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        made.register(transcoding)
+    return made

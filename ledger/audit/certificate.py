@@ -20,7 +20,7 @@ from uuid import UUID
 import attrs
 
 from ledger.audit.envelope import Entry
-from ledger.domain import credit_batch as cb
+from ledger.domain.topics import Batch
 from ledger.domain.values import Instrument, SerialRange, priority_rank
 from ledger.errors import InvalidInputError
 
@@ -91,7 +91,7 @@ class Trail:
         for topic, move in self.moves:
             if SerialRange(move["serial_start"], move["serial_end"]).overlaps(serials):
                 _add(holders, move["to"])
-                if topic == cb.DONATED:
+                if topic == Batch.DONATED:
                     _add(donors, move["actor"])
         return holders, donors
 
@@ -101,13 +101,13 @@ def certificates(history: Iterable[Entry], *, version: int | None = None) -> lis
     trail: Trail | None = None
     found: list[Certificate] = []
     for entry in history:
-        if entry.topic == cb.ISSUED:
+        if entry.topic == Batch.ISSUED:
             trail = Trail(entry.event, entry.hash)
-        elif trail is not None and entry.topic in (cb.TRANSFERRED, cb.DONATED):
+        elif trail is not None and entry.topic in (Batch.TRANSFERRED, Batch.DONATED):
             trail.moves.append((entry.topic, entry.event))
         elif (
             trail is not None
-            and entry.topic == cb.RETIRED
+            and entry.topic == Batch.RETIRED
             and (version is None or entry.version == version)
         ):
             found.append(certificate_of(trail, entry))

@@ -18,29 +18,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.audit.keys import PublicKey
-from ledger.domain import credit_batch as cb
-from ledger.domain import event_neutralization as en
-from ledger.domain import sink_project as sp
+from ledger.domain.topics import Batch, Event, Sink
 
 __all__ = ["REQUIRED_ROLE", "authority_problem"]
 
 REQUIRED_ROLE = {
-    cb.ISSUED: "registry",
-    cb.TRANSFERRED: "account",
-    cb.DONATED: "account",
-    cb.SPLIT: "account",
-    cb.RESERVED: "account",
-    cb.RELEASED: "account",
-    cb.RETIRED: "account",
-    cb.EXPORTED: "account",
-    sp.REGISTERED: "developer",
-    sp.BOUND: "developer",
-    sp.APPLICATION_FILED: "developer",
-    sp.VALIDATED: "verifier",
-    sp.MEASURED: "verifier",
-    sp.REMOVALS_ISSUED: "registry",
-    **{topic: "account" for topic in en.TOPICS if topic != en.EVALUATED},
-    en.EVALUATED: "verifier",
+    Batch.ISSUED: "registry",
+    Batch.TRANSFERRED: "account",
+    Batch.DONATED: "account",
+    Batch.SPLIT: "account",
+    Batch.RESERVED: "account",
+    Batch.RELEASED: "account",
+    Batch.RETIRED: "account",
+    Batch.EXPORTED: "account",
+    Sink.REGISTERED: "developer",
+    Sink.BOUND: "developer",
+    Sink.APPLICATION_FILED: "developer",
+    Sink.VALIDATED: "verifier",
+    Sink.MEASURED: "verifier",
+    Sink.REMOVALS_ISSUED: "registry",
+    **{topic: "account" for topic in Event.ALL if topic != Event.EVALUATED},
+    Event.EVALUATED: "verifier",
 }
 
 
@@ -51,6 +49,6 @@ def authority_problem(topic: str, key: PublicKey, event: Mapping[str, Any]) -> s
         return f"unknown event kind {topic!r}"
     if key.role != role:
         return f"{topic} needs a {role!r} key; key of {key.actor!r} has role {key.role!r}"
-    if topic == cb.ISSUED and event.get("registry") != key.actor:
+    if topic == Batch.ISSUED and event.get("registry") != key.actor:
         return f"only registry {event.get('registry')!r} may issue its batches, not {key.actor!r}"
     return None

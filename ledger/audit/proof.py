@@ -36,13 +36,14 @@ from ledger.audit.merkle import verify_inclusion
 from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.policy import authority_problem
 from ledger.audit.trust import TrustRoot, verify_chain
+from ledger.domain import topics
 from ledger.errors import LedgerError, ProofError, UnknownSignerError
 
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 
 FORMAT = "ledger.retirement-proof.v1"
 _FIELDS = {"format", "certificate", "entries", "checkpoint", "roots", "event"}
-_EVENT_RETIRED = "ledger.event.offset-retired.v1"
+_EVENT_RETIRED = topics.Event.RETIRED
 _EVENT_LABEL = re.compile(r"\[event [0-9a-f-]{36}\]$")
 _ENTRY_FIELDS = {"envelope", "leafIndex", "inclusion"}
 

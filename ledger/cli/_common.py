@@ -28,10 +28,12 @@ __all__ = [
     "SCHEMA",
     "acting",
     "exact_tonnes",
+    "existing",
     "fail",
     "input_json",
     "load_key",
     "open_ledger",
+    "progress",
     "read_json",
     "run",
     "serial_range",
@@ -137,3 +139,24 @@ def acting(
             return act(ledger, signer)
 
     return run(action)
+
+
+def progress(verb: str = "audited") -> Callable[[int, int], None] | None:
+    """A progress reporter on a terminal's stderr (None when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % 1000 == 0:
+            end = "\n" if done == total else ""
+            click.echo(f"\r{verb} {done:,} of {total:,} events", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+
+    return report
+
+
+def existing(database: str) -> str:
+    """``database`` itself, if it is a URL or an existing file; else fail with exit code 2."""
+    if "://" not in database and not Path(database).is_file():
+        fail(f"no ledger database at {database}", 2)
+    return database

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import click
 
-from ledger import EventNeutralization
+from ledger.accounting import FactorTable
 from ledger.audit import Certificate, Signer, TrustRoot, Witness, verify_proof
+from ledger.cli._common import fail
 from ledger.cli._demo_event import SimulatedClock, neutralize_forum
 from ledger.cli._files import write_new_json
-from ledger.errors import InvalidInputError
+from ledger.errors import InvalidInputError, LedgerError
 
-__all__ = ["DemoResult", "run_demo"]
+if TYPE_CHECKING:
+    from ledger import EventNeutralization
+
+__all__ = ["COMMANDS", "DemoResult", "demo", "run_demo"]
 
 ORIGIN = "demo.ledger.local/shandong-events"
 
@@ -128,3 +133,67 @@ def _disclosure(event: EventNeutralization, certificates: list[Certificate]) -> 
 def _write(path: Path, data: Any, *, private: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_new_json(path, data, private=private)
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="New or empty folder for the demo (default: ./ledger-demo-<time>).",
+)
+def demo(folder: Path | None) -> None:
+    """Run a 1,200-participant forum's neutralization end to end; write its proof."""
+    if folder is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder = Path.cwd() / f"ledger-demo-{stamp}"
+    try:
+        result = run_demo(folder)
+    except LedgerError as e:
+        fail(f"demo failed: {e}", 1)
+    _summary(result)
+
+
+def _summary(result: DemoResult) -> None:
+    event, certs = result.event, result.certificates
+    accounting = event.accountings[-1]
+    click.echo(f"Ledger demo in {result.folder} (SQLite; simulated dates, real signatures)")
+    click.echo(
+        f"  event        {event.name}: {event.kind}, {event.participants:,} participants,"
+        f" tier {event.tier.value}"
+    )
+    click.echo(
+        f"  plan         version {len(event.plans)}, {len(event.plans[-1]['boundary'])} sources,"
+        f" {len(event.measures)} reduction measures"
+    )
+    click.echo(
+        f"  accounted    {accounting['total']} tCO2e from {len(accounting['lines'])} activity lines"
+    )
+    click.echo(f"  factors      {_checked_factors(accounting['lines'])}")
+    for allocation, cert in zip(event.allocations, certs, strict=True):
+        note = f"; deviation: {allocation['reason']}" if allocation["deviation"] else ""
+        click.echo(
+            f"  retired      {cert.tonnes} t {cert.instrument} ({cert.province}, R8 rank"
+            f" {cert.priority_rank}){note}"
+        )
+    evaluation = event.evaluation or {}
+    click.echo(
+        f"  confirmed    {event.confirmed_on} on the evaluation of {evaluation.get('verifier')}"
+    )
+    click.echo(f"  deadline     R10 neutralization {result.deadline}")
+    click.echo(
+        f"  proof        {result.entries} signed entries in a cosigned checkpoint of"
+        f" {result.tree_size} -> proof.json (verified); event.json, certificate.json"
+    )
+    click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.root_path}")
+
+
+def _checked_factors(lines: list[dict[str, Any]]) -> str:
+    shipped = {factor.reference: factor for factor in FactorTable.default()}
+    used = [shipped.get(line["factor_source"]) for line in lines]
+    checked = sum(1 for factor in used if factor is not None and factor.checked)
+    return f"{checked} of {len(used)} lines at shipped factors checked against their sources"
+
+
+COMMANDS = (demo,)

@@ -41,7 +41,7 @@ from ledger.errors import InvalidInputError
 if TYPE_CHECKING:
     from ledger import Ledger
 
-__all__ = ["event"]
+__all__ = ["COMMANDS", "event"]
 
 _EVENT = click.argument("event_id", metavar="EVENT", type=click.UUID)
 
@@ -321,3 +321,6 @@ def _record(ledger: Ledger, event_id: UUID) -> dict[str, Any]:
             for d, state in ledger.event_deadlines(event_id)
         ],
     }  # fmt: skip
+
+
+COMMANDS = (event,)

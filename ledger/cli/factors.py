@@ -16,7 +16,7 @@ from ledger.accounting import Factor, FactorTable
 from ledger.cli._common import fail
 from ledger.errors import LedgerError
 
-__all__ = ["factors"]
+__all__ = ["COMMANDS", "factors"]
 
 
 @click.command()
@@ -61,3 +61,6 @@ def _json(factor: Factor) -> dict[str, object]:
         "checked": factor.checked,
         "check": factor.check,
     }
+
+
+COMMANDS = (factors,)

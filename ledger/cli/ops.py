@@ -19,7 +19,6 @@ from ledger.audit import Checkpoint, TrustRoot, Witness
 from ledger.cli._common import (
     KEY,
     SCHEMA,
-    fail,
     load_key,
     open_ledger,
     read_json,
@@ -28,7 +27,7 @@ from ledger.cli._common import (
 )
 from ledger.errors import InvalidInputError
 
-__all__ = ["fail", "register_commands"]
+__all__ = ["COMMANDS"]
 
 
 @click.command()
@@ -223,7 +222,4 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
         click.echo(f"proof written to {out}")
 
 
-def register_commands(cli: click.Group) -> None:
-    """Add the everyday commands to ``cli``."""
-    for command in (init, issue, transfer, retire, checkpoint, cosign, proof):
-        cli.add_command(command)
+COMMANDS = (init, issue, transfer, retire, checkpoint, cosign, proof)

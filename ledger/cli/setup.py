@@ -28,7 +28,7 @@ from ledger.cli._common import fail, input_json
 from ledger.cli._files import write_new_json
 from ledger.errors import InvalidInputError, LedgerError
 
-__all__ = ["key", "root"]
+__all__ = ["COMMANDS", "key", "root"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -160,3 +160,6 @@ def _write_new(path: Path, data: Any, *, private: bool) -> None:
         write_new_json(path, data, private=private)
     except OSError as e:
         fail(f"cannot write {path}: {e.strerror}", 2)
+
+
+COMMANDS = (key, root)

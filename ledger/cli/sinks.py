@@ -37,7 +37,7 @@ from ledger.cli._common import (
 )
 from ledger.errors import InvalidInputError
 
-__all__ = ["sink"]
+__all__ = ["COMMANDS", "sink"]
 
 _PROJECT = click.argument("project", type=click.UUID)
 _ON = click.option(
@@ -225,3 +225,6 @@ def _text(value: object) -> str:
     if isinstance(value, Decimal | datetime.date):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+COMMANDS = (sink,)

@@ -29,6 +29,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain import topics
 from ledger.domain._units import Lot, UnitMap, UnitState
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import (
@@ -56,15 +57,15 @@ __all__ = [
     "replay_checked",
 ]
 
-ISSUED = "ledger.credit-batch.issued.v1"
-TRANSFERRED = "ledger.credit-batch.transferred.v1"
-DONATED = "ledger.credit-batch.donated.v1"
-SPLIT = "ledger.credit-batch.split.v1"
-RESERVED = "ledger.credit-batch.reserved.v1"
-RELEASED = "ledger.credit-batch.released.v1"
-RETIRED = "ledger.credit-batch.retired.v1"
-EXPORTED = "ledger.credit-batch.exported.v1"
-TOPICS = (ISSUED, TRANSFERRED, DONATED, SPLIT, RESERVED, RELEASED, RETIRED, EXPORTED)
+ISSUED = topics.Batch.ISSUED
+TRANSFERRED = topics.Batch.TRANSFERRED
+DONATED = topics.Batch.DONATED
+SPLIT = topics.Batch.SPLIT
+RESERVED = topics.Batch.RESERVED
+RELEASED = topics.Batch.RELEASED
+RETIRED = topics.Batch.RETIRED
+EXPORTED = topics.Batch.EXPORTED
+TOPICS = topics.Batch.ALL
 
 _MOVABLE = (UnitState.HELD,)
 

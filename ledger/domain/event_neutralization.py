@@ -25,6 +25,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain import topics
 from ledger.domain.deadlines import Deadline, add_months
 from ledger.domain.event_values import (
     EventKind,
@@ -43,28 +44,17 @@ from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationEr
 
 __all__ = ["COMMITMENT_FIELDS", "EventNeutralization"]
 
-REGISTERED = "ledger.event.registered.v1"
-PLANNED = "ledger.event.plan-published.v1"
-MEASURED = "ledger.event.measure-recorded.v1"
-MEASURE_REPORTED = "ledger.event.measure-reported.v1"
-ACCOUNTED = "ledger.event.accounted.v1"
-ALLOCATED = "ledger.event.offset-allocated.v1"
-RETIRED = "ledger.event.offset-retired.v1"
-COMMITTED = "ledger.event.committed.v1"
-EVALUATED = "ledger.event.evaluated.v1"
-CONFIRMED = "ledger.event.confirmed.v1"
-TOPICS = (
-    REGISTERED,
-    PLANNED,
-    MEASURED,
-    MEASURE_REPORTED,
-    ACCOUNTED,
-    ALLOCATED,
-    RETIRED,
-    COMMITTED,
-    EVALUATED,
-    CONFIRMED,
-)
+REGISTERED = topics.Event.REGISTERED
+PLANNED = topics.Event.PLANNED
+MEASURED = topics.Event.MEASURED
+MEASURE_REPORTED = topics.Event.MEASURE_REPORTED
+ACCOUNTED = topics.Event.ACCOUNTED
+ALLOCATED = topics.Event.ALLOCATED
+RETIRED = topics.Event.RETIRED
+COMMITTED = topics.Event.COMMITTED
+EVALUATED = topics.Event.EVALUATED
+CONFIRMED = topics.Event.CONFIRMED
+TOPICS = topics.Event.ALL
 
 #: R3: what a self-commitment must state.
 COMMITMENT_FIELDS = (

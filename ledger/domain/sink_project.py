@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain import topics
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, add_months
 from ledger.domain.parcels import Parcel
@@ -43,12 +44,12 @@ __all__ = [
     "SinkProject",
 ]
 
-REGISTERED = "ledger.sink-project.registered.v1"
-BOUND = "ledger.sink-project.bound.v1"
-APPLICATION_FILED = "ledger.sink-project.application-filed.v1"
-VALIDATED = "ledger.sink-project.validated.v1"
-MEASURED = "ledger.sink-project.measured.v1"
-REMOVALS_ISSUED = "ledger.sink-project.removals-issued.v1"
+REGISTERED = topics.Sink.REGISTERED
+BOUND = topics.Sink.BOUND
+APPLICATION_FILED = topics.Sink.APPLICATION_FILED
+VALIDATED = topics.Sink.VALIDATED
+MEASURED = topics.Sink.MEASURED
+REMOVALS_ISSUED = topics.Sink.REMOVALS_ISSUED
 
 
 class Ecosystem(enum.StrEnum):

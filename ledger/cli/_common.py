@@ -107,8 +107,8 @@ def input_json(path: Path) -> Any:
 
 
 def load_key(path: Path) -> Signer:
-    """The command line's one way to load a private key file."""
-    return Signer.from_json(read_json(path))
+    """The command line's one way to load a private key file; unreadable: exit code 2."""
+    return Signer.from_json(input_json(path))
 
 
 def open_ledger(

@@ -24,7 +24,7 @@ import attrs
 import click
 
 from ledger.audit import PublicKey, Signer, TrustRoot
-from ledger.cli._common import fail, input_json
+from ledger.cli._common import fail, input_json, load_key
 from ledger.cli._files import write_new_json
 from ledger.errors import InvalidInputError, LedgerError
 
@@ -94,7 +94,7 @@ def root_new(
 ) -> None:  # fmt: skip
     """Write a signed trust root (version 1, or the next of --from); refuse one that fails."""
     try:
-        signers = [Signer.from_json(input_json(path)) for path in signs]
+        signers = [load_key(path) for path in signs]
         added = [*(_public(input_json(path)) for path in keys), *(s.public for s in signers)]
         previous = TrustRoot.from_json(input_json(previous_file)) if previous_file else None
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)

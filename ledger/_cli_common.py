@@ -7,7 +7,6 @@ command writes nothing and says why in one line.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from ledger._ledger import Ledger
+from ledger.audit import _strict_json as strict_json
 from ledger.audit.keys import Signer
 from ledger.domain.values import SerialRange
 from ledger.errors import InvalidInputError, LedgerError
@@ -76,19 +76,21 @@ def exact_tonnes(text: str) -> Decimal:
 
 
 def json_file(path: Path) -> Any:
-    """A JSON file's content; an unreadable file is an InvalidInputError."""
+    """A JSON file's content, read strictly; an unreadable file is an InvalidInputError."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        return strict_json.loads(path.read_bytes(), source=str(path))
+    except OSError as e:
         raise InvalidInputError(f"cannot read {path}: {e}") from e
 
 
 def read_exact(path: Path) -> Any:
-    """A JSON input file with its numbers as exact decimals; unreadable: exit code 2."""
+    """A JSON input file read strictly, with exact decimals; unreadable: exit code 2."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as e:
+        return strict_json.loads(path.read_bytes(), source=str(path), exact=True)
+    except OSError as e:
         fail(f"cannot read {path}: {e}", 2)
+    except InvalidInputError as e:
+        fail(str(e), 2)
 
 
 def run(action: Callable[[], T]) -> T:

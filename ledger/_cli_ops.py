@@ -169,8 +169,7 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
         signer = Signer.from_json(json_file(key_file))
         last = None
         if state_file.exists():
-            seen = json_file(state_file)
-            last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
+            last = _witness_state(state_file)
         with Ledger(database, schema=schema) as ledger:
             note = ledger.latest_checkpoint()
             if note is None:
@@ -216,6 +215,22 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
     else:
         out.write_text(text, encoding="utf-8")
         click.echo(f"proof written to {out}")
+
+
+def _witness_state(path: Path) -> Checkpoint:
+    """The checkpoint a witness state file records (read strictly)."""
+    seen = json_file(path)
+    try:
+        origin, size, root = seen["origin"], seen["size"], bytes.fromhex(seen["root"])
+        if set(seen) != {"origin", "size", "root"} or not isinstance(origin, str):
+            raise ValueError
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
+            raise ValueError
+    except (KeyError, TypeError, ValueError) as e:
+        raise InvalidInputError(
+            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
+        ) from e
+    return Checkpoint(origin, size, root)
 
 
 def register_commands(cli: click.Group) -> None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from ledger._app import LedgerApplication
 from ledger._audit import AuditReport, audit_store
+from ledger.audit import _strict_json as strict_json
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
@@ -55,7 +56,10 @@ class TransparencyCommands:
         """Every adopted trust root, oldest first."""
         with self._app.read() as connection:
             documents = self._app.merkle_log.root_documents(connection)
-        return [TrustRoot.from_json(json.loads(document)) for document in documents]
+        return [
+            TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
+            for document in documents
+        ]
 
     def adopt_root(self: _Host, root: TrustRoot) -> None:
         """Adopt the first trust root, or a rotation of the last one, and accept its keys.

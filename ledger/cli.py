@@ -26,10 +26,11 @@ from ledger._demo import DemoResult, run_demo
 from ledger._ledger import Ledger
 from ledger._render import render_certificate
 from ledger.accounting import FactorTable
+from ledger.audit import _strict_json as strict_json
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.proof import verify_proof
 from ledger.audit.trust import TrustRoot
-from ledger.errors import LedgerError, ProofError
+from ledger.errors import LedgerError, MalformedInputError, ProofError
 
 __all__ = ["cli", "main"]
 
@@ -161,9 +162,9 @@ def export_(database: str, out: IO[str], schema: str | None) -> None:
 
 @cli.command("import")
 @click.argument("database")
-@click.argument("history", type=click.File("r", encoding="utf-8"))
+@click.argument("history", type=click.File("rb"))
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def import_(database: str, history: IO[str], schema: str | None) -> None:
+def import_(database: str, history: IO[bytes], schema: str | None) -> None:
     """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
     try:
         with Ledger(database, KeyDirectory(), schema=schema) as ledger:
@@ -187,7 +188,7 @@ def import_(database: str, history: IO[str], schema: str | None) -> None:
 def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str | None) -> None:
     """Issue credit batches from a CSV file: every row valid, or nothing written."""
     try:
-        registry = Signer.from_json(_read_json(key_file))
+        registry = Signer.from_json(_read_json(key_file, "import failed:"))
         with Ledger(_existing(database), schema=schema) as ledger:
             ids = ledger.import_batches_csv(registry, csv_file)
     except LedgerError as e:
@@ -283,13 +284,14 @@ def _existing(database: str) -> str:
     return database
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, failure: str = "proof rejected:", code: int = 1) -> Any:
+    """A JSON file read strictly; unreadable: exit 2; not strict JSON: ``failure``, ``code``."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json.loads(path.read_bytes(), source=str(path))
     except OSError as e:
         fail(f"cannot read {path}: {e.strerror}", 2)
-    except ValueError as e:
-        fail(f"proof rejected: {path} is not JSON ({e})", 1)
+    except MalformedInputError as e:
+        fail(f"{failure} {e}", code)
 
 
 register_commands(cli)

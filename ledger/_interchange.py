@@ -197,7 +197,7 @@ def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]
         for number, line in enumerate(lines, start=1):
             yield number, line
     except UnicodeDecodeError as e:
-        raise ImportRowsError([(number + 1, "is not UTF-8 text")]) from e
+        raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
 
 
 def _parse_history(

@@ -12,7 +12,6 @@ Rules:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -21,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ledger.audit import strict_json
 from ledger.domain.event_values import Line, Source
 from ledger.errors import InvalidInputError, NotFoundError
 
@@ -103,8 +103,8 @@ class FactorTable:
     @classmethod
     def default(cls) -> FactorTable:
         """The shipped table (SPEC section 9 figures, with their references)."""
-        text = resources.files("ledger").joinpath("data/emission_factors.json").read_text("utf-8")
-        return cls.from_json(json.loads(text))
+        shipped = resources.files("ledger").joinpath("data/emission_factors.json")
+        return cls.from_json(strict_json.loads(shipped.read_bytes(), source=shipped.name))
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FactorTable:
@@ -118,8 +118,8 @@ class FactorTable:
     def load(cls, path: Path) -> FactorTable:
         """The default table with the user's table at ``path`` laid over it."""
         try:
-            text = path.read_text(encoding="utf-8")
-            user = cls.from_json(json.loads(text, parse_float=Decimal))
+            data = strict_json.loads(path.read_bytes(), source=str(path), exact=True)
+            user = cls.from_json(data)
         except (OSError, ValueError) as e:
             if isinstance(e, InvalidInputError):
                 raise

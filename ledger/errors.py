@@ -21,6 +21,7 @@ __all__ = [
     "InvalidInputError",
     "LedgerError",
     "LogProofError",
+    "MalformedInputError",
     "NotFoundError",
     "NoteError",
     "ProofError",
@@ -47,6 +48,23 @@ class LedgerError(Exception):
 
 class InvalidInputError(LedgerError, ValueError):
     """A value is malformed: a reversed range, a zero quantity, an empty name."""
+
+
+class MalformedInputError(InvalidInputError):
+    """An input file or document breaks the strict input rules (docs/security.md).
+
+    Not UTF-8, not strict JSON (a duplicate member, too deep, too long a number, NaN), or over a
+    size limit. The message is one line: the source, then the problem.
+
+    Attributes:
+        source: what was read (a file name, ``"line 3"``).
+        problem: what is wrong with it.
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source.replace("\n", "\\n")
+        self.problem = problem
+        super().__init__(f"{self.source} {problem}")
 
 
 class RuleViolationError(LedgerError, ValueError):

@@ -8,7 +8,8 @@ Rules: this package imports nothing from :mod:`ledger.store`, :mod:`ledger.comma
 ``tests/unit/test_layers.py``).
 """
 
-from ledger.audit._canonical import canonical_json
+from ledger.audit import _strict_json as strict_json
+from ledger.audit._canonical import TAGGED_TYPES, canonical_json, check_tagged
 from ledger.audit.certificate import Certificate, certificates
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import (
@@ -29,6 +30,7 @@ from ledger.errors import LogProofError, NoteError, TrustRootError
 
 __all__ = [
     "FORMAT",
+    "TAGGED_TYPES",
     "Certificate",
     "Checkpoint",
     "Entry",
@@ -47,10 +49,12 @@ __all__ = [
     "canonical_json",
     "certificates",
     "check_link",
+    "check_tagged",
     "entry_hash",
     "leaf_hash",
     "pae",
     "payload_type_for",
+    "strict_json",
     "topic_of",
     "verify_consistency",
     "verify_inclusion",

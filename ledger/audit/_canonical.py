@@ -5,18 +5,46 @@ Rules:
   IEEE 754 (|n| < 2**53), so every verifier in every language reads the same numbers.
 - Python values that JSON lacks (UUID, Decimal, datetime) are written by the store's
   transcoder as tagged objects ``{"_type_": NAME, "_data_": TEXT}`` before they get here.
+- Tagged types come from a closed list (:data:`TAGGED_TYPES`): an object with a ``_type_`` or
+  ``_data_`` member must be exactly a tagged value of a listed type, whose text parses as that
+  type; anything else is refused when written and when read (:func:`check_tagged`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import rfc8785
 
 from ledger.errors import InvalidInputError
 
-__all__ = ["canonical_json"]
+__all__ = ["TAGGED_TYPES", "canonical_json", "check_tagged"]
+
+_TAG_MEMBERS = frozenset({"_type_", "_data_"})
+
+
+def _uuid_hex(text: str) -> object:
+    if uuid.UUID(text).hex != text:
+        raise ValueError("not 32 lowercase hex digits")
+    return text
+
+
+def _finite_decimal(text: str) -> object:
+    if not Decimal(text).is_finite():
+        raise ValueError("not a finite decimal")
+    return text
+
+
+#: The closed list of tagged types in signed data, each with the check its text must pass.
+TAGGED_TYPES: dict[str, Callable[[str], object]] = {
+    "datetime_iso": datetime.datetime.fromisoformat,
+    "decimal_str": _finite_decimal,
+    "uuid_hex": _uuid_hex,
+}
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -37,3 +65,32 @@ def _refuse_floats(obj: object) -> None:
     elif isinstance(obj, list | tuple):
         for item in obj:
             _refuse_floats(item)
+
+
+def check_tagged(obj: object) -> None:
+    """Raise InvalidInputError if a tagged object in ``obj`` is unknown or malformed."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            if _TAG_MEMBERS & set(item):
+                _check_tag(item)
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def _check_tag(item: Mapping[Any, Any]) -> None:
+    name, text = item.get("_type_"), item.get("_data_")
+    if set(item) != _TAG_MEMBERS or not isinstance(text, str):
+        raise InvalidInputError('a tagged value is exactly {"_type_": NAME, "_data_": TEXT}')
+    check = TAGGED_TYPES.get(name) if isinstance(name, str) else None
+    if check is None:
+        raise InvalidInputError(
+            f"unknown tagged type {name!r}; expected one of {', '.join(sorted(TAGGED_TYPES))}"
+        )
+    try:
+        check(text)
+    except (ArithmeticError, ValueError) as e:
+        raise InvalidInputError(f"tagged {name} {text[:40]!r} does not parse: {e}") from e

@@ -18,21 +18,21 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from ledger.audit._canonical import canonical_json
+from ledger.audit import _strict_json as strict_json
+from ledger.audit._canonical import canonical_json, check_tagged
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.errors import InvalidInputError, SignatureError, TamperError
 
 __all__ = ["Entry", "Envelope", "entry_hash", "pae", "payload_type_for", "topic_of"]
 
-_PAYLOAD_TYPE = re.compile(r"^application/vnd\.(ledger\.[a-z0-9.-]+)\+json$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_PAYLOAD_TYPE = re.compile(r"application/vnd\.(ledger\.[a-z0-9.-]+)\+json")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def payload_type_for(topic: str) -> str:
@@ -42,7 +42,7 @@ def payload_type_for(topic: str) -> str:
 
 def topic_of(payload_type: str) -> str:
     """The event topic inside a payload type, or raise :class:`TamperError`."""
-    match = _PAYLOAD_TYPE.match(payload_type)
+    match = _PAYLOAD_TYPE.fullmatch(payload_type)
     if match is None:
         raise TamperError(f"payloadType {payload_type!r} is not a ledger event type")
     return match.group(1)
@@ -122,9 +122,9 @@ class Envelope:
     def from_bytes(cls, data: bytes) -> Envelope:
         """Parse stored bytes; they must be exactly the canonical form."""
         try:
-            parsed = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise TamperError(f"stored envelope is not JSON: {e}") from e
+            parsed = strict_json.loads(data, source="the stored envelope")
+        except InvalidInputError as e:
+            raise TamperError(str(e)) from e
         envelope = cls.from_json(parsed)
         if envelope.to_bytes() != data:
             raise TamperError("stored envelope is not in canonical form")
@@ -159,9 +159,9 @@ class Entry:
     def decode(cls, envelope: Envelope, signer: PublicKey) -> Entry:
         """Decode the payload of a verified envelope; it must be canonical and complete."""
         try:
-            body = json.loads(envelope.payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise TamperError(f"payload is not JSON: {e}") from e
+            body = strict_json.loads(envelope.payload, source="the payload")
+        except InvalidInputError as e:
+            raise TamperError(str(e)) from e
         try:
             canonical = canonical_json(body)
         except InvalidInputError as e:
@@ -169,6 +169,10 @@ class Entry:
         if canonical != envelope.payload:
             raise SignatureError("payload is not in canonical form")
         _check_payload(body)
+        try:
+            check_tagged(body["event"])
+        except InvalidInputError as e:
+            raise TamperError(f"payload event: {e}") from e
         signer.check_window(_signed_at(body["event"]))
         if body["event"].get("actor") != signer.actor:
             raise SignatureError(
@@ -203,5 +207,5 @@ def _check_payload(body: object) -> None:
         raise TamperError(f"payload version {version!r} is not a positive integer")
     if not isinstance(body["aggregate"], str) or not isinstance(body["event"], dict):
         raise TamperError("payload aggregate must be text and event an object")
-    if not (prev is None or (isinstance(prev, str) and _HEX64.match(prev))):
+    if not (prev is None or (isinstance(prev, str) and _HEX64.fullmatch(prev))):
         raise TamperError(f"payload prev {prev!r} is not null or a hex SHA-256")

@@ -10,14 +10,16 @@ Formats (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature v1, Ed25519 onl
   8-byte big-endian POSIX time followed by Ed25519 over
   ``cosignature/v1\ntime <time>\n`` + body.
 
-Rules: the body must parse exactly (no extension lines); verifiers only count signature lines
-whose name and key id match a key they were given, and ignore the rest.
+Rules: the body must parse exactly (no extension lines; the size is ASCII digits, below 2**64);
+verifiers only count signature lines whose name and key id match a key they were given, and
+ignore the rest.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
 
 import attrs
@@ -30,6 +32,7 @@ from ledger.errors import NoteError
 __all__ = ["Checkpoint", "NoteError", "SignedNote", "cosign", "note_key_id", "sign_checkpoint"]
 
 _DASH = "\u2014 "
+_SIZE = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII digits, no leading zero, at most 20
 _LOG_ALG, _COSIGN_ALG = 0x01, 0x04
 
 
@@ -57,8 +60,9 @@ class Checkpoint:
         if len(lines) != 4 or lines[3] != "" or not lines[0]:
             raise NoteError("a checkpoint body is exactly origin, size and root hash lines")
         origin, size, root = lines[:3]
-        if not size.isdigit() or (size != "0" and size.startswith("0")):
-            raise NoteError(f"checkpoint size {size!r} is not a decimal number")
+        if not _SIZE.fullmatch(size) or int(size) >= 2**64:
+            shown = repr(size) if len(size) <= 40 else f"of {len(size):,} characters"
+            raise NoteError(f"checkpoint size {shown} is not a decimal number below 2**64")
         try:
             raw = base64.b64decode(root, validate=True)
         except ValueError as e:

@@ -7,7 +7,8 @@ against; and the chain of trust roots that authorizes every key. :func:`verify_p
 with nothing but the file and a trusted root:
 
 - exact fields and the format id;
-- the root chain, from the trusted root to the last one (thresholds of distinct keys);
+- the root chain: in increasing version order without gaps, holding the trusted root
+  unchanged, each later root a valid rotation (thresholds of distinct keys);
 - the checkpoint: signed by the root's log key for the root's origin, with at least the
   root's number of witness cosignatures;
 - every envelope: canonical, signed inside its key's window by its actor's key in the role its
@@ -77,13 +78,13 @@ def _placed(placed: Sequence[tuple[Entry, int, Sequence[bytes]]]) -> list[dict[s
     ]
 
 
-def verify_proof(proof: object, trusted: TrustRoot | None = None) -> None:
+def verify_proof(proof: object, trusted: TrustRoot) -> None:
     """Return None if ``proof`` verifies; raise :class:`ProofError` naming what fails.
 
     Args:
-        proof: the parsed JSON of a proof file.
-        trusted: the trust root you already trust; without it, the proof's first root is
-            taken on trust (and nothing binds the proof to a ledger you know).
+        proof: the parsed JSON of a proof file (read it strictly: ``ledger verify`` does).
+        trusted: the trust root you already trust (required: a proof's own roots prove
+            nothing about which ledger made it).
     """
     if not isinstance(proof, Mapping) or set(proof) != _FIELDS:
         raise ProofError("(top level)", f"a proof has exactly the fields {sorted(_FIELDS)}")
@@ -121,7 +122,7 @@ def _event(
         )
 
 
-def _roots(raw: object, trusted: TrustRoot | None) -> TrustRoot:
+def _roots(raw: object, trusted: TrustRoot) -> TrustRoot:
     if not isinstance(raw, list) or not raw:
         raise ProofError("roots", "must be a non-empty list of trust roots")
     chain = []
@@ -131,7 +132,7 @@ def _roots(raw: object, trusted: TrustRoot | None) -> TrustRoot:
         except LedgerError as e:
             raise ProofError(f"roots[{index}]", str(e)) from e
     try:
-        return verify_chain(trusted or chain[0], chain)
+        return verify_chain(trusted, chain)
     except LedgerError as e:
         raise ProofError("roots", str(e)) from e
 

@@ -12,7 +12,10 @@ Rules (after TUF root metadata):
 - A root is valid on its own when at least ``threshold`` distinct *public keys* with role
   ``operator`` in it, valid at ``issuedAt``, signed it. Thresholds never count key ids.
 - Version N+1 must also be signed by the threshold of version N's operators (valid at the new
-  ``issuedAt``): rotation needs the old and the new root. Versions go up by one, time forward.
+  ``issuedAt``): rotation needs the old and the new root. Versions go up by one, time forward;
+  a list of roots is in increasing version order without gaps, from its first root on.
+- The version and the threshold are at least 1 and witnesses at least 0, when a root is created
+  and when one is read: a root that needs no operator signature is never accepted.
 - Revocation closes a key's window (``validUntil``); a key, once listed, is never dropped, so
   what it signed inside its window stays provable.
 - ``origin`` names the log; its checkpoints are signed by the ``log`` key whose actor is the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -115,6 +119,7 @@ class TrustRoot:
 
     def verify_alone(self) -> None:
         """Return None if this root carries its own operator threshold, else raise."""
+        _check_numbers(self.version, self.threshold, self.witnesses)
         _require_threshold(self, self, "its own")
 
     def verify_successor(self, successor: TrustRoot) -> None:
@@ -162,9 +167,15 @@ def _require_threshold(root: TrustRoot, authority: TrustRoot, whose: str) -> Non
 def verify_chain(trusted: TrustRoot, chain: Sequence[TrustRoot]) -> TrustRoot:
     """Walk ``chain`` from the ``trusted`` root to its last version; return the last root.
 
-    The trusted root must appear in the chain unchanged; every later version must be a valid
-    rotation of the one before it.
+    The chain must be in increasing version order without gaps; the trusted root must appear in
+    it unchanged; every later version must be a valid rotation of the one before it.
     """
+    for before, after in itertools.pairwise(chain):
+        if after.version != before.version + 1:
+            raise TrustRootError(
+                f"roots must be listed in increasing version order: version {after.version}"
+                f" follows version {before.version}"
+            )
     trusted.verify_alone()
     position = next((i for i, r in enumerate(chain) if r.version == trusted.version), None)
     if position is None or chain[position].to_json() != trusted.to_json():
@@ -185,6 +196,7 @@ def _parse(data: object) -> TrustRoot:
     for name in ("version", "threshold", "witnesses"):
         if isinstance(body[name], bool) or not isinstance(body[name], int):
             raise TrustRootError(f"{name} must be an integer")
+    _check_numbers(body["version"], body["threshold"], body["witnesses"])
     issued = parse_time(body["issuedAt"])
     if issued is None or not isinstance(body["origin"], str):
         raise TrustRootError("issuedAt and origin are required")
@@ -202,6 +214,14 @@ def _parse(data: object) -> TrustRoot:
     if root.to_json() != data:
         raise TrustRootError("trust root document is not in its normal form")
     return root
+
+
+def _check_numbers(version: int, threshold: int, witnesses: int) -> None:
+    if version < 1 or threshold < 1 or witnesses < 0:
+        raise TrustRootError(
+            f"version and threshold start at 1 and witnesses at 0; got version {version},"
+            f" threshold {threshold}, witnesses {witnesses}"
+        )
 
 
 def _signature(entry: object) -> tuple[str, bytes]:

@@ -7,7 +7,6 @@ command writes nothing and says why in one line.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ledger.audit import Signer
+from ledger.audit import Signer, strict_json
 from ledger.errors import InvalidInputError, LedgerError
 
 if TYPE_CHECKING:
@@ -82,26 +81,28 @@ def exact_tonnes(text: str) -> Decimal:
         raise InvalidInputError(f"{text!r} is not a decimal number of tonnes") from e
 
 
-def read_json(path: Path) -> Any:
-    """The command line's one JSON reader: a file's content, numbers as exact decimals.
+def read_json(path: Path, *, exact: bool = False) -> Any:
+    """The command line's one JSON reader: a file read strictly (:mod:`ledger.audit.strict_json`).
+
+    Args:
+        path: the file.
+        exact: read numbers with fractions as exact decimals (command inputs).
 
     Raises:
-        InvalidInputError: the file cannot be read (its cause is the OSError) or is not JSON.
+        InvalidInputError: the file cannot be read (its cause is the OSError), or
+            MalformedInputError: it is not strict JSON.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as e:
         raise InvalidInputError(f"cannot read {path}: {e.strerror or e}") from e
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except ValueError as e:
-        raise InvalidInputError(f"{path} is not JSON ({e})") from e
+    return strict_json.loads(data, source=str(path), exact=exact)
 
 
 def input_json(path: Path) -> Any:
     """A JSON input file (:func:`read_json`); unreadable: one line and exit code 2."""
     try:
-        return read_json(path)
+        return read_json(path, exact=True)
     except InvalidInputError as e:
         fail(str(e), 2)
 

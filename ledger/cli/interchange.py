@@ -33,9 +33,9 @@ def export_(database: str, out: IO[str], schema: str | None) -> None:
 
 @click.command("import")
 @click.argument("database")
-@click.argument("history", type=click.File("r", encoding="utf-8"))
+@click.argument("history", type=click.File("rb"))
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def import_(database: str, history: IO[str], schema: str | None) -> None:
+def import_(database: str, history: IO[bytes], schema: str | None) -> None:
     """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
     try:
         with open_ledger(database, KeyDirectory(), schema=schema) as ledger:

@@ -173,8 +173,7 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
         signer = load_key(key_file)
         last = None
         if state_file.exists():
-            seen = read_json(state_file)
-            last = Checkpoint(seen["origin"], seen["size"], bytes.fromhex(seen["root"]))
+            last = _witness_state(state_file)
         with open_ledger(database, schema=schema) as ledger:
             note = ledger.latest_checkpoint()
             if note is None:
@@ -220,6 +219,22 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
     else:
         out.write_text(text, encoding="utf-8")
         click.echo(f"proof written to {out}")
+
+
+def _witness_state(path: Path) -> Checkpoint:
+    """The checkpoint a witness state file records (read strictly)."""
+    seen = read_json(path)
+    try:
+        origin, size, root = seen["origin"], seen["size"], bytes.fromhex(seen["root"])
+        if set(seen) != {"origin", "size", "root"} or not isinstance(origin, str):
+            raise ValueError
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
+            raise ValueError
+    except (KeyError, TypeError, ValueError) as e:
+        raise InvalidInputError(
+            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
+        ) from e
+    return Checkpoint(origin, size, root)
 
 
 COMMANDS = (init, issue, transfer, retire, checkpoint, cosign, proof)

@@ -4,8 +4,11 @@ Rules:
 - ``ledger key new ACTOR ROLE --out FILE`` writes a new private key file (mode 0600, never over
   an existing file) and prints its public key entry as one line of JSON.
 - ``ledger root new`` writes a version-1 trust root of the keys given, signed by the operator
-  keys given; it is written only if it verifies on its own (its operator threshold is met by
-  distinct operator keys), so a root that ``ledger init`` would refuse is never written.
+  keys given; it is written only if it verifies on its own (its operator threshold, at least 1,
+  is met by distinct operator keys), so a root that ``ledger init`` would refuse is never written.
+- Every root it writes has an open (unrevoked) ``log`` key for its origin and at least as many
+  open ``witness`` keys as the cosignatures it asks for (``--witnesses``, 1 by default for a
+  first root), so checkpoints under it can be signed and cosigned.
 - ``ledger root new --from OLD`` writes the next version: OLD's keys (``--revoke KEYID`` closes a
   key's window now; keys are never dropped) plus the keys given; it is written only if it is a
   valid rotation (OLD's operator threshold and its own are both met).
@@ -74,7 +77,12 @@ def root() -> None:
 @root.command("new")
 @click.option("--origin", default=None, help="The log's origin line (version 1 only).")
 @click.option("--threshold", default=None, type=int, help="Operator signatures needed.")
-@click.option("--witnesses", default=None, type=int, help="Witness cosignatures a proof needs.")
+@click.option(
+    "--witnesses",
+    default=None,
+    type=int,
+    help="Witness cosignatures a proof needs (first root: 1; rotation: unchanged).",
+)
 @_files("--key", "keys", "A public key entry or a private key file to include (repeat).")
 @_files(
     "--sign", "signs", "An operator's private key file that signs the root (repeat); included too."
@@ -104,6 +112,7 @@ def root_new(
             created.verify_alone()
         else:
             previous.verify_successor(created)
+        _require_log_and_witnesses(created)
         _write_new(out, created.to_json(), private=False)
     except LedgerError as e:
         fail(str(e))
@@ -123,7 +132,7 @@ def _next_root(
             raise InvalidInputError("a first root needs --origin and --threshold (no --revoke)")
         return TrustRoot.create(
             version=1, origin=origin, issued_at=now, threshold=threshold,
-            witnesses=witnesses or 0, keys=_distinct(added),
+            witnesses=1 if witnesses is None else witnesses, keys=_distinct(added),
         )  # fmt: skip
     if origin is not None and origin != previous.origin:
         raise InvalidInputError("a rotation keeps the log origin")
@@ -140,6 +149,20 @@ def _next_root(
         witnesses=previous.witnesses if witnesses is None else witnesses,
         keys=_distinct([*kept, *added]),
     )  # fmt: skip
+
+
+def _require_log_and_witnesses(root: TrustRoot) -> None:
+    open_keys = [k for k in root.keys if k.valid_until is None]
+    if not any(k.role == "log" and k.actor == root.origin for k in open_keys):
+        raise InvalidInputError(
+            f"a root needs a log key for its origin {root.origin!r} (--key LOG.pub.json)"
+        )
+    witnesses = {k.public_key for k in open_keys if k.role == "witness"}
+    if len(witnesses) < root.witnesses:
+        raise InvalidInputError(
+            f"the root asks for {root.witnesses} witness cosignatures but has"
+            f" {len(witnesses)} witness keys; add witness keys or lower --witnesses"
+        )
 
 
 def _public(data: Any) -> PublicKey:

@@ -22,11 +22,11 @@ __all__ = ["COMMANDS", "verify"]
 @click.argument("proof_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--trust",
+    required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Trust root file (root.json) you already trust.",
+    help="Trust root file (root.json) you already trust (required).",
 )
-def verify(proof_file: Path, trust: Path | None) -> None:
+def verify(proof_file: Path, trust: Path) -> None:
     """Verify a retirement proof offline; exit 0 if it holds, 1 with the reason if not."""
     try:
         proof = read_json(proof_file)
@@ -36,7 +36,7 @@ def verify(proof_file: Path, trust: Path | None) -> None:
             2 if isinstance(e.__cause__, OSError) else 1,
         )
     try:
-        root = TrustRoot.from_json(read_json(trust)) if trust is not None else None
+        root = TrustRoot.from_json(read_json(trust))
     except LedgerError as e:
         fail(f"cannot use trust root {trust}: {e}", 2)
     try:
@@ -53,10 +53,6 @@ def verify(proof_file: Path, trust: Path | None) -> None:
         last = proof["event"]["entries"][-1]["envelope"]["payloadType"]
         confirmed = "confirmed" if last.endswith(".confirmed.v1+json") else "NOT yet confirmed"
         click.echo(f"event: its neutrality is {confirmed} in its own signed record")
-    if root is None:
-        click.echo(
-            "note: the proof's own first trust root was used; pass --trust root.json", err=True
-        )
 
 
 def _retired_for(cert: dict[str, Any]) -> str:

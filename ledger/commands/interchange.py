@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from ledger.audit import strict_json
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry, Envelope
 from ledger.audit.keys import Signer
@@ -32,7 +34,7 @@ from ledger.commands.transparency import TransparencyCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
-from ledger.errors import ImportRowsError, InvalidInputError, LedgerError
+from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
 from ledger.store import Store
 
 #: ``progress(done, total)``: how far a long export or import has got.
@@ -53,6 +55,9 @@ CSV_COLUMNS = (
     "unit",
     "parcels",
 )
+
+
+_INTEGER = re.compile(rf"-?[0-9]{{1,{strict_json.MAX_DIGITS}}}")
 
 
 class InterchangeCommands:
@@ -91,10 +96,13 @@ class InterchangeCommands:
                 out.write(json.dumps({"kind": "checkpoint", "size": size, "note": note}) + "\n")
         return count
 
-    def import_history(self, lines: Iterable[str], progress: Progress | None = None) -> int:
+    def import_history(
+        self, lines: Iterable[str] | Iterable[bytes], progress: Progress | None = None
+    ) -> int:
         """Import an exported history into this empty store; returns the number of events.
 
-        ``progress(done, total)`` is called as each event is verified, if given.
+        ``lines`` are text, or UTF-8 bytes (a file opened in binary mode); each is read as
+        strict JSON. ``progress(done, total)`` is called as each event is verified, if given.
         """
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
@@ -106,8 +114,23 @@ class InterchangeCommands:
         return len(stored)
 
     def import_batches_csv(self, registry: Signer, text: IO[str]) -> list[UUID]:
-        """Issue one batch per CSV row, all or nothing; see ``docs/interchange.md``."""
-        rows = list(csv.DictReader(text))
+        """Issue one batch per CSV row, all or nothing; see ``docs/interchange.md``.
+
+        A byte order mark before the header is ignored (Excel's "CSV UTF-8"); text that is not
+        UTF-8 or a field over 128 KiB (csv's field size limit) is an InvalidInputError.
+        """
+        reader = csv.DictReader(_without_bom(text))
+        try:
+            rows = list(reader)
+        except UnicodeDecodeError as e:
+            raise MalformedInputError("the CSV file", "is not UTF-8 text") from e
+        except csv.Error as e:
+            line = reader.line_num + 1
+            problem = f"is not CSV at line {line}: {e}"
+            if "field limit" in str(e):
+                limit = csv.field_size_limit()
+                problem = f"has a field over 128 KiB ({limit:,} characters) at line {line}"
+            raise MalformedInputError("the CSV file", problem) from e
         batches: list[CreditBatch] = []
         errors: list[tuple[int, str]] = []
         ranges: list[tuple[int, SerialRange]] = []
@@ -131,15 +154,29 @@ class InterchangeCommands:
         return [batch.id for batch in batches]
 
 
+def _without_bom(text: Iterable[str]) -> Iterator[str]:
+    for number, line in enumerate(text):
+        yield line.removeprefix("\ufeff") if number == 0 else line
+
+
+def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]:
+    number = 0
+    try:
+        for number, line in enumerate(lines, start=1):
+            yield number, line
+    except UnicodeDecodeError as e:
+        raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
+
+
 def _parse_history(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
 ) -> tuple[list[TrustRoot], list[StoredEvent], list[tuple[int, str]]]:
     roots: list[TrustRoot] = []
     stored: list[StoredEvent] = []
     notes: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in _numbered(lines):
         try:
-            item = json.loads(line)
+            item = strict_json.loads(line, source="the line")
             if number == 1:
                 if item != {"format": HISTORY_FORMAT}:
                     raise InvalidInputError(
@@ -161,10 +198,10 @@ def _parse_history(
                 notes.append((int(item["size"]), str(item["note"])))
             else:
                 raise InvalidInputError(f"unknown line kind {kind!r}")
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
         except LedgerError as e:
             raise ImportRowsError([(number, str(e))]) from e
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
     if not roots:
         raise InvalidInputError("the history has no trust root")
     return roots, stored, notes
@@ -226,8 +263,11 @@ def _batch_from_row(
 
 def _integer(what: str, text: str | None) -> int:
     value = (text or "").strip()
-    if not value.lstrip("-").isdigit():
-        raise InvalidInputError(f"{what} {text!r} is not an integer")
+    if not _INTEGER.fullmatch(value):
+        shown = repr(text) if len(value) <= 40 else f"of {len(value):,} characters"
+        raise InvalidInputError(
+            f"{what} {shown} is not an integer of at most {strict_json.MAX_DIGITS} digits"
+        )
     return int(value)
 
 

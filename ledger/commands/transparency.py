@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from ledger.audit import strict_json
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
@@ -47,7 +48,10 @@ class TransparencyCommands:
         """Every adopted trust root, oldest first."""
         with self._store.read() as connection:
             documents = self._store.log.root_documents(connection)
-        return [TrustRoot.from_json(json.loads(document)) for document in documents]
+        return [
+            TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
+            for document in documents
+        ]
 
     def adopt_root(self, root: TrustRoot) -> None:
         """Adopt the first trust root, or a rotation of the last one, and accept its keys.

@@ -63,6 +63,8 @@ def normal_geometry(geometry: str | Mapping[str, Any]) -> str:
     try:
         text = geometry if isinstance(geometry, str) else _compact(dict(geometry))
         parsed = json.loads(text, parse_float=Decimal)
+    except RecursionError as e:
+        raise InvalidInputError("geometry is not GeoJSON: it nests too deep") from e
     except (TypeError, ValueError) as e:
         raise InvalidInputError(f"geometry is not GeoJSON: {e}") from e
     if not isinstance(parsed, dict) or parsed.get("type") not in ("Polygon", "MultiPolygon"):

@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -53,14 +54,17 @@ _NOUNS: dict[type[Aggregate], str] = {
 def database_url(database: str | Path) -> str:
     """The SQLAlchemy URL for a SQLite file path or a database URL.
 
-    SQLite files wait up to 30 s for another process's write lock (pysqlite's default is 5 s).
+    A path is never parsed as URL options: it becomes a percent-encoded SQLite ``file:`` URI, so
+    ``a?mode=ro.db`` opens (or creates) exactly the file of that name. SQLite files wait up to
+    30 s for another process's write lock (pysqlite's default is 5 s).
     """
     text = str(database)
     if text.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + text.split("://", 1)[1]
     if "://" in text:
         return text
-    return f"sqlite:///{Path(text).expanduser().resolve()}?timeout=30"
+    path = urllib.parse.quote(str(Path(text).expanduser().resolve()), safe="/")
+    return f"sqlite:///file:{path}?uri=true&timeout=30"
 
 
 class Store:

@@ -47,7 +47,7 @@ from ledger.store._transcoder import CanonicalTranscoder, transcoder
 __all__ = ["LedgerApplication"]
 
 _PAGE = 500
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # matched whole (fullmatch)
 
 
 class LedgerApplication(Application[UUID]):
@@ -56,7 +56,7 @@ class LedgerApplication(Application[UUID]):
     name = "Ledger"
 
     def __init__(self, url: str, keys: KeyDirectory, *, schema: str | None = None) -> None:
-        if schema is not None and not _IDENTIFIER.match(schema):
+        if schema is not None and not _IDENTIFIER.fullmatch(schema):
             raise InvalidInputError(f"schema {schema!r} is not a plain SQL identifier")
         self._keys = keys
         self.schema = schema

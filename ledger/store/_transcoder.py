@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
-from ledger.audit._canonical import canonical_json
+from ledger.audit._canonical import _TAG_MEMBERS, TAGGED_TYPES, canonical_json
 from ledger.errors import InvalidInputError
 
 __all__ = ["CanonicalTranscoder", "transcoder"]
@@ -22,6 +28,12 @@ __all__ = ["CanonicalTranscoder", "transcoder"]
 class CanonicalTranscoder(JSONTranscoder):
     """eventsourcing's JSON transcoder, writing RFC 8785 canonical bytes."""
 
+    def register(self, transcoding: Transcoding) -> None:
+        """Register ``transcoding``; its name must be in the closed list :data:`TAGGED_TYPES`."""
+        if transcoding.name not in TAGGED_TYPES:
+            raise InvalidInputError(f"tagged type {transcoding.name!r} is not in TAGGED_TYPES")
+        super().register(transcoding)
+
     def to_json(self, obj: Any) -> Any:
         """Return ``obj`` with every non-JSON value replaced by its tagged form."""
         if obj is None or isinstance(obj, bool | int | str):
@@ -29,10 +41,13 @@ class CanonicalTranscoder(JSONTranscoder):
         if isinstance(obj, float):
             raise InvalidInputError(f"float {obj!r} in signed data; use int or Decimal")
         if isinstance(obj, Mapping):
+            if _TAG_MEMBERS & set(obj):
+                raise InvalidInputError("'_type_' and '_data_' are reserved names in signed data")
             return {_key(key): self.to_json(value) for key, value in obj.items()}
         if isinstance(obj, list | tuple):
             return [self.to_json(item) for item in obj]
-        return self.to_json(self._encode_obj(obj))
+        tagged = self._encode_obj(obj)
+        return {"_type_": tagged["_type_"], "_data_": self.to_json(tagged["_data_"])}
 
     def from_json(self, obj: Any) -> Any:
         """Inverse of :meth:`to_json`: rebuild tagged values."""

@@ -51,10 +51,12 @@ def test_verify_accepts_the_demo_proof(demo: Path) -> None:
     assert result.stdout.startswith("OK: 240 t (240 units) of batch")
 
 
-def test_verify_without_a_trust_root_says_it_used_the_proofs_own(demo: Path) -> None:
+def test_verify_without_a_trust_root_is_a_usage_error(demo: Path) -> None:
     result = run("verify", str(demo / "proof.json"))
-    assert result.returncode == 0
-    assert "pass --trust root.json" in result.stderr
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Missing option '--trust'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_verify_rejects_a_tampered_proof_with_one_line(demo: Path, tmp_path: Path) -> None:
@@ -69,16 +71,16 @@ def test_verify_rejects_a_tampered_proof_with_one_line(demo: Path, tmp_path: Pat
     assert result.stderr.startswith("ledger: proof rejected: certificate.beneficiary: says")
 
 
-def test_verify_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
+def test_verify_rejects_a_file_that_is_not_json(demo: Path, tmp_path: Path) -> None:
     broken = tmp_path / "proof.json"
     broken.write_text("{not json")
-    result = run("verify", str(broken))
+    result = run("verify", str(broken), "--trust", str(demo / "root.json"))
     assert result.returncode == 1
     assert "is not JSON" in result.stderr
 
 
-def test_verify_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    result = run("verify", str(tmp_path / "absent.json"))
+def test_verify_of_a_missing_file_is_a_usage_error(demo: Path, tmp_path: Path) -> None:
+    result = run("verify", str(tmp_path / "absent.json"), "--trust", str(demo / "root.json"))
     assert result.returncode == 2
     assert "cannot read" in result.stderr
 

@@ -98,8 +98,9 @@ def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_pat
     k = keys(tmp_path)
     root, db = tmp_path / "root.json", tmp_path / "s.db"
     signers = [f"--sign={k['op1']}", f"--sign={k['op2']}"]
-    others = [f"--key={k[name]}" for name in ("dev", "ver", "registry", "org")]
-    run("root", "new", "--origin", "o", "--threshold", "2", *signers, *others, "--out", root)
+    others = [f"--key={k[name]}" for name in ("dev", "ver", "registry", "org", "log", "witness")]
+    run("root", "new", "--origin", "log.example", "--threshold", "2", *signers, *others,
+        "--out", root)  # fmt: skip
     assert run("init", db, "--root", root).returncode == 0
     (tmp_path / "p.json").write_text(json.dumps(PROJECT))
     registered = run("sink", "register", db, "--key", k["dev"], "--file", tmp_path / "p.json")
@@ -135,8 +136,8 @@ def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_pat
 def test_a_rotation_adds_an_operator_and_revokes_a_key_from_the_shell(tmp_path: Path) -> None:
     k = keys(tmp_path)
     root, db = tmp_path / "root.json", tmp_path / "r.db"
-    run("root", "new", "--origin", "o", "--threshold", "1", "--sign", k["op1"], "--key", k["org"],
-        "--out", root)  # fmt: skip
+    run("root", "new", "--origin", "log.example", "--threshold", "1", "--sign", k["op1"],
+        "--key", k["org"], "--key", k["log"], "--key", k["witness"], "--out", root)  # fmt: skip
     assert run("init", db, "--root", root).returncode == 0
     org = json.loads((tmp_path / "org.pub.json").read_text())["keyid"]
     rotate = ["root", "new", "--from", root, "--revoke", org, "--key", k["op2"], "--threshold", "2"]
@@ -146,7 +147,9 @@ def test_a_rotation_adds_an_operator_and_revokes_a_key_from_the_shell(tmp_path: 
         " 2 needed\n"
     )
     made = run(*rotate, "--sign", k["op1"], "--sign", k["op2"], "--out", tmp_path / "v2.json")
-    assert made.stdout == f"trust root version 2 of 'o': 3 keys -> {tmp_path / 'v2.json'}\n"
+    assert made.stdout == (
+        f"trust root version 2 of 'log.example': 5 keys -> {tmp_path / 'v2.json'}\n"
+    )
     assert run("init", db, "--root", tmp_path / "v2.json").stdout == (
         "trust root version 2 in force\n"
     )

@@ -38,7 +38,7 @@ def verify(proof_file: Path, trust: Path) -> None:
     try:
         root = TrustRoot.from_json(read_json(trust))
     except LedgerError as e:
-        fail(f"cannot use trust root {trust}: {e}", 2)
+        fail(f"cannot use trust root: {e}", 2)
     try:
         verify_proof(proof, root)
     except ProofError as e:

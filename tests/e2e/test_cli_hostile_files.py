@@ -146,10 +146,10 @@ def test_a_key_file_with_nan_or_a_5000_digit_integer_is_one_line(
     key = json.loads((home / "registry.key.json").read_text())
     bad = write(tmp_path / "k.json", json.dumps({**key, "extra": float("nan")}))
     result = run("checkpoint", home / "ledger.db", "--key", bad)
-    one_line(result, 1, "has NaN, which is not a JSON number")
+    one_line(result, 2, "has NaN, which is not a JSON number")
     write(bad, json.dumps({**key, "extra": 0}).replace('"extra": 0', '"extra": ' + "9" * 5000))
     result = run("checkpoint", home / "ledger.db", "--key", bad)
-    one_line(result, 1, "has a number of more than 64 digits")
+    one_line(result, 2, "has a number of more than 64 digits")
 
 
 def test_a_history_that_is_not_utf8_is_one_line_naming_the_line(home: Path, tmp_path: Path) -> None:

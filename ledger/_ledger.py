@@ -5,8 +5,12 @@ Rules:
   groups of :mod:`ledger.commands` (batches, sinks, neutralization, transparency,
   interchange); every method is one of theirs, documented there, and takes the acting
   :class:`~ledger.audit.keys.Signer` explicitly where it writes.
-- Opening with a trust root adopts it if the store does not have it yet (it must be the first
-  root or a valid rotation of the last); opening with ``None`` uses the latest adopted root.
+- Opening with a trust root: an empty store adopts it; a store whose roots hold it unchanged
+  opens with the keys of its latest root, once every later root verifies as a rotation of it;
+  the next version after the store's latest is adopted as a rotation. A store whose roots do
+  not descend from the given one is refused (:class:`~ledger.errors.TrustRootError`).
+- Opening with ``None`` trusts the store's own first root (its later roots must still verify
+  as rotations): fine for the operator's own tools, never for an auditor or a verifier.
 - A database is a path (a SQLite file, created if missing) or a URL: ``sqlite:///...`` or
   ``postgresql://...`` (run with psycopg 3).
 """
@@ -20,7 +24,7 @@ from types import TracebackType
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ledger.audit.keys import KeyDirectory
-from ledger.audit.trust import TrustRoot
+from ledger.audit.trust import TrustRoot, verify_chain
 from ledger.commands import (
     BatchCommands,
     Clock,
@@ -31,7 +35,7 @@ from ledger.commands import (
     TransparencyCommands,
     utc_now,
 )
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, TrustRootError
 from ledger.store import Store, database_url
 
 __all__ = ["Ledger", "database_url"]
@@ -94,12 +98,23 @@ class Ledger:
 
     def _trust(self, root: TrustRoot | None) -> None:
         adopted = self.trust_roots()
-        if root is not None and not any(r.to_json() == root.to_json() for r in adopted):
+        if not adopted:
+            if root is None:
+                raise NotFoundError("this ledger has no trust root yet; open it with one")
             self.adopt_root(root)
-        elif adopted:
-            self.keys.replace(adopted[-1].keys)
-        else:
-            raise NotFoundError("this ledger has no trust root yet; open it with one")
+            return
+        if root is not None and root.version == adopted[-1].version + 1:
+            verify_chain(adopted[0], adopted)
+            self.adopt_root(root)
+            return
+        try:
+            latest = verify_chain(adopted[0] if root is None else root, adopted)
+        except TrustRootError as e:
+            raise TrustRootError(
+                f"the store's trust roots (versions 1 to {adopted[-1].version}) do not descend"
+                f" from the root you gave: {e}"
+            ) from e
+        self.keys.replace(latest.keys)
 
     # BatchCommands -------------------------------------------------------------------
     issue_batch = _via("batches", BatchCommands.issue_batch)

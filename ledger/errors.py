@@ -20,6 +20,7 @@ __all__ = [
     "ImportRowsError",
     "InvalidInputError",
     "LedgerError",
+    "LogForkError",
     "LogProofError",
     "MalformedInputError",
     "NotFoundError",
@@ -164,3 +165,11 @@ class NoteError(LedgerError):
 
 class LogProofError(LedgerError):
     """An inclusion or consistency proof does not verify."""
+
+
+class LogForkError(LedgerError):
+    """The store's log does not extend the latest checkpoint signed for it (SPEC 5a).
+
+    Entries were deleted, replaced or reordered behind the ledger's back: it refuses to write
+    until the store is restored, and ``ledger audit`` names what changed.
+    """

@@ -29,7 +29,7 @@ from ledger.audit._canonical import canonical_json, check_tagged
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.errors import InvalidInputError, SignatureError, TamperError
 
-__all__ = ["Entry", "Envelope", "entry_hash", "pae", "payload_type_for", "topic_of"]
+__all__ = ["Entry", "Envelope", "entry_hash", "pae", "payload_type_for", "signed_at", "topic_of"]
 
 _PAYLOAD_TYPE = re.compile(r"application/vnd\.(ledger\.[a-z0-9.-]+)\+json")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -173,7 +173,7 @@ class Entry:
             check_tagged(body["event"])
         except InvalidInputError as e:
             raise TamperError(f"payload event: {e}") from e
-        signer.check_window(_signed_at(body["event"]))
+        signer.check_window(signed_at(body["event"]))
         if body["event"].get("actor") != signer.actor:
             raise SignatureError(
                 f"event names actor {body['event'].get('actor')!r}"
@@ -191,7 +191,8 @@ class Entry:
         )
 
 
-def _signed_at(event: Mapping[str, Any]) -> datetime.datetime:
+def signed_at(event: Mapping[str, Any]) -> datetime.datetime:
+    """The signed ``timestamp`` of an event body; raise TamperError if it has none."""
     stamp = event.get("timestamp")
     try:
         return datetime.datetime.fromisoformat(stamp["_data_"])  # type: ignore[index]

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ledger.audit import Signer, strict_json
+from ledger.audit import Checkpoint, SignedNote, Signer, TrustRoot, strict_json
 from ledger.errors import InvalidInputError, LedgerError
 
 if TYPE_CHECKING:
-    from ledger import KeyDirectory, Ledger, SerialRange, TrustRoot
+    from ledger import KeyDirectory, Ledger, SerialRange
 
 __all__ = [
     "FILE",
@@ -105,6 +105,48 @@ def input_json(path: Path) -> Any:
         return read_json(path, exact=True)
     except InvalidInputError as e:
         fail(str(e), 2)
+
+
+def load_root(path: Path) -> TrustRoot:
+    """A trust root file you trust; unreadable or invalid: one line and exit code 2."""
+    try:
+        return TrustRoot.from_json(read_json(path))
+    except LedgerError as e:
+        fail(f"cannot use trust root: {e}", 2)
+
+
+def load_checkpoint(path: Path) -> SignedNote | Checkpoint:
+    """A checkpoint you hold: a signed note (text) or a witness state file (JSON); else exit 2.
+
+    A witness state is ``{"origin": TEXT, "size": N, "root": HEX64}``: your own record, so
+    nothing in it is signed.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        fail(f"cannot read {path}: {e.strerror or e}", 2)
+    try:
+        if data.lstrip().startswith(b"{"):
+            return witness_state(path)
+        return SignedNote.parse(data.decode("utf-8"))
+    except (LedgerError, UnicodeDecodeError) as e:
+        fail(f"cannot use checkpoint {path}: {e}", 2)
+
+
+def witness_state(path: Path) -> Checkpoint:
+    """The checkpoint a witness state file records (read strictly)."""
+    seen = read_json(path)
+    try:
+        origin, size, root = seen["origin"], seen["size"], bytes.fromhex(seen["root"])
+        if set(seen) != {"origin", "size", "root"} or not isinstance(origin, str):
+            raise ValueError
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
+            raise ValueError
+    except (KeyError, TypeError, ValueError) as e:
+        raise InvalidInputError(
+            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
+        ) from e
+    return Checkpoint(origin, size, root)
 
 
 def load_key(path: Path) -> Signer:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from ledger.audit import Checkpoint, TrustRoot, Witness
+from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness
+from ledger.audit.timeline import current_log_keys
 from ledger.cli._common import (
     KEY,
     SCHEMA,
@@ -24,8 +25,12 @@ from ledger.cli._common import (
     read_json,
     run,
     serial_range,
+    witness_state,
 )
-from ledger.errors import InvalidInputError
+from ledger.errors import InvalidInputError, LedgerError
+
+if TYPE_CHECKING:
+    from ledger import Ledger
 
 __all__ = ["COMMANDS"]
 
@@ -173,15 +178,12 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
         signer = load_key(key_file)
         last = None
         if state_file.exists():
-            last = _witness_state(state_file)
+            last = witness_state(state_file)
         with open_ledger(database, schema=schema) as ledger:
             note = ledger.latest_checkpoint()
             if note is None:
                 raise InvalidInputError("there is no checkpoint to cosign")
-            logs = [k for k in ledger.keys if k.role == "log" and k.actor == note.checkpoint.origin]
-            if not logs:
-                raise InvalidInputError(f"no log key for {note.checkpoint.origin!r}")
-            witness = Witness(signer, logs[0], last)
+            witness = Witness(signer, _log_key(ledger, note), last)
             size = note.checkpoint.size
             proof = ledger.consistency(last.size, size) if last and 0 < last.size < size else []
             moment = int(datetime.datetime.now(datetime.UTC).timestamp())
@@ -221,20 +223,19 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
         click.echo(f"proof written to {out}")
 
 
-def _witness_state(path: Path) -> Checkpoint:
-    """The checkpoint a witness state file records (read strictly)."""
-    seen = read_json(path)
-    try:
-        origin, size, root = seen["origin"], seen["size"], bytes.fromhex(seen["root"])
-        if set(seen) != {"origin", "size", "root"} or not isinstance(origin, str):
-            raise ValueError
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
-            raise ValueError
-    except (KeyError, TypeError, ValueError) as e:
-        raise InvalidInputError(
-            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
-        ) from e
-    return Checkpoint(origin, size, root)
+def _log_key(ledger: Ledger, note: SignedNote) -> PublicKey:
+    """The current (unrevoked) log key of the latest root that signed ``note``."""
+    latest = ledger.trust_roots()[-1]
+    for key in current_log_keys(latest):
+        try:
+            note.verify_log(key.actor, key.public_key)
+        except LedgerError:
+            continue
+        return key
+    raise InvalidInputError(
+        f"the latest checkpoint is not signed by a current log key of {latest.origin!r}"
+        f" (trust root version {latest.version}); not cosigned"
+    )
 
 
 COMMANDS = (init, issue, transfer, retire, checkpoint, cosign, proof)

@@ -8,10 +8,19 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 
 import click
 
-from ledger.cli._common import existing, fail, open_ledger, progress
+from ledger.audit import KeyDirectory
+from ledger.cli._common import (
+    existing,
+    fail,
+    load_checkpoint,
+    load_root,
+    open_ledger,
+    progress,
+)
 from ledger.cli.render import render_certificate
 from ledger.errors import LedgerError
 
@@ -20,17 +29,35 @@ __all__ = ["COMMANDS"]
 
 @click.command()
 @click.argument("database")
+@click.option(
+    "--trust",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Trust root file (root.json) you already trust (required; never read from the store).",
+)
+@click.option(
+    "--checkpoint",
+    "held",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The latest checkpoint you hold: a signed note, or a witness state file.",
+)
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def audit(database: str, schema: str | None) -> None:
-    """Re-verify a whole store: signatures, chains, log, checkpoints and every rule."""
+def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> None:
+    """Re-verify a whole store against the trust you bring: signatures, log, every rule."""
+    root = load_root(trust)
+    checkpoint = None if held is None else load_checkpoint(held)
     try:
-        with open_ledger(existing(database), schema=schema) as ledger:
-            report = ledger.audit(progress())
+        with open_ledger(existing(database), KeyDirectory(), schema=schema) as ledger:
+            report = ledger.audit(root, checkpoint, progress())
     except LedgerError as e:
         fail(f"audit failed: {e}", 1)
+    extends = "" if report.held is None else f"; extends your checkpoint of {report.held:,}"
     click.echo(
-        f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified;"
-        f" {report.checkpoints} signed checkpoints match the log (root {report.log_root[:16]}...)"
+        f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified against"
+        f" trust root version {root.version} ({report.roots} in the log);"
+        f" {report.checkpoints} signed checkpoints match the log (root"
+        f" {report.log_root[:16]}...){extends}"
     )
 
 

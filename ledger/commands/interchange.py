@@ -1,12 +1,15 @@
 """Interchange: the full signed history as JSON Lines, and credit batches from CSV (R12).
 
 Rules:
-- Export writes, one JSON object per line: a header, every trust root, every stored event in
-  log order (its signed envelope verbatim), every signed checkpoint. Nothing is re-signed.
-- Import only fills an empty store, of either backend, and only after everything verified:
-  the root chain, every envelope and chain link, every claim the events make. Then it writes
-  events, log leaves, claims, roots and checkpoints in one transaction, so ``ledger audit``
-  passes on the copy exactly as on the original. Any failure writes nothing.
+- Export writes, one JSON object per line: a header, every log entry in log order (trust roots
+  and signed envelopes verbatim), then every signed checkpoint, the last covering the whole
+  log. Nothing is re-signed; a store whose latest checkpoint does not cover its log is not
+  exported.
+- Import only fills an empty store, of either backend, and only after the whole history was
+  replayed from itself (the same replay as the audit: roots in the log, keys by position,
+  chains, every rule of every aggregate kind, every claim) and reaches its last checkpoint.
+  Then it writes events, log leaves, claims, roots and checkpoints in one transaction, so
+  ``ledger audit`` passes on the copy exactly as on the original. Any failure writes nothing.
 - CSV batch import validates every row (domain rules, overlaps within the file and with the
   store) and reports every bad row by number; one bad row and nothing is written.
 """
@@ -24,18 +27,18 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
-from ledger.audit.chain import check_link
-from ledger.audit.envelope import Entry, Envelope
+from ledger.audit.envelope import Envelope
 from ledger.audit.keys import Signer
+from ledger.audit.merkle import roots_at
 from ledger.audit.note import SignedNote
-from ledger.audit.trust import TrustRoot, verify_chain
+from ledger.audit.trust import TrustRoot
 from ledger.commands._context import Context
 from ledger.commands.transparency import TransparencyCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import Store
+from ledger.store import LogItem, Replay, Store
 
 #: ``progress(done, total)``: how far a long export or import has got.
 Progress = Callable[[int, int], None]
@@ -71,47 +74,57 @@ class InterchangeCommands:
     def export_history(self, out: IO[str], progress: Progress | None = None) -> int:
         """Write the whole signed history as JSON Lines; returns the number of events.
 
-        ``progress(done, total)`` is called after each event, if given.
+        The latest signed checkpoint must cover the whole log (sign one first): the file ends
+        with it, so a copy cut short is refused on import. ``progress(done, total)`` is called
+        after each log entry, if given. Write to a temporary file and rename it when this
+        returns (``ledger export`` does): a file is either whole or absent.
         """
+        note = self._transparency.latest_checkpoint()
         with self._store.read() as connection:
             total = self._store.log.size(connection)
+        covered = 0 if note is None else note.checkpoint.size
+        if covered != total:
+            raise InvalidInputError(
+                f"the latest signed checkpoint covers {covered} of the log's {total} entries;"
+                " sign one first (ledger checkpoint), so the history ends with it"
+            )
         out.write(json.dumps({"format": HISTORY_FORMAT}) + "\n")
-        for root in self._transparency.trust_roots():
-            out.write(json.dumps({"kind": "root", "document": root.to_json()}) + "\n")
         count = 0
-        for stored in self._store.notifications():
-            line = {
-                "kind": "event",
-                "aggregate": str(stored.originator_id),
-                "version": stored.originator_version,
-                "topic": stored.topic,
-                "envelope": Envelope.from_bytes(stored.state).to_json(),
-            }
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            count += 1
+        for item in self._store.log_items():
+            out.write(json.dumps(_line(item), ensure_ascii=False) + "\n")
+            count += item.stored is not None
             if progress is not None:
-                progress(count, max(total, count))
+                progress(item.position + 1, total)
         with self._store.read() as connection:
-            for size, note in self._store.log.checkpoint_notes(connection):
-                out.write(json.dumps({"kind": "checkpoint", "size": size, "note": note}) + "\n")
+            for size, text in self._store.log.checkpoint_notes(connection):
+                out.write(json.dumps({"kind": "checkpoint", "size": size, "note": text}) + "\n")
         return count
 
     def import_history(
-        self, lines: Iterable[str] | Iterable[bytes], progress: Progress | None = None
+        self,
+        lines: Iterable[str] | Iterable[bytes],
+        progress: Progress | None = None,
+        trusted: TrustRoot | None = None,
     ) -> int:
         """Import an exported history into this empty store; returns the number of events.
 
-        ``lines`` are text, or UTF-8 bytes (a file opened in binary mode); each is read as
-        strict JSON. ``progress(done, total)`` is called as each event is verified, if given.
+        Every entry is replayed from the history alone (:class:`ledger.store.Replay`: roots in
+        the log, keys by position, chains, every rule, every claim) and the file must end with
+        a signed checkpoint of all its entries; then everything is written in one transaction,
+        or nothing is.
+
+        Args:
+            lines: text, or UTF-8 bytes (a file opened in binary mode); each is strict JSON.
+            progress: ``progress(done, total)`` as each entry is replayed, if given.
+            trusted: the trust root you trust (default: the history's own first root).
         """
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
-        roots, stored, notes = _parse_history(lines)
-        last = verify_chain(roots[0], roots)
-        self._store.keys.replace(last.keys)
-        events = _verified_events(self._store, stored, progress)
-        self._store.append_verified(roots, stored, events, notes)
-        return len(stored)
+        items, notes = _parse_history(lines)
+        verified, replay = _replayed(self._store, items, notes, progress, trusted)
+        self._store.keys.replace(replay.timeline.current.keys)
+        self._store.append_verified(verified, [(size, text) for _, size, text in notes])
+        return replay.events
 
     def import_batches_csv(self, registry: Signer, text: IO[str]) -> list[UUID]:
         """Issue one batch per CSV row, all or nothing; see ``docs/interchange.md``.
@@ -168,12 +181,28 @@ def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]
         raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
 
 
-def _parse_history(
-    lines: Iterable[str | bytes],
-) -> tuple[list[TrustRoot], list[StoredEvent], list[tuple[int, str]]]:
-    roots: list[TrustRoot] = []
-    stored: list[StoredEvent] = []
-    notes: list[tuple[int, str]] = []
+Item = tuple[int, TrustRoot | StoredEvent]
+Note = tuple[int, int, str]
+
+
+def _line(item: LogItem) -> dict[str, Any]:
+    if item.root is not None:
+        return {"kind": "root", "document": item.root.to_json()}
+    stored = item.stored
+    if stored is None:
+        raise InvalidInputError(f"log leaf {item.position} has nothing stored")
+    return {
+        "kind": "event",
+        "aggregate": str(stored.originator_id),
+        "version": stored.originator_version,
+        "topic": stored.topic,
+        "envelope": Envelope.from_bytes(stored.state).to_json(),
+    }
+
+
+def _parse_history(lines: Iterable[str | bytes]) -> tuple[list[Item], list[Note]]:
+    items: list[Item] = []
+    notes: list[Note] = []
     for number, line in _numbered(lines):
         try:
             item = strict_json.loads(line, source="the line")
@@ -183,48 +212,71 @@ def _parse_history(
                         f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
                     )
                 continue
-            kind = item.get("kind")
-            if kind == "root":
-                roots.append(TrustRoot.from_json(item["document"]))
-            elif kind == "event":
-                state = Envelope.from_json(item["envelope"]).to_bytes()
-                stored.append(
-                    StoredEvent(
-                        UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state
-                    )
-                )
-            elif kind == "checkpoint":
-                SignedNote.parse(item["note"])
-                notes.append((int(item["size"]), str(item["note"])))
+            items_or_note = _history_item(item, bool(notes))
+            if isinstance(items_or_note, tuple):
+                notes.append((number, *items_or_note))
             else:
-                raise InvalidInputError(f"unknown line kind {kind!r}")
+                items.append((number, items_or_note))
         except LedgerError as e:
             raise ImportRowsError([(number, str(e))]) from e
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
-    if not roots:
-        raise InvalidInputError("the history has no trust root")
-    return roots, stored, notes
+    if not items or not isinstance(items[0][1], TrustRoot):
+        raise InvalidInputError("the history does not begin with a trust root")
+    if not notes or notes[-1][1] != len(items):
+        raise InvalidInputError(
+            f"the history does not end with a signed checkpoint of all its {len(items)}"
+            " entries: it was cut short or changed"
+        )
+    return items, notes
 
 
-def _verified_events(
-    store: Store, stored: list[StoredEvent], progress: Progress | None
-) -> list[Any]:
-    last: dict[str, Entry] = {}
-    events = []
-    for done, item in enumerate(stored, 1):
-        entry = store.open(item)
-        try:
-            check_link(last.get(entry.aggregate), entry)
-        except LedgerError as e:
-            raise InvalidInputError(
-                f"aggregate {entry.aggregate} version {entry.version}: {e}"
-            ) from e
-        last[entry.aggregate] = entry
-        events.append(store.event_of(item, entry))
-        if progress is not None:
-            progress(done, len(stored))
-    return events
+def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tuple[int, str]:
+    kind = item.get("kind")
+    if kind == "checkpoint":
+        SignedNote.parse(item["note"])
+        return int(item["size"]), str(item["note"])
+    if after_notes:
+        raise InvalidInputError("log entries must come before the checkpoints")
+    if kind == "root":
+        return TrustRoot.from_json(item["document"])
+    if kind == "event":
+        state = Envelope.from_json(item["envelope"]).to_bytes()
+        return StoredEvent(UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state)
+    raise InvalidInputError(f"unknown line kind {kind!r}")
+
+
+def _replayed(
+    store: Store,
+    items: list[Item],
+    notes: list[Note],
+    progress: Progress | None,
+    trusted: TrustRoot | None,
+) -> tuple[list[TrustRoot | tuple[StoredEvent, Any]], Replay]:
+    first = items[0][1]
+    replay = Replay(store, trusted or first)  # type: ignore[arg-type]
+    verified: list[TrustRoot | tuple[StoredEvent, Any]] = []
+    line = 0
+    try:
+        for done, (number, item) in enumerate(items, 1):
+            line, where = number, f"entry {done - 1}"
+            if isinstance(item, TrustRoot):
+                replay.root(item, where)
+                verified.append(item)
+            else:
+                verified.append((item, replay.event(item, where)[1]))
+            if progress is not None:
+                progress(done, len(items))
+        replay.timeline.finish()
+        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= len(items)])
+        for number, size, text in notes:
+            line = number
+            replay.checkpoint(size, text, tree)
+    except LedgerError as e:
+        raise ImportRowsError([(line, str(e))]) from e
+    finally:
+        replay.close()
+    return verified, replay
 
 
 def _serials(row: Mapping[str, str | None]) -> SerialRange:

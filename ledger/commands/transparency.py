@@ -24,6 +24,7 @@ from ledger.audit.keys import Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
+from ledger.audit.timeline import current, current_log_keys
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
@@ -64,20 +65,21 @@ class TransparencyCommands:
             adopted[-1].verify_successor(root)
         else:
             root.verify_alone()
+        self._store.check_log()
         with self._store.write() as connection:
-            self._store.log.add_root(connection, root.version, json.dumps(root.to_json()))
+            self._store.log.add_root(connection, root)
         self._store.keys.replace(root.keys)
 
     def sign_checkpoint(self, log: Signer) -> SignedNote:
         """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
-        origin = _latest(self.trust_roots()).origin
-        log_keys = {
-            key.keyid for key in self._store.keys if key.role == "log" and key.actor == origin
-        }
-        if log.public.keyid not in log_keys:
+        latest = _latest(self.trust_roots())
+        if log.public.keyid not in {key.keyid for key in current_log_keys(latest)}:
             raise InvalidInputError(
-                f"the signer is not the log key of {origin!r} in the trust root"
+                f"the signer is not a current (unrevoked) log key of {latest.origin!r} in trust"
+                f" root version {latest.version}"
             )
+        origin = latest.origin
+        self._store.check_log()
         with self._store.write() as connection:
             hashes = self._store.log.hashes(connection)
             note = sign_checkpoint(Checkpoint(origin, len(hashes), root(hashes)), log)
@@ -103,23 +105,43 @@ class TransparencyCommands:
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("there is no checkpoint to cosign")
-        witness = [k for k in self._store.keys if k.role == "witness" and k.actor == signature.name]
+        latest = _latest(self.trust_roots())
+        witness = [
+            k
+            for k in latest.with_role("witness")
+            if k.actor == signature.name and current(latest, k)
+        ]
         if not witness:
-            raise NoteError(f"{signature.name!r} is not a witness of the trust root")
+            raise NoteError(
+                f"{signature.name!r} is not a current (unrevoked) witness of trust root version"
+                f" {latest.version}"
+            )
         cosigned = note.with_signature(signature)
-        if cosigned.cosigned_at(signature.name, witness[0].public_key) is None:
+        if all(cosigned.cosigned_at(signature.name, k.public_key) is None for k in witness):
             raise NoteError(f"the cosignature of {signature.name} does not match its key")
         with self._store.write() as connection:
             self._store.log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
         return cosigned
 
-    def audit(self, progress: Callable[[int, int], None] | None = None) -> AuditReport:
-        """Re-verify the whole store, its log and checkpoints, and every rule.
+    def audit(
+        self,
+        trusted: TrustRoot,
+        checkpoint: SignedNote | Checkpoint | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> AuditReport:
+        """Re-verify the whole store against the trust you bring, and every rule.
+
+        Args:
+            trusted: the trust root you already trust (never read from the store).
+            checkpoint: the latest checkpoint you hold: a signed note (verified as the root
+                in force at its size asks), or your own record of one (a witness's state);
+                the store's log must be proven to extend it.
+            progress: called with (leaves done, leaves in all).
 
         Raises:
-            AuditError: naming the first event (log position, aggregate, version) that fails.
+            AuditError: naming the first log leaf, checkpoint or claim row that fails.
         """
-        return self._store.audit(self.trust_roots(), progress)
+        return self._store.audit(trusted, checkpoint, progress)
 
     def disclosures(self) -> list[dict[str, Any]]:
         """The public disclosure register (R12), brought up to date first."""

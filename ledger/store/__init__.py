@@ -29,19 +29,22 @@ from eventsourcing.persistence import Notification, StoredEvent
 
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import KeyDirectory, Signer
+from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.sink_project import SinkProject
 from ledger.errors import NotFoundError
 from ledger.store._application import LedgerApplication
+from ledger.store._audit import AuditReport, LogItem, audit_store, log_items
 from ledger.store._claims import ClaimIndex
+from ledger.store._fork import check_extends
 from ledger.store._merkle_log import LogStore
-from ledger.store._replay import AuditReport, audit_store
+from ledger.store._replay import Replay
 from ledger.store._retry import retrying
 from ledger.store._transcoder import transcoder
 
-__all__ = ["AuditReport", "Store", "database_url", "retrying", "transcoder"]
+__all__ = ["AuditReport", "LogItem", "Replay", "Store", "database_url", "retrying", "transcoder"]
 
 A = TypeVar("A", bound=Aggregate)
 _NOUNS: dict[type[Aggregate], str] = {
@@ -82,6 +85,7 @@ class Store:
         self.keys = keys
         self.schema = schema
         self._app = LedgerApplication(database_url(database), keys, schema=schema)
+        self._extends_checkpoint = False
 
     @property
     def log(self) -> LogStore:
@@ -101,8 +105,33 @@ class Store:
     # Writing --------------------------------------------------------------------------------
 
     def save(self, signer: Signer, *aggregates: Aggregate) -> None:
-        """Sign the pending events of ``aggregates`` with ``signer`` and store them at once."""
+        """Sign the pending events of ``aggregates`` with ``signer`` and store them at once.
+
+        Raises:
+            LogForkError: (on the first write) the log does not extend its latest checkpoint.
+        """
+        self.check_log()
         self._app.save(*aggregates, signer=signer)
+
+    def check_log(self) -> None:
+        """Refuse to go on unless the log extends its latest signed checkpoint (once).
+
+        The checkpoint must verify under a ``log`` key this store accepts, and the root of the
+        log's first ``size`` leaves must be the checkpoint's root.
+
+        Raises:
+            LogForkError: naming the checkpoint the log no longer extends.
+        """
+        if self._extends_checkpoint:
+            return
+        with self.read() as connection:
+            notes = self.log.checkpoint_notes(connection)
+            if notes:
+                size, text = notes[-1]
+                hashes = self.log.hashes(connection, size)
+        if notes:
+            check_extends(text, size, hashes, self.keys)
+        self._extends_checkpoint = True
 
     def update(
         self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
@@ -119,13 +148,15 @@ class Store:
 
     def append_verified(
         self,
-        roots: Sequence[TrustRoot],
-        stored: Sequence[StoredEvent],
-        events: Sequence[DomainEventProtocol[UUID]],
+        items: Sequence[TrustRoot | tuple[StoredEvent, DomainEventProtocol[UUID]]],
         checkpoints: Sequence[tuple[int, str]],
     ) -> None:
-        """Write an already verified history (roots, events, checkpoints) in one transaction."""
-        self._app.append_verified(roots, stored, events, checkpoints)
+        """Write an already verified history in one transaction, in log order.
+
+        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them;
+        ``checkpoints`` are (size, signed note) pairs.
+        """
+        self._app.append_verified(items, checkpoints)
 
     # Reading --------------------------------------------------------------------------------
 
@@ -164,9 +195,12 @@ class Store:
         """Stored events in log order after position ``after`` (of ``topics``, if given)."""
         return self._app.notifications(topics, after=after, limit=limit)
 
-    def open(self, stored: StoredEvent) -> Entry:
-        """Verify one stored event on its own (signature, key, role, columns): its entry."""
-        return self._app.store.mapper.open(stored)
+    def open(self, stored: StoredEvent, keys: KeyDirectory | None = None) -> Entry:
+        """Verify one stored event on its own (signature, key, role, columns): its entry.
+
+        ``keys`` replaces the store's key directory for this check (the audit's keys in force).
+        """
+        return self._app.store.mapper.open(stored, keys)
 
     def event_of(self, stored: StoredEvent, entry: Entry) -> DomainEventProtocol[UUID]:
         """The domain event of a stored event already verified as ``entry``."""
@@ -202,10 +236,20 @@ class Store:
         return str(getattr(self._app.recorder, "channel_name", "ledger_events"))
 
     def audit(
-        self, roots: Sequence[TrustRoot], progress: Callable[[int, int], None] | None = None
+        self,
+        trusted: TrustRoot,
+        held: SignedNote | Checkpoint | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> AuditReport:
-        """Re-verify everything stored against ``roots``; see :mod:`ledger.store._replay`."""
-        return audit_store(self, list(roots), progress)
+        """Re-verify everything stored against ``trusted`` (and the checkpoint ``held``).
+
+        See :mod:`ledger.store._audit`.
+        """
+        return audit_store(self, trusted, held, progress)
+
+    def log_items(self) -> Iterator[LogItem]:
+        """The log in order, each leaf with its trust root or stored event (for export)."""
+        return log_items(self)
 
     def close(self) -> None:
         """Release every database connection."""

@@ -13,7 +13,6 @@ Rules:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -169,23 +168,21 @@ class LedgerApplication(Application[UUID]):
 
     def append_verified(
         self,
-        roots: Sequence[TrustRoot],
-        stored: Sequence[StoredEvent],
-        events: Sequence[Any],
+        items: Sequence[TrustRoot | tuple[StoredEvent, Any]],
         checkpoints: Sequence[tuple[int, str]],
     ) -> None:
-        """Write a verified history (an import) in one transaction: roots, claims, events, log."""
+        """Write a verified history (an import) in one transaction, in log order.
 
-        def insert() -> list[StoredEvent]:
-            self.recorder.insert_events(list(stored))
-            return list(stored)
-
+        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them.
+        """
         try:
             with self._sql_recorder().transaction(commit=True) as session:
                 connection = session.connection()
-                for root in roots:
-                    self.merkle_log.add_root(connection, root.version, json.dumps(root.to_json()))
-                self._write(connection, events, insert)
+                for run in _runs(items):
+                    if isinstance(run, TrustRoot):
+                        self.merkle_log.add_root(connection, run)
+                    else:
+                        self._write(connection, [e for _, e in run], self._inserter(run))
                 for size, note in checkpoints:
                     self.merkle_log.save_checkpoint(connection, size, note)
         except BaseException as e:
@@ -193,6 +190,14 @@ class LedgerApplication(Application[UUID]):
             if error is None:
                 raise
             raise error from e
+
+    def _inserter(self, run: list[tuple[StoredEvent, Any]]) -> Callable[[], list[StoredEvent]]:
+        def insert() -> list[StoredEvent]:
+            stored = [s for s, _ in run]
+            self.recorder.insert_events(stored)
+            return stored
+
+        return insert
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings: list[Recording[UUID]] = []
@@ -238,6 +243,23 @@ class LedgerApplication(Application[UUID]):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _runs(
+    items: Sequence[TrustRoot | tuple[StoredEvent, Any]],
+) -> Iterator[TrustRoot | list[tuple[StoredEvent, Any]]]:
+    """Trust roots one by one, and the events between them as runs."""
+    run: list[tuple[StoredEvent, Any]] = []
+    for item in items:
+        if isinstance(item, TrustRoot):
+            if run:
+                yield run
+                run = []
+            yield item
+        else:
+            run.append(item)
+    if run:
+        yield run
 
 
 def _storage_error(error: BaseException) -> LedgerError | None:

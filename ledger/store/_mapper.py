@@ -69,10 +69,14 @@ class SigningMapper(Mapper[UUID]):
         self.chain.advance(aggregate, version, entry_hash(data))
         return StoredEvent(aggregate, version, topic, data)
 
-    def open(self, stored: StoredEvent) -> Entry:
-        """Verify one stored event on its own (signature, key, role, columns)."""
+    def open(self, stored: StoredEvent, keys: KeyDirectory | None = None) -> Entry:
+        """Verify one stored event on its own (signature, key, role, columns).
+
+        ``keys`` replaces the mapper's directory (the audit passes the keys of the trust root
+        in force at the event's log position).
+        """
         try:
-            entry = Envelope.from_bytes(stored.state).open(self.keys)
+            entry = Envelope.from_bytes(stored.state).open(self.keys if keys is None else keys)
             _check_columns(stored, entry)
             problem = authority_problem(entry.topic, entry.signer, entry.event)
             if problem is not None:

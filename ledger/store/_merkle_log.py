@@ -5,8 +5,11 @@ Rules:
   appended in the same transaction as the event, in notification order, so log and store never
   disagree. Writers are serialized by the event table's lock (PostgreSQL) or SQLite's single
   writer; the primary key on the index and the unique (aggregate, version) are the final guard.
-- Signed checkpoints (C2SP notes) and adopted trust roots are kept beside the log; nothing here
-  is ever updated except a checkpoint gaining cosignature lines.
+- Every adopted trust-root version is a leaf too (:mod:`ledger.audit.timeline`): its row names
+  the aggregate ``trust-root`` and the root's version, and its document is kept beside the log,
+  written in the same transaction as its leaf.
+- Signed checkpoints (C2SP notes) are kept beside the log; nothing here is ever updated except
+  a checkpoint gaining cosignature lines.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.audit.merkle import leaf_hash
+from ledger.audit.timeline import ROOT_LEAF, root_leaf
+from ledger.audit.trust import TrustRoot
 
 __all__ = ["LogStore"]
 
@@ -101,11 +106,25 @@ class LogStore:
         query = sa.select(c.tree_size, c.note).order_by(c.tree_size)
         return [(int(size), str(note)) for size, note in connection.execute(query)]
 
-    def add_root(self, connection: sa.Connection, version: int, document: str) -> None:
-        """Keep an adopted trust root version."""
-        connection.execute(self.roots.insert().values(version=version, document=document))
+    def add_root(self, connection: sa.Connection, root: TrustRoot) -> None:
+        """Append an adopted trust-root version to the log and keep its document."""
+        data = root_leaf(root)
+        connection.execute(
+            self.leaves.insert().values(
+                leaf_index=self.size(connection),
+                leaf_hash=leaf_hash(data),
+                aggregate=ROOT_LEAF,
+                version=root.version,
+            )
+        )
+        connection.execute(self.roots.insert().values(version=root.version, document=data.decode()))
 
     def root_documents(self, connection: sa.Connection) -> list[str]:
         """Every adopted trust root document, by version."""
         query = sa.select(self.roots.c.document).order_by(self.roots.c.version)
         return [str(row[0]) for row in connection.execute(query)]
+
+    def root_rows(self, connection: sa.Connection) -> dict[int, str]:
+        """Every kept trust root document by its version (as stored, to be checked)."""
+        query = sa.select(self.roots.c.version, self.roots.c.document)
+        return {int(version): str(document) for version, document in connection.execute(query)}

@@ -1,13 +1,16 @@
-"""Audit replay: re-verify a whole store and name the first event that fails (SPEC 5).
+"""Replay of a signed history from the history alone: the core of audit and import (SPEC 5a).
 
-Rules: reading every stored event in log order, the audit checks
-- each envelope (canonical bytes, known key valid at the event's time, signature, actor, role,
-  stored id/version/kind equal to the signed ones) and each per-aggregate chain link;
-- that the Merkle log has exactly one leaf per event, in the same order, with the event's
-  leaf hash, so no event was deleted, added or reordered behind the log's back;
-- every signed checkpoint: the log key's signature, and the root recomputed from the leaves;
-- every domain rule, by re-running the command behind each credit-batch event.
-The first failure raises :class:`AuditError` naming the log position, aggregate and version.
+Rules: the log is taken item by item, in log order (trust roots and events interleaved), and
+- each trust root must be where :class:`~ledger.audit.timeline.Timeline` allows it;
+- each event is verified with the keys of the root in force at its position (canonical
+  envelope, signature, actor, role, stored columns, revocation by position, time order), must
+  follow its aggregate's previous event in the hash chain, and must be one that a command of
+  its aggregate kind could have made on the state before it (each kind's ``recheck``);
+- the claims every event makes (serial blocks per registry, parcels and areas, bindings) are
+  made again in an in-memory claim index of their own, so R9 and R11 are re-checked from the
+  signed history, never from the claim tables;
+- the leaf hash of each item is computed, never read, so a caller can compare it with a log.
+Nothing here reads the store's trust roots, claims or checkpoints to decide what is true.
 """
 
 from __future__ import annotations
@@ -15,140 +18,132 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
+import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
-from ledger.audit.merkle import leaf_hash, roots_at
+from ledger.audit.merkle import leaf_hash
 from ledger.audit.note import SignedNote
+from ledger.audit.timeline import Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
-from ledger.domain.credit_batch import CreditBatch, recheck
+from ledger.domain import credit_batch, event_neutralization, sink_project
 from ledger.errors import AuditError, LedgerError, TamperError
+from ledger.store._claims import ClaimIndex, claims_for
 
 if TYPE_CHECKING:
     from ledger.store import Store
 
-__all__ = ["AuditReport", "audit_store"]
+__all__ = ["RULES", "Replay"]
+
+Recheck = Callable[[Any, Any], None]
 
 
-@attrs.frozen
-class AuditReport:
-    """What an audit covered."""
-
-    events: int
-    aggregates: int
-    checkpoints: int
-    log_root: str
-
-
-@attrs.define
-class _State:
-    last: dict[str, Entry] = attrs.Factory(dict)
-    aggregates: dict[str, Any] = attrs.Factory(dict)
-    hashes: list[bytes] = attrs.Factory(list)
-
-
-def audit_store(
-    store: Store,
-    roots: list[TrustRoot],
-    progress: Callable[[int, int], None] | None = None,
-) -> AuditReport:
-    """Audit everything ``store`` holds; see the module rules."""
-    with store.read() as connection:
-        leaves = store.log.rows(connection)
-        notes = store.log.checkpoint_notes(connection)
-    state = _State()
-    for stored in store.notifications():
-        _check_event(store, state, stored, leaves)
-        if progress is not None:
-            progress(len(state.hashes), len(leaves))
-    if len(state.hashes) != len(leaves):
-        index, _, aggregate, version = leaves[len(state.hashes)]
-        raise AuditError(
-            f"log leaf {index}: aggregate {aggregate} version {version} is missing from the store"
-        )
-    size_now = len(state.hashes)
-    tree = roots_at(state.hashes, [size for size, _ in notes if size <= size_now] + [size_now])
-    for size, text in notes:
-        _check_checkpoint(size, text, tree.get(size), roots)
-    return AuditReport(size_now, len(state.aggregates), len(notes), tree[size_now].hex())
-
-
-def _check_event(
-    store: Store,
-    state: _State,
-    stored: StoredEvent,
-    leaves: list[tuple[int, bytes, str, int]],
-) -> None:
-    position = len(state.hashes)
-    where = (
-        f"log leaf {position}, aggregate {stored.originator_id} version {stored.originator_version}"
-    )
-    try:
-        entry = store.open(stored)
-        check_link(state.last.get(entry.aggregate), entry)
-        _check_leaf(position, stored, leaves)
-        _check_rules(store, state, stored, entry)
-    except AuditError:
-        raise
-    except LedgerError as e:
-        detail = e.detail if isinstance(e, TamperError) else str(e)
-        raise AuditError(f"{where}: {detail}") from e
-    state.last[entry.aggregate] = entry
-    state.hashes.append(leaf_hash(stored.state))
-
-
-def _check_leaf(
-    position: int, stored: StoredEvent, leaves: list[tuple[int, bytes, str, int]]
-) -> None:
-    if position >= len(leaves):
-        raise AuditError(f"log leaf {position}: the event is stored but not in the log")
-    index, hashed, aggregate, version = leaves[position]
-    same = (aggregate, version) == (str(stored.originator_id), stored.originator_version)
-    if index != position or not same or hashed != leaf_hash(stored.state):
-        raise AuditError(
-            f"log leaf {position} is aggregate {aggregate} version {version}, which does not"
-            f" match the stored event aggregate {stored.originator_id} version"
-            f" {stored.originator_version}"
-        )
-
-
-def _check_rules(store: Store, state: _State, stored: StoredEvent, entry: Entry) -> None:
-    event: Any = store.event_of(stored, entry)
-    before = state.aggregates.get(entry.aggregate)
-    if entry.topic.startswith("ledger.credit-batch.") and (
-        before is None or isinstance(before, CreditBatch)
+def _rules() -> dict[str, tuple[type, Recheck | None]]:
+    """The aggregate class and rule re-check of each topic namespace."""
+    found: dict[str, tuple[type, Recheck | None]] = {
+        "ledger.credit-batch.": (credit_batch.CreditBatch, credit_batch.recheck),
+    }
+    for prefix, module, cls in (
+        ("ledger.event.", event_neutralization, event_neutralization.EventNeutralization),
+        ("ledger.sink-project.", sink_project, sink_project.SinkProject),
     ):
-        recheck(before, event)
-    state.aggregates[entry.aggregate] = event.mutate(before)
+        found[prefix] = (cls, getattr(module, "recheck", None))
+    return found
 
 
-def _check_checkpoint(
-    size: int, text: str, tree_root: bytes | None, roots: list[TrustRoot]
-) -> None:
-    if not roots:
-        raise AuditError("there are checkpoints but no trust root to check them with")
-    latest = roots[-1]
-    try:
-        note = SignedNote.parse(text)
-        logs = [k for k in latest.with_role("log") if k.actor == note.checkpoint.origin]
-        if not any(_signed_by(note, key.actor, key.public_key) for key in logs):
-            raise AuditError(f"checkpoint {size}: no log key of the trust root signed it")
-    except AuditError:
-        raise
-    except LedgerError as e:
-        raise AuditError(f"checkpoint {size}: {e}") from e
-    if tree_root != note.checkpoint.root:
-        raise AuditError(
-            f"checkpoint {size}: the log's root at size {size} does not match the signed"
-            " checkpoint (the log or the store was changed after it was signed)"
-        )
+RULES = _rules()
 
 
-def _signed_by(note: SignedNote, name: str, public_key: bytes) -> bool:
-    try:
-        note.verify_log(name, public_key)
-    except LedgerError:
-        return False
-    return True
+class Replay:
+    """Checks a history item by item; see the module rules.
+
+    Args:
+        store: the store whose mapper decodes events (nothing is read from its tables).
+        trusted: the trust root the caller already trusts.
+    """
+
+    def __init__(self, store: Store, trusted: TrustRoot, *, newer_trusted: bool = False):
+        self.store = store
+        self.timeline = Timeline(trusted, newer_trusted)
+        self.last: dict[str, Entry] = {}
+        self.aggregates: dict[str, Any] = {}
+        self.hashes: list[bytes] = []
+        self.events = 0
+        self._claim_engine = sa.create_engine("sqlite://")
+        self.claims = ClaimIndex(self._claim_engine, None)
+
+    def root(self, root: TrustRoot, where: str) -> None:
+        """Take a trust-root version at the next log position."""
+        try:
+            self.timeline.admit(root, len(self.hashes))
+        except LedgerError as e:
+            raise AuditError(f"{where}: {e}") from e
+        self.hashes.append(leaf_hash(root_leaf(root)))
+
+    def event(self, stored: StoredEvent, where: str) -> tuple[Entry, Any]:
+        """Take a stored event at the next log position; return its entry and domain event."""
+        try:
+            entry = self.store.open(stored, self.timeline.keys)
+            check_link(self.last.get(entry.aggregate), entry)
+            self.timeline.check_entry(entry)
+            domain_event = self.store.event_of(stored, entry)
+            self._rules(entry, domain_event)
+            claims = claims_for([domain_event])
+            if claims:
+                with self._claim_engine.begin() as connection:
+                    self.claims.claim(connection, claims)
+        except AuditError:
+            raise
+        except LedgerError as e:
+            detail = e.detail if isinstance(e, TamperError) else str(e)
+            raise AuditError(f"{where}: {detail}") from e
+        self.last[entry.aggregate] = entry
+        self.hashes.append(leaf_hash(stored.state))
+        self.events += 1
+        return entry, domain_event
+
+    def _rules(self, entry: Entry, domain_event: Any) -> None:
+        prefix = next((p for p in RULES if entry.topic.startswith(p)), None)
+        if prefix is None:
+            raise TamperError(f"unknown event kind {entry.topic!r}")
+        kind, recheck = RULES[prefix]
+        before = self.aggregates.get(entry.aggregate)
+        if before is not None and not isinstance(before, kind):
+            raise TamperError(
+                f"a {entry.topic} event on an aggregate of kind {type(before).__name__}"
+            )
+        if recheck is not None:
+            recheck(before, domain_event)
+        self.aggregates[entry.aggregate] = domain_event.mutate(before)
+
+    def checkpoint(self, size: int, text: str, tree: dict[int, bytes]) -> None:
+        """Check a signed checkpoint of ``size`` against the replayed log (``tree``: roots)."""
+        try:
+            note = SignedNote.parse(text)
+            if note.checkpoint.size != size:
+                raise AuditError(f"checkpoint {size}: the note says size {note.checkpoint.size}")
+            if size > len(self.hashes):
+                raise AuditError(
+                    f"checkpoint {size}: covers {size} leaves but the log has"
+                    f" {len(self.hashes)} (entries were deleted or cut off)"
+                )
+            self.timeline.check_checkpoint(note)
+        except AuditError:
+            raise
+        except LedgerError as e:
+            raise AuditError(f"checkpoint {size}: {e}") from e
+        if tree.get(size) != note.checkpoint.root:
+            raise AuditError(
+                f"checkpoint {size}: the log's root at size {size} does not match the signed"
+                " checkpoint (the log or the store was changed after it was signed)"
+            )
+
+    def claim_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the replayed claim tables, sorted by table."""
+        with self._claim_engine.connect() as connection:
+            return self.claims.rows(connection)
+
+    def close(self) -> None:
+        """Release the in-memory claim index."""
+        self._claim_engine.dispose()

@@ -92,6 +92,16 @@ class ClaimIndex:
         for binding in claims.bindings:
             self.parcels.bind(connection, binding)
 
+    def rows(self, connection: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the claim tables, sorted, by table name (to compare two indexes)."""
+        tables = (self.serials.table, self.parcels.table, self.parcels.bindings)
+        return {
+            table.name: sorted(
+                (tuple(row) for row in connection.execute(sa.select(table))), key=repr
+            )
+            for table in tables
+        }
+
     def bound_projects(self, connection: sa.Connection, event_label: str) -> list[str]:
         """Ids of the sink projects bound to the event named ``event_label`` (R9)."""
         bindings = self.parcels.bindings

@@ -1,0 +1,240 @@
+"""Which trust root governs each position of the log: roots in the log, revocation by position.
+
+Rules (SPEC 5a):
+- Every trust-root version is itself a leaf of the Merkle log: its leaf data is the RFC 8785
+  bytes of the whole root document, signatures included (:func:`root_leaf`). The log begins
+  with version 1, which carries its own operator threshold; version k+1 comes after version k
+  and is a valid rotation of it (:meth:`TrustRoot.verify_successor`). So no root can be
+  inserted, dropped or reordered without changing the log, and so its signed checkpoints.
+- An entry at log position p is governed by the latest root at a position below p; an entry
+  before any root is refused.
+- A key is *revoked* by the first root version that lists it with ``validUntil`` at or before
+  that root's ``issuedAt``. Every entry after that root's position signed by the key is
+  refused, whatever timestamp it carries, for every role: event signers, the log key for
+  checkpoints, witness keys for cosignatures. Otherwise a key signs only inside its window, by
+  the entry's signed timestamp.
+- Timestamps (of events and of roots' ``issuedAt``) never go backwards in log order by more
+  than :data:`CLOCK_TOLERANCE` (5 minutes): concurrent writers take their time before they
+  commit, so a slightly earlier time may follow a later one, never by more.
+- The trusted root (passed in by the auditor or verifier, never read from the store) must be in
+  the log unchanged (the same canonical document) at its version. A verifier may trust a
+  *later* version than a proof carries: then every key of the proof's last root must be in the
+  trusted root with the same actor, role, public key and ``validFrom`` (a ``validUntil`` may be
+  added or brought forward, never dropped or moved later), and every signature must also fall
+  inside the trusted root's window for its key.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+import attrs
+
+from ledger.audit._canonical import canonical_json
+from ledger.audit.envelope import Entry, signed_at
+from ledger.audit.keys import KeyDirectory, PublicKey
+from ledger.audit.note import SignedNote
+from ledger.audit.trust import TrustRoot
+from ledger.errors import LedgerError, SignatureError, TrustRootError
+
+__all__ = [
+    "CLOCK_TOLERANCE",
+    "ROOT_LEAF",
+    "Timeline",
+    "current",
+    "current_log_keys",
+    "revokes",
+    "root_leaf",
+]
+
+CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
+ROOT_LEAF = "trust-root"
+"""The ``aggregate`` column of a root's row in the log table (its ``version`` is the root's)."""
+
+
+def root_leaf(root: TrustRoot) -> bytes:
+    """The leaf data of a trust-root version in the log: its whole canonical document."""
+    return canonical_json(root.to_json())
+
+
+def revokes(root: TrustRoot, key: PublicKey) -> bool:
+    """True when ``root`` closes ``key``'s window at or before its own ``issuedAt``."""
+    return key.valid_until is not None and key.valid_until <= root.issued_at
+
+
+def current(root: TrustRoot, key: PublicKey) -> bool:
+    """True when ``root`` lists ``key`` without having revoked it."""
+    return not revokes(root, key)
+
+
+def current_log_keys(root: TrustRoot) -> list[PublicKey]:
+    """The log keys of ``root``'s origin that it has not revoked, the last listed first."""
+    keys = [k for k in root.with_role("log") if k.actor == root.origin and current(root, k)]
+    return keys[::-1]
+
+
+@attrs.define
+class Timeline:
+    """Walks a log in order and says which keys may sign at each position.
+
+    Args:
+        trusted: the root the caller already trusts.
+        newer_trusted: allow the trusted root to be a later version than the log's last root
+            (a proof made before a rotation); an audit of a whole store never allows it.
+    """
+
+    trusted: TrustRoot
+    newer_trusted: bool = False
+    roots: list[tuple[int, TrustRoot]] = attrs.Factory(list)
+    revoked: dict[str, tuple[int, int]] = attrs.Factory(dict)
+    latest: datetime.datetime | None = None
+    keys: KeyDirectory = attrs.Factory(KeyDirectory)
+
+    @property
+    def current(self) -> TrustRoot:
+        """The root that governs the next position."""
+        if not self.roots:
+            raise TrustRootError("an entry comes before any trust root in the log")
+        return self.roots[-1][1]
+
+    def admit(self, root: TrustRoot, position: int) -> None:
+        """Take ``root`` found at log ``position``; raise TrustRootError if it may not be there."""
+        if not self.roots:
+            if root.version != 1:
+                raise TrustRootError(
+                    f"the log begins with trust root version {root.version}, not version 1"
+                )
+            root.verify_alone()
+        else:
+            self.current.verify_successor(root)
+        if root.version == self.trusted.version and root_leaf(root) != root_leaf(self.trusted):
+            raise TrustRootError(
+                f"trust root version {root.version} in the log is not the trusted root"
+            )
+        self.check_time(root.issued_at, f"trust root version {root.version}")
+        for key in root.keys:
+            if key.keyid not in self.revoked and revokes(root, key):
+                self.revoked[key.keyid] = (root.version, position)
+        self.roots.append((position, root))
+        self.keys = root.directory()
+
+    def check_time(self, moment: datetime.datetime, what: str) -> None:
+        """Refuse a time more than the tolerance before the latest one in log order."""
+        if self.latest is not None and moment < self.latest - CLOCK_TOLERANCE:
+            raise SignatureError(
+                f"{what} is dated {moment.isoformat()}, before {self.latest.isoformat()} of an"
+                f" earlier log entry (more than {CLOCK_TOLERANCE} back): timestamps go forward"
+            )
+        self.latest = moment if self.latest is None else max(self.latest, moment)
+
+    def check_key(self, key: PublicKey, moment: datetime.datetime | None = None) -> None:
+        """Refuse ``key`` if a root before here revoked it, or the trusted root's window."""
+        revoked = self.revoked.get(key.keyid)
+        if revoked is not None:
+            version, position = revoked
+            raise SignatureError(
+                f"key of {key.actor!r} ({key.role}) was revoked by trust root version {version}"
+                f" at log leaf {position}; nothing after it may carry its signature"
+            )
+        if moment is not None and self.trusted.version > self.current.version:
+            self.trusted.directory().get(key.keyid).check_window(moment)
+
+    def check_entry(self, entry: Entry) -> None:
+        """Refuse a verified ``entry`` at the next position: revoked key, or time backwards."""
+        moment = signed_at(entry.event)
+        self.check_key(entry.signer, moment)
+        self.check_time(moment, f"the event (signed by {entry.signer.actor!r})")
+
+    def finish(self) -> TrustRoot:
+        """Check the log reached the trusted root; return the root in force at its end."""
+        last = self.current
+        if last.version < self.trusted.version:
+            if not self.newer_trusted:
+                raise TrustRootError(
+                    f"the log's latest trust root is version {last.version}, but you trust"
+                    f" version {self.trusted.version}: this is an older or cut-short copy"
+                )
+            _check_kept(last, self.trusted)
+        return last
+
+    def governing(self, size: int) -> TrustRoot:
+        """The root in force for a checkpoint of the first ``size`` leaves."""
+        found = [root for position, root in self.roots if position < size]
+        if not found:
+            raise TrustRootError(f"a checkpoint of size {size} covers no trust root")
+        return found[-1]
+
+    def check_checkpoint(self, note: SignedNote) -> set[bytes]:
+        """Verify a checkpoint's log signature and cosignatures; return the witnesses' keys.
+
+        The log key and the witness keys are those of the root in force at the checkpoint's
+        size, not revoked there; a cosignature by a known witness key that does not verify is
+        an error, one by an unknown name is ignored (C2SP signed-note).
+        """
+        root = self.governing(note.checkpoint.size)
+        if note.checkpoint.origin != root.origin:
+            raise SignatureError(f"origin {note.checkpoint.origin!r} is not {root.origin!r}")
+        errors: list[str] = []
+        for key in (k for k in root.with_role("log") if k.actor == root.origin):
+            try:
+                self._check_before(key, note.checkpoint.size)
+                note.verify_log(key.actor, key.public_key)
+                break
+            except LedgerError as e:
+                errors.append(str(e))
+        else:
+            raise SignatureError(
+                "no log key of trust root version"
+                f" {root.version} signed it" + (f" ({errors[0]})" if errors else "")
+            )
+        return self._witnessed(note, root)
+
+    def _witnessed(self, note: SignedNote, root: TrustRoot) -> set[bytes]:
+        witnessed: set[bytes] = set()
+        names = {signature.name for signature in note.signatures}
+        for key in root.with_role("witness"):
+            if key.actor not in names:
+                continue
+            moment = note.cosigned_at(key.actor, key.public_key)
+            if moment is None:
+                raise SignatureError(f"the cosignature of witness {key.actor!r} does not verify")
+            self._check_before(key, note.checkpoint.size)
+            when = datetime.datetime.fromtimestamp(moment, datetime.UTC)
+            latest = self.trusted if self.trusted.version > self.current.version else self.current
+            _window(latest, key).check_window(when)
+            witnessed.add(key.public_key)
+        return witnessed
+
+    def _check_before(self, key: PublicKey, size: int) -> None:
+        revoked = self.revoked.get(key.keyid)
+        if revoked is not None and revoked[1] < size:
+            self.check_key(key)
+
+
+def _window(root: TrustRoot, key: PublicKey) -> PublicKey:
+    return next((k for k in root.keys if k.keyid == key.keyid), key)
+
+
+def _check_kept(last: TrustRoot, trusted: TrustRoot) -> None:
+    later: Mapping[str, PublicKey] = {k.keyid: k for k in trusted.keys}
+    if trusted.origin != last.origin:
+        raise TrustRootError(f"the trusted root names log {trusted.origin!r}, not {last.origin!r}")
+    for key in last.keys:
+        kept = later.get(key.keyid)
+        if kept is None or (kept.actor, kept.role, kept.valid_from) != (
+            key.actor,
+            key.role,
+            key.valid_from,
+        ):
+            raise TrustRootError(
+                f"the trusted root version {trusted.version} does not keep the key of"
+                f" {key.actor!r} ({key.role}) that version {last.version} lists"
+            )
+        if key.valid_until is not None and (
+            kept.valid_until is None or kept.valid_until > key.valid_until
+        ):
+            raise TrustRootError(
+                f"the trusted root version {trusted.version} reopens the window of the key of"
+                f" {key.actor!r} that version {last.version} closed"
+            )

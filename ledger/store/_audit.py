@@ -1,0 +1,229 @@
+"""Audit: re-verify a whole store against the trust the auditor brings (SPEC 5, 5a).
+
+Rules:
+- Trust is passed in: the root the auditor trusts and, optionally, the latest checkpoint they
+  hold (from a witness, or an earlier audit). Nothing the store vouches for alone (its trust
+  roots, claim tables, checkpoints, read models) decides what is true.
+- The log is walked leaf by leaf (:func:`log_items`): each leaf is a trust root or the next
+  stored event in notification order, its recorded hash equal to the one recomputed from the
+  document or envelope; every item is replayed (:class:`~ledger.store._replay.Replay`).
+- Every stored checkpoint: signed by the log key in force at its size, known witnesses'
+  cosignatures verifying, its root equal to the log's root at its size.
+- The auditor's checkpoint: signed and cosigned as the trust root in force at its size asks
+  (at least ``witnesses`` cosignatures), and the store's log proven to extend it by an RFC 9162
+  consistency proof; a log shorter than it lost entries.
+- The claim tables equal the claims made again from the signed history, row for row.
+The first failure raises :class:`AuditError` naming the log leaf, checkpoint or table row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+
+from ledger.audit import strict_json
+from ledger.audit.merkle import consistency_proof, roots_at, verify_consistency
+from ledger.audit.note import Checkpoint, SignedNote
+from ledger.audit.timeline import ROOT_LEAF
+from ledger.audit.trust import TrustRoot
+from ledger.errors import AuditError, LedgerError
+from ledger.store._replay import Replay
+
+if TYPE_CHECKING:
+    from ledger.store import Store
+
+__all__ = ["AuditReport", "LogItem", "audit_store", "log_items"]
+
+Leaf = tuple[int, bytes, str, int]
+
+
+@attrs.frozen
+class AuditReport:
+    """What an audit covered.
+
+    Attributes:
+        events: signed events replayed. aggregates: how many aggregates they make.
+        checkpoints: stored checkpoints verified. log_root: hex root of the whole log.
+        roots: trust-root versions in the log. held: the size of the auditor's checkpoint
+            that the log was proven to extend (None when none was given).
+    """
+
+    events: int
+    aggregates: int
+    checkpoints: int
+    log_root: str
+    roots: int = 0
+    held: int | None = None
+
+
+@attrs.frozen
+class LogItem:
+    """One leaf of a store's log: a trust root (``root``) or an event (``stored``)."""
+
+    position: int
+    leaf: Leaf
+    root: TrustRoot | None = None
+    stored: StoredEvent | None = None
+
+
+def log_items(store: Store) -> Iterator[LogItem]:
+    """The store's log in order, each leaf matched to its root document or stored event."""
+    with store.read() as connection:
+        leaves = store.log.rows(connection)
+        documents = store.log.root_rows(connection)
+    events = iter(store.notifications())
+    for position, leaf in enumerate(leaves):
+        index, _, aggregate, version = leaf
+        if index != position:
+            raise AuditError(f"log leaf {position} is missing (the next leaf is {index})")
+        if aggregate == ROOT_LEAF:
+            yield LogItem(position, leaf, root=_root(documents.pop(version, None), leaf))
+        else:
+            stored = next(events, None)
+            if stored is None:
+                raise AuditError(
+                    f"log leaf {position}: aggregate {aggregate} version {version} is missing"
+                    " from the store"
+                )
+            yield LogItem(position, leaf, stored=stored)
+    extra = next(events, None)
+    if extra is not None:
+        raise AuditError(
+            f"log leaf {len(leaves)}: aggregate {extra.originator_id} version"
+            f" {extra.originator_version} is stored but not in the log"
+        )
+    if documents:
+        raise AuditError(f"trust root version {min(documents)} is stored but not in the log")
+
+
+def _root(document: str | None, leaf: Leaf) -> TrustRoot:
+    index, _, _, version = leaf
+    if document is None:
+        raise AuditError(f"log leaf {index}: trust root version {version} is not stored")
+    try:
+        return TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
+    except LedgerError as e:
+        raise AuditError(f"log leaf {index}: trust root version {version}: {e}") from e
+
+
+def audit_store(
+    store: Store,
+    trusted: TrustRoot,
+    held: SignedNote | Checkpoint | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditReport:
+    """Audit everything ``store`` holds against ``trusted`` (and ``held``); see the rules."""
+    replay = Replay(store, trusted)
+    try:
+        with store.read() as connection:
+            total = store.log.size(connection)
+            notes = store.log.checkpoint_notes(connection)
+        for item in log_items(store):
+            _replay_item(replay, item)
+            if progress is not None:
+                progress(item.position + 1, total)
+        try:
+            replay.timeline.finish()
+        except LedgerError as e:
+            raise AuditError(str(e)) from e
+        size = len(replay.hashes)
+        sizes = [s for s, _ in notes if s <= size] + [size]
+        held_size = [] if held is None else [_size(held)]
+        tree = roots_at(replay.hashes, sizes + [s for s in held_size if s <= size])
+        for note_size, text in notes:
+            replay.checkpoint(note_size, text, tree)
+        if held is not None:
+            _check_held(replay, held, tree)
+        _compare_claims(store, replay)
+        return AuditReport(
+            replay.events,
+            len(replay.aggregates),
+            len(notes),
+            tree[size].hex(),
+            len(replay.timeline.roots),
+            held_size[0] if held_size else None,
+        )
+    finally:
+        replay.close()
+
+
+def _size(held: SignedNote | Checkpoint) -> int:
+    return held.checkpoint.size if isinstance(held, SignedNote) else held.size
+
+
+def _replay_item(replay: Replay, item: LogItem) -> None:
+    position, leaf = item.position, item.leaf
+    if item.root is not None:
+        replay.root(item.root, f"log leaf {position}")
+    elif item.stored is not None:
+        stored = item.stored
+        where = (
+            f"log leaf {position}, aggregate {stored.originator_id} version"
+            f" {stored.originator_version}"
+        )
+        same = (leaf[2], leaf[3]) == (str(stored.originator_id), stored.originator_version)
+        if not same:
+            raise AuditError(
+                f"log leaf {position} is aggregate {leaf[2]} version {leaf[3]}, which does not"
+                f" match the stored event aggregate {stored.originator_id} version"
+                f" {stored.originator_version}"
+            )
+        replay.event(stored, where)
+    if replay.hashes[-1] != leaf[1]:
+        raise AuditError(
+            f"log leaf {position} is aggregate {leaf[2]} version {leaf[3]}, which does not"
+            " match the hash of what is stored for it"
+        )
+
+
+def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, bytes]) -> None:
+    checkpoint = held.checkpoint if isinstance(held, SignedNote) else held
+    size, now = checkpoint.size, len(replay.hashes)
+    where = f"the checkpoint you hold (size {size})"
+    if size > now:
+        raise AuditError(
+            f"{where} covers more than the store's log of {now} entries: entries were deleted"
+        )
+    try:
+        if isinstance(held, SignedNote):
+            witnessed = replay.timeline.check_checkpoint(held)
+            needed = replay.timeline.governing(size).witnesses
+            if len(witnessed) < needed:
+                raise AuditError(f"{where} has {len(witnessed)} cosignatures; {needed} needed")
+        if size == 0:
+            raise AuditError(f"{where} is of an empty log")
+        proof = consistency_proof(size, replay.hashes)
+        verify_consistency(size, now, checkpoint.root, tree[now], proof)
+    except AuditError:
+        raise
+    except LedgerError as e:
+        raise AuditError(
+            f"{where}: the store's log does not extend it (rewritten or reordered): {e}"
+        ) from e
+
+
+def _compare_claims(store: Store, replay: Replay) -> None:
+    with store.read() as connection:
+        stored = store.claims.rows(connection)
+    made = replay.claim_rows()
+    for table, rows in made.items():
+        kept: list[Any] = stored.get(table, [])
+        for row in rows:
+            if row not in kept:
+                raise AuditError(
+                    f"claim table {table}: row {_short(row)} made by the signed history is"
+                    " missing from the store"
+                )
+        for row in kept:
+            if row not in rows:
+                raise AuditError(
+                    f"claim table {table}: row {_short(row)} is in the store but no signed"
+                    " event makes it"
+                )
+
+
+def _short(row: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(str(v)[:40] for v in row[:4]) + ")"

@@ -24,11 +24,13 @@ from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.audit.note import Checkpoint, NoteSignature, SignedNote
 from ledger.audit.proof import FORMAT, build_proof, verify_proof
+from ledger.audit.timeline import CLOCK_TOLERANCE, Timeline, current_log_keys, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.audit.witness import Witness
 from ledger.errors import LogProofError, NoteError, TrustRootError
 
 __all__ = [
+    "CLOCK_TOLERANCE",
     "FORMAT",
     "TAGGED_TYPES",
     "Certificate",
@@ -42,6 +44,7 @@ __all__ = [
     "PublicKey",
     "SignedNote",
     "Signer",
+    "Timeline",
     "TrustRoot",
     "TrustRootError",
     "Witness",
@@ -50,10 +53,12 @@ __all__ = [
     "certificates",
     "check_link",
     "check_tagged",
+    "current_log_keys",
     "entry_hash",
     "leaf_hash",
     "pae",
     "payload_type_for",
+    "root_leaf",
     "strict_json",
     "topic_of",
     "verify_consistency",

@@ -15,8 +15,7 @@ from uuid import UUID
 
 import click
 
-from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness
-from ledger.audit.timeline import current_log_keys
+from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness, current_log_keys
 from ledger.cli._common import (
     KEY,
     SCHEMA,

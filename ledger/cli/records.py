@@ -45,10 +45,11 @@ __all__ = ["COMMANDS"]
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
 def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> None:
     """Re-verify a whole store against the trust you bring: signatures, log, every rule."""
+    database = existing(database)
     root = load_root(trust)
     checkpoint = None if held is None else load_checkpoint(held)
     try:
-        with open_ledger(existing(database), KeyDirectory(), schema=schema) as ledger:
+        with open_ledger(database, KeyDirectory(), schema=schema) as ledger:
             report = ledger.audit(root, checkpoint, progress())
     except LedgerError as e:
         fail(f"audit failed: {e}", 1)

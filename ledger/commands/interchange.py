@@ -259,11 +259,12 @@ def _replayed(
     line = 0
     try:
         for done, (number, item) in enumerate(items, 1):
-            line, where = number, f"entry {done - 1}"
+            line, where = number, f"log entry {done - 1}"
             if isinstance(item, TrustRoot):
                 replay.root(item, where)
                 verified.append(item)
             else:
+                where += f", aggregate {item.originator_id} version {item.originator_version}"
                 verified.append((item, replay.event(item, where)[1]))
             if progress is not None:
                 progress(done, len(items))

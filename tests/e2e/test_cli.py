@@ -103,7 +103,8 @@ def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_
     import shutil
     import sqlite3
 
-    result = run("audit", str(demo / "ledger.db"))
+    trust = str(demo / "root.json")
+    result = run("audit", str(demo / "ledger.db"), "--trust", trust)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: 25 events of 4 aggregates verified")
     copy = tmp_path / "ledger.db"
@@ -116,9 +117,9 @@ def test_audit_passes_the_demo_store_and_names_a_tampered_event(demo: Path, tmp_
             "UPDATE ledger_events SET state = ? WHERE id = ?",
             (state.replace(b'"payload":"', b'"payload":"A', 1), row_id),
         )
-    result = run("audit", str(copy))
+    result = run("audit", str(copy), "--trust", trust)
     assert result.returncode == 1
-    assert result.stderr.startswith("ledger: audit failed: log leaf 1, aggregate ")
+    assert result.stderr.startswith("ledger: audit failed: log leaf 2, aggregate ")
     assert " version 1: " in result.stderr
 
 
@@ -130,7 +131,8 @@ def test_export_import_and_the_read_model_commands_work_from_the_shell(
     copy = tmp_path / "copy.db"
     imported = run("import", str(copy), str(history))
     assert imported.returncode == 0, imported.stderr
-    assert run("audit", str(copy)).stdout.startswith("OK: 25 events of 4 aggregates verified")
+    audited = run("audit", str(copy), "--trust", str(demo / "root.json"))
+    assert audited.stdout.startswith("OK: 25 events of 4 aggregates verified"), audited.stderr
     again = run("import", str(copy), str(history))
     assert again.returncode == 1 and "needs an empty store" in again.stderr
     register = json.loads(run("disclosures", str(copy)).stdout)
@@ -162,18 +164,21 @@ def test_a_csv_of_batches_with_a_bad_row_imports_nothing_from_the_shell(
     result = run("import-batches", str(store), str(rows), "--key", str(key))
     assert result.returncode == 1
     assert "row 3: vintage 2031 is in the future" in result.stderr
-    assert run("audit", str(store)).stdout.startswith("OK: 25 events")
+    trust = str(demo / "root.json")
+    assert run("audit", str(store), "--trust", trust).stdout.startswith("OK: 25 events")
     rows.write_text(rows.read_text().replace(",2031,", ",2025,"))
     result = run("import-batches", str(store), str(rows), "--key", str(key))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "issued 2 batches"
 
 
-@pytest.mark.parametrize("command", ["audit", "disclosures", "certificates"])
+@pytest.mark.parametrize(
+    "command", [["audit", "--trust", "root.json"], ["disclosures"], ["certificates"]]
+)
 def test_read_commands_refuse_a_missing_database_and_create_nothing(
-    command: str, tmp_path: Path
+    command: list[str], tmp_path: Path
 ) -> None:
-    result = run(command, str(tmp_path / "absent.db"))
+    result = run(command[0], str(tmp_path / "absent.db"), *command[1:])
     assert result.returncode == 2
     assert result.stderr == f"ledger: no ledger database at {tmp_path / 'absent.db'}\n"
     assert not (tmp_path / "absent.db").exists()

@@ -97,7 +97,7 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
     )
     state = tmp_path / "witness-state.json"
     cosigned = run("cosign", db, "--key", str(keys / "witness.json"), "--state", str(state))
-    assert cosigned.stdout == "cosigned the checkpoint of size 3\n", cosigned.stderr
+    assert cosigned.stdout == "cosigned the checkpoint of size 4\n", cosigned.stderr
     out = tmp_path / "proof.json"
     assert (
         run("proof", db, batch, str(certificate["retirementVersion"]), "--out", str(out)).returncode
@@ -107,4 +107,6 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
     assert verified.returncode == 0 and verified.stdout.startswith(
         "OK: 2.500 t (2,500 units) of batch"
     )
-    assert run("audit", db).stdout.startswith("OK: 3 events of 1 aggregates verified")
+    audited = run("audit", db, "--trust", str(demo / "root.json"), "--checkpoint", str(state))
+    assert audited.stdout.startswith("OK: 3 events of 1 aggregates verified"), audited.stderr
+    assert audited.stdout.rstrip().endswith("extends your checkpoint of 4")

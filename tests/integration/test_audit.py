@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import AuditError, Ledger, SerialRange, Signer
+from ledger import AuditError, KeyDirectory, Ledger, SerialRange, Signer
 from ledger.audit.trust import TrustRoot
 
 from conftest import Backend, checkpointed, issue
@@ -31,9 +31,9 @@ def store(
     return backend
 
 
-def audit(backend: Backend) -> object:
-    with Ledger(backend.url, schema=backend.schema) as ledger:
-        return ledger.audit()
+def audit(backend: Backend, trusted: TrustRoot, held: object = None) -> object:
+    with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as ledger:
+        return ledger.audit(trusted, held)  # type: ignore[arg-type]
 
 
 def rows(backend: Backend, table: str = "{table}") -> list[tuple[int, int, bytes]]:
@@ -47,49 +47,51 @@ def log_table(backend: Backend) -> str:
     return f"{backend.schema}.ledger_log" if backend.schema else "ledger_log"
 
 
-def test_an_untouched_store_passes_the_audit(store: Backend) -> None:
-    report = audit(store)
+def test_an_untouched_store_passes_the_audit(store: Backend, root: TrustRoot) -> None:
+    report = audit(store, root)
     assert (report.events, report.aggregates, report.checkpoints) == (6, 2, 1)  # type: ignore[attr-defined]
 
 
-def test_a_flipped_byte_is_named_by_log_position_aggregate_and_version(store: Backend) -> None:
+def test_a_flipped_byte_is_named_by_log_position_aggregate_and_version(
+    store: Backend, root: TrustRoot
+) -> None:
     row_id, version, state = rows(store)[3]
     changed = bytearray(state)
     changed[50] ^= 0x04
     store.execute("UPDATE {table} SET state = :s WHERE id = :id", s=bytes(changed), id=row_id)
-    with pytest.raises(AuditError, match=rf"^log leaf 3, aggregate .* version {version}: "):
-        audit(store)
+    with pytest.raises(AuditError, match=rf"^log leaf 4, aggregate .* version {version}: "):
+        audit(store, root)
 
 
-def test_a_deleted_middle_event_is_named(store: Backend) -> None:
+def test_a_deleted_middle_event_is_named(store: Backend, root: TrustRoot) -> None:
     row_id, _, _ = rows(store)[2]
     store.execute("DELETE FROM {table} WHERE id = :id", id=row_id)
-    with pytest.raises(
-        AuditError, match=r"^log leaf 2, .* version 3: follows version 1: version 2 is missing"
-    ):
-        audit(store)
+    with pytest.raises(AuditError, match=r"^log leaf 3 is aggregate .* version 2, which does not"):
+        audit(store, root)
 
 
-def test_a_deleted_last_event_is_missing_from_the_store(store: Backend) -> None:
+def test_a_deleted_last_event_is_missing_from_the_store(store: Backend, root: TrustRoot) -> None:
     row_id, _, _ = rows(store)[-1]
     store.execute("DELETE FROM {table} WHERE id = :id", id=row_id)
     with pytest.raises(
-        AuditError, match=r"^log leaf 5: aggregate .* version 2 is missing from the store"
+        AuditError, match=r"^log leaf 6: aggregate .* version 2 is missing from the store"
     ):
-        audit(store)
+        audit(store, root)
 
 
-def test_a_deleted_last_event_and_leaf_break_the_signed_checkpoint(store: Backend) -> None:
+def test_a_deleted_last_event_and_leaf_break_the_signed_checkpoint(
+    store: Backend, root: TrustRoot
+) -> None:
     row_id, _, _ = rows(store)[-1]
     store.execute("DELETE FROM {table} WHERE id = :id", id=row_id)
-    store.execute(f"DELETE FROM {log_table(store)} WHERE leaf_index = 5")
-    with pytest.raises(AuditError, match=r"^checkpoint 6: the log's root at size 6 does not match"):
-        audit(store)
+    store.execute(f"DELETE FROM {log_table(store)} WHERE leaf_index = 6")
+    with pytest.raises(AuditError, match=r"^checkpoint 7: covers 7 leaves but the log has 6"):
+        audit(store, root)
 
 
-def test_a_changed_log_leaf_is_named(store: Backend) -> None:
+def test_a_changed_log_leaf_is_named(store: Backend, root: TrustRoot) -> None:
     store.execute(
-        f"UPDATE {log_table(store)} SET leaf_hash = :h WHERE leaf_index = 4", h=b"\x00" * 32
+        f"UPDATE {log_table(store)} SET leaf_hash = :h WHERE leaf_index = 5", h=b"\x00" * 32
     )
-    with pytest.raises(AuditError, match=r"^log leaf 4 is aggregate .* does not match"):
-        audit(store)
+    with pytest.raises(AuditError, match=r"^log leaf 5 is aggregate .* does not match"):
+        audit(store, root)

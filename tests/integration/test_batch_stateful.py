@@ -22,7 +22,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer
+from ledger import Ledger, LedgerError, SerialRange, Signer, TrustRoot
 from ledger.domain import CreditBatch, UnitState
 
 from conftest import Backend
@@ -161,13 +161,13 @@ def make_machine(
 
 
 def test_random_command_sequences_conserve_units_and_replay_equals_live_state(
-    backend: Backend, keys: KeyDirectory, registry: Signer, organiser: Signer, stranger: Signer
+    backend: Backend, root: TrustRoot, registry: Signer, organiser: Signer, stranger: Signer
 ) -> None:
     clock = lambda: datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)  # noqa: E731
-    with Ledger(backend.url, keys, schema=backend.schema, clock=clock) as ledger:
+    with Ledger(backend.url, root, schema=backend.schema, clock=clock) as ledger:
         machine = make_machine(ledger, registry, [organiser, stranger])
         run_state_machine_as_test(
             machine, settings=settings(max_examples=15, stateful_step_count=20, deadline=None)
         )
-        report = ledger.audit()  # every signature, link, log leaf and re-checked rule
+        report = ledger.audit(root)  # every signature, link, log leaf and re-checked rule
         assert report.events >= 15 and report.aggregates >= 15

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer
+from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer, TrustRoot
 from ledger.domain.parcels import Parcel
 
 from conftest import Backend, issue
@@ -101,7 +101,12 @@ def job(backend: Backend, keys: KeyDirectory, signer: Signer, **fields: Any) -> 
 
 
 def test_two_processes_retiring_the_same_units_leave_exactly_one_winner(
-    backend: Backend, ledger: Ledger, keys: KeyDirectory, registry: Signer, organiser: Signer
+    backend: Backend,
+    ledger: Ledger,
+    keys: KeyDirectory,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
 ) -> None:
     for round_ in range(ROUNDS):
         batch = issue(ledger, registry, organiser, round_ * 100 + 1, round_ * 100 + 100)
@@ -122,12 +127,17 @@ def test_two_processes_retiring_the_same_units_leave_exactly_one_winner(
         assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "won"], outcomes
         assert "R11" in "".join(outcomes) or "ConcurrencyError" in "".join(outcomes)
         assert len(ledger.history(batch)) == 2
-    report = ledger.audit()  # the Merkle log kept pace with every concurrent writer
+    report = ledger.audit(root)  # the Merkle log kept pace with every concurrent writer
     assert report.events == 2 * ROUNDS
 
 
 def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(
-    backend: Backend, ledger: Ledger, keys: KeyDirectory, registry: Signer, organiser: Signer
+    backend: Backend,
+    ledger: Ledger,
+    keys: KeyDirectory,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
 ) -> None:
     for round_ in range(ROUNDS):
         base = 100_000 + round_ * 1000
@@ -146,7 +156,7 @@ def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(
         outcomes = race(jobs)
         assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "won"], outcomes
         assert "R11: serials" in "".join(outcomes)
-    assert ledger.audit().events == ROUNDS
+    assert ledger.audit(root).events == ROUNDS
     blocks = backend.execute(
         "SELECT count(*) FROM "
         + (

@@ -38,20 +38,20 @@ def exported(
             "batch": batch,
             "lots": source.batch(batch).lots(),
             "certificate": certificate,
-            "root": source.audit().log_root,
+            "root": source.audit(root).log_root,
         }
     return out.getvalue(), facts
 
 
 def test_an_exported_history_imports_into_an_empty_store_and_audits_the_same(
-    backend: Backend, exported: tuple[str, dict[str, object]]
+    backend: Backend, exported: tuple[str, dict[str, object]], root: TrustRoot
 ) -> None:
     text, facts = exported
     verified: list[tuple[int, int]] = []
     with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
         assert copy.import_history(io.StringIO(text), lambda *p: verified.append(p)) == 3
-        assert copy.audit().log_root == facts["root"]
-        assert verified == facts["progress"] == [(1, 3), (2, 3), (3, 3)]
+        assert copy.audit(root).log_root == facts["root"]
+        assert verified == facts["progress"] == [(1, 4), (2, 4), (3, 4), (4, 4)]
         batch = facts["batch"]
         assert copy.batch(batch).lots() == facts["lots"]  # type: ignore[arg-type]
         assert copy.certificate(batch, 3) == facts["certificate"]  # type: ignore[arg-type]
@@ -64,7 +64,9 @@ def test_a_changed_line_imports_nothing(
     lines = text.splitlines(keepends=True)
     lines[3] = lines[3].replace('"version": 2', '"version": 3')
     with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
-        with pytest.raises(LedgerError, match=r"version 3: stored here, but signed as .*2"):
+        with pytest.raises(
+            LedgerError, match=r"row 4: log entry 2, .* version 3: stored here, but signed as .*2"
+        ):
             copy.import_history(io.StringIO("".join(lines)))
         assert copy.trust_roots() == []
     count = backend.execute("SELECT count(*) FROM {table}")[0][0]
@@ -125,6 +127,7 @@ def test_projections_of_an_imported_copy_equal_the_originals(
     registry: Signer,
     organiser: Signer,
     stranger: Signer,
+    log_signer: Signer,
 ) -> None:
     from ledger.projections.runner import ProjectionRunner
     from ledger.projections.views import DisclosureRegister, SerialUnits
@@ -138,6 +141,7 @@ def test_projections_of_an_imported_copy_equal_the_originals(
             original.retire(
                 stranger, batch, SerialRange(n * 100 + 1, n * 100 + 10), beneficiary="b", reason="r"
             )
+        original.sign_checkpoint(log_signer)
         history = io.StringIO()
         original.export_history(history)
         views = {}

@@ -82,7 +82,7 @@ def test_the_proof_verifies_against_the_trusted_root(
     assert verify_proof(proof, root) is None
     assert verify_proof(json.loads(json.dumps(proof)), root) is None
     assert len(proof["entries"]) == 3
-    assert [e["leafIndex"] for e in proof["entries"]] == [0, 2, 4]
+    assert [e["leafIndex"] for e in proof["entries"]] == [1, 3, 5]
 
 
 def test_every_single_changed_field_is_rejected(proof: dict[str, Any], root: TrustRoot) -> None:
@@ -124,7 +124,7 @@ def test_every_changed_checkpoint_line_is_rejected(proof: dict[str, Any], root: 
             "e30=",
             r"^entries\[2\].envelope: .*does not verify",
         ),
-        (("entries", 1, "leafIndex"), 3, r"^entries\[1\].inclusion: .*does not lead to the root"),
+        (("entries", 1, "leafIndex"), 2, r"^entries\[1\].inclusion: .*does not lead to the root"),
         (("entries", 1, "leafIndex"), 0, r"^entries\[1\].leafIndex: must be an integer above"),
         (("entries", 0, "leafIndex"), 99, r"^entries\[0\].inclusion: leaf index 99 is outside"),
         (("roots", 0, "signed", "threshold"), 1, r"^roots"),

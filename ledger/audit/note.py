@@ -1,7 +1,9 @@
 r"""Checkpoints as C2SP signed notes, and witness cosignatures (SPEC 5).
 
 Formats (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature v1, Ed25519 only):
-- checkpoint body: ``<origin>\n<tree size, decimal>\n<base64 root hash>\n``;
+- checkpoint body: ``<origin>\n<tree size, decimal>\n<base64 root hash>\n``, then the one
+  extension line this ledger writes, ``trust-root <version>\n``: the version of the latest
+  trust root among the leaves it covers (SPEC 5a), so a proof cannot leave out a later root;
 - a note is the body, an empty line, then signature lines ``— <name> <base64(keyid || sig)>``
   (U+2014 EM DASH, a space), each ending with a newline;
 - log signature: key id ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``, Ed25519 over the
@@ -10,7 +12,8 @@ Formats (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature v1, Ed25519 onl
   8-byte big-endian POSIX time followed by Ed25519 over
   ``cosignature/v1\ntime <time>\n`` + body.
 
-Rules: the body must parse exactly (no extension lines; the size is ASCII digits, below 2**64);
+Rules: the body must parse exactly (no other extension lines; the size is ASCII digits, below
+2**64; the root version likewise, at least 1);
 verifiers only count signature lines whose name and key id match a key they were given, and
 ignore the rest.
 """
@@ -33,6 +36,7 @@ __all__ = ["Checkpoint", "NoteError", "SignedNote", "cosign", "note_key_id", "si
 
 _DASH = "\u2014 "
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII digits, no leading zero, at most 20
+_TRUST_ROOT = re.compile(r"trust-root ([1-9][0-9]{0,8})")
 _LOG_ALG, _COSIGN_ALG = 0x01, 0x04
 
 
@@ -48,18 +52,29 @@ class Checkpoint:
     origin: str
     size: int
     root: bytes
+    trust_root: int | None = None
 
     def body(self) -> str:
         """The checkpoint note body."""
-        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+        head = f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+        return head if self.trust_root is None else head + f"trust-root {self.trust_root}\n"
 
     @classmethod
     def parse(cls, body: str) -> Checkpoint:
         """Parse a checkpoint body exactly."""
         lines = body.split("\n")
-        if len(lines) != 4 or lines[3] != "" or not lines[0]:
-            raise NoteError("a checkpoint body is exactly origin, size and root hash lines")
+        if len(lines) not in (4, 5) or lines[-1] != "" or not lines[0]:
+            raise NoteError(
+                "a checkpoint body is exactly origin, size and root hash lines, and an optional"
+                " trust-root line"
+            )
         origin, size, root = lines[:3]
+        trust_root = None
+        if len(lines) == 5:
+            found = _TRUST_ROOT.fullmatch(lines[3])
+            if found is None:
+                raise NoteError(f"unknown checkpoint extension line {lines[3][:60]!r}")
+            trust_root = int(found.group(1))
         if not _SIZE.fullmatch(size) or int(size) >= 2**64:
             shown = repr(size) if len(size) <= 40 else f"of {len(size):,} characters"
             raise NoteError(f"checkpoint size {shown} is not a decimal number below 2**64")
@@ -69,7 +84,7 @@ class Checkpoint:
             raise NoteError("checkpoint root hash is not base64") from e
         if len(raw) != 32 or base64.b64encode(raw).decode() != root:
             raise NoteError("checkpoint root hash is not 32 bytes of canonical base64")
-        return cls(origin, int(size), raw)
+        return cls(origin, int(size), raw, trust_root)
 
 
 @attrs.frozen

@@ -1,23 +1,32 @@
-"""Retirement proofs: one self-contained JSON file anyone verifies offline (SPEC 5).
+"""Retirement proofs: one self-contained JSON file anyone verifies offline (SPEC 5, 5a).
 
-A proof (format ``ledger.retirement-proof.v1``, docs/proof-format.md) holds the certificate;
-the signed envelopes of the batch's history from issuance up to the retirement, each with its
-leaf index and RFC 9162 inclusion proof; the signed (and cosigned) checkpoint they are proven
-against; and the chain of trust roots that authorizes every key. :func:`verify_proof` checks,
-with nothing but the file and a trusted root:
+A proof (format ``ledger.retirement-proof.v2``, docs/proof-format.md) holds the certificate;
+the signed envelopes of the batch's history from issuance up to the retirement, and of the
+event's own record when the retirement was for one, each with its leaf index and RFC 9162
+inclusion proof; every trust-root version among the leaves the checkpoint covers, each with
+its leaf index and inclusion proof; and the signed (and cosigned) checkpoint, whose
+``trust-root`` line names the latest of those versions. :func:`verify_proof` checks, with
+nothing but the file and a trusted root, in this order (the first failure is named):
 
-- exact fields and the format id;
-- the root chain: in increasing version order without gaps, holding the trusted root
-  unchanged, each later root a valid rotation (thresholds of distinct keys);
-- the checkpoint: signed by the root's log key for the root's origin, with at least the
-  root's number of witness cosignatures;
-- every envelope: canonical, signed inside its key's window by its actor's key in the role its
-  kind needs, chained to the one before, and included in the checkpoint's tree (the leaf hash
-  is recomputed from the envelope, never read from the file);
-- the certificate: equal, field by field, to the one re-derived from the signed events;
-- ``event`` (when the retirement was for a registered event): the event's own signed chain,
-  each entry included in the checkpoint, naming this certificate among its retirements; its
-  last entry tells whether the event's neutrality is confirmed.
+1. exact fields and the format id;
+2. the checkpoint parses and names its trust-root version;
+3. ``roots``: versions 1, 2, ... up to the version the checkpoint names, leaf indices
+   increasing, each document included in the checkpoint's tree (its leaf data is the RFC 8785
+   bytes of the document);
+4. ``entries`` and ``event.entries``: exact fields, leaf indices increasing, envelopes parsed,
+   each included in the checkpoint's tree (the leaf hash is recomputed, never read);
+5. everything in log order (:class:`~ledger.audit.timeline.Timeline`): each root a valid
+   rotation of the one before (version 1 valid alone), the trusted root among them unchanged
+   or a later version that keeps every key; each envelope signed by a key of the root in force
+   at its position, not revoked before it, inside its window (and inside the trusted root's
+   window for it), by the actor the event names, in the role its kind needs; timestamps
+   forward (within the tolerance); each list one aggregate's hash chain;
+6. the checkpoint: signed by the log key of the root in force at its size, with at least that
+   root's number of witness cosignatures; a known witness's bad cosignature fails it;
+7. the certificate equals, field by field, the one re-derived from the signed events;
+8. ``event`` (when the retirement was for a registered event): the event's own signed chain
+   names this certificate among its retirements; its last entry tells whether the event's
+   neutrality is confirmed.
 
 The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path that fails.
 """
@@ -25,57 +34,79 @@ The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from ledger.audit.certificate import Certificate, certificates
 from ledger.audit.chain import check_link
-from ledger.audit.envelope import Entry, Envelope, entry_hash
-from ledger.audit.keys import KeyDirectory
-from ledger.audit.merkle import verify_inclusion
+from ledger.audit.envelope import Entry, Envelope
+from ledger.audit.merkle import leaf_hash, verify_inclusion
 from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.policy import authority_problem
-from ledger.audit.trust import TrustRoot, verify_chain
+from ledger.audit.timeline import Timeline, root_leaf
+from ledger.audit.trust import TrustRoot
 from ledger.domain import topics
 from ledger.errors import LedgerError, ProofError, UnknownSignerError
 
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 
-FORMAT = "ledger.retirement-proof.v1"
+FORMAT = "ledger.retirement-proof.v2"
 _FIELDS = {"format", "certificate", "entries", "checkpoint", "roots", "event"}
 _EVENT_RETIRED = topics.Event.RETIRED
 _EVENT_LABEL = re.compile(r"\[event [0-9a-f-]{36}\]$")
 _ENTRY_FIELDS = {"envelope", "leafIndex", "inclusion"}
+_ROOT_FIELDS = {"document", "leafIndex", "inclusion"}
+
+#: (what, leaf index, inclusion path): an entry or a trust root placed in the log.
+Placed = tuple[Any, int, Sequence[bytes]]
 
 
 def build_proof(
     certificate: Certificate,
     placed: Sequence[tuple[Entry, int, Sequence[bytes]]],
     checkpoint: SignedNote,
-    roots: Sequence[TrustRoot],
+    roots: Sequence[tuple[TrustRoot, int, Sequence[bytes]]],
     event: Sequence[tuple[Entry, int, Sequence[bytes]]] = (),
 ) -> dict[str, Any]:
-    """The proof of ``certificate`` from its history placed in the log (entry, index, path)."""
+    """The proof of ``certificate`` from its history and roots placed in the log."""
     return {
         "event": {"entries": _placed(event)} if event else None,
         "format": FORMAT,
         "certificate": certificate.to_json(),
         "entries": _placed(placed),
         "checkpoint": checkpoint.text(),
-        "roots": [root.to_json() for root in roots],
+        "roots": [
+            {"document": root.to_json(), "leafIndex": index, "inclusion": _b64(path)}
+            for root, index, path in roots
+        ],
     }
+
+
+def _b64(path: Sequence[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode() for h in path]
 
 
 def _placed(placed: Sequence[tuple[Entry, int, Sequence[bytes]]]) -> list[dict[str, Any]]:
     return [
-        {
-            "envelope": entry.envelope.to_json(),
-            "leafIndex": index,
-            "inclusion": [base64.b64encode(h).decode() for h in path],
-        }
+        {"envelope": entry.envelope.to_json(), "leafIndex": index, "inclusion": _b64(path)}
         for entry, index, path in placed
     ]
+
+
+@attrs.frozen
+class _Item:
+    """One thing the proof places in the log: a root, or an envelope of a named list."""
+
+    index: int
+    path: str
+    inclusion: object
+    root: TrustRoot | None = None
+    envelope: Envelope | None = None
+    chain: str = ""
 
 
 def verify_proof(proof: object, trusted: TrustRoot) -> None:
@@ -84,33 +115,162 @@ def verify_proof(proof: object, trusted: TrustRoot) -> None:
     Args:
         proof: the parsed JSON of a proof file (read it strictly: ``ledger verify`` does).
         trusted: the trust root you already trust (required: a proof's own roots prove
-            nothing about which ledger made it).
+            nothing about which ledger made it); a later version than the proof carries is
+            fine if it keeps every key of the proof's last root.
     """
     if not isinstance(proof, Mapping) or set(proof) != _FIELDS:
         raise ProofError("(top level)", f"a proof has exactly the fields {sorted(_FIELDS)}")
     if proof["format"] != FORMAT:
         raise ProofError("format", f"unknown format {proof['format']!r}; expected {FORMAT!r}")
-    root = _roots(proof["roots"], trusted)
-    checkpoint = _checkpoint(proof["checkpoint"], root)
-    keys = root.directory()
-    entries = _entries("entries", proof["entries"], keys, checkpoint)
-    _certificate(proof["certificate"], entries)
-    _event(proof["event"], proof["certificate"], keys, checkpoint)
+    note = _note(proof["checkpoint"])
+    items = _roots(proof["roots"], note.checkpoint)
+    items += _envelopes("entries", proof["entries"])
+    event = proof["event"]
+    if event is not None:
+        if not isinstance(event, Mapping) or set(event) != {"entries"}:
+            raise ProofError("event", 'must be null or exactly {"entries": [...]}')
+        items += _envelopes("event.entries", event["entries"])
+    timeline = Timeline(trusted, newer_trusted=True)
+    chains = _walk(sorted(items, key=lambda item: item.index), timeline, note.checkpoint)
+    try:
+        timeline.finish()
+    except LedgerError as e:
+        raise ProofError("roots", str(e)) from e
+    _checkpoint(note, timeline)
+    _certificate(proof["certificate"], chains["entries"])
+    _event(chains.get("event.entries"), proof["certificate"])
 
 
-def _event(
-    raw: object, certificate: Mapping[str, Any], keys: KeyDirectory, checkpoint: Checkpoint
-) -> None:
+def _note(raw: object) -> SignedNote:
+    if not isinstance(raw, str):
+        raise ProofError("checkpoint", "must be a signed note (text)")
+    try:
+        note = SignedNote.parse(raw)
+    except LedgerError as e:
+        raise ProofError("checkpoint", str(e)) from e
+    if note.checkpoint.trust_root is None:
+        raise ProofError("checkpoint", "has no trust-root line naming its latest root version")
+    return note
+
+
+def _index(path: str, raw: object, last: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= last:
+        raise ProofError(f"{path}.leafIndex", "must be an integer above the previous one's")
+    return raw
+
+
+def _roots(raw: object, checkpoint: Checkpoint) -> list[_Item]:
+    """Parse the placed roots: versions 1, 2, ... up to the one the checkpoint names."""
+    if not isinstance(raw, list) or not raw:
+        raise ProofError("roots", "must be a non-empty list of placed trust roots")
+    items: list[_Item] = []
+    for number, item in enumerate(raw):
+        path = f"roots[{number}]"
+        if not isinstance(item, Mapping) or set(item) != _ROOT_FIELDS:
+            raise ProofError(path, f"a placed root has exactly the fields {sorted(_ROOT_FIELDS)}")
+        try:
+            root = TrustRoot.from_json(item["document"])
+        except LedgerError as e:
+            raise ProofError(f"{path}.document", str(e)) from e
+        if root.version != number + 1:
+            raise ProofError(
+                f"{path}.document",
+                f"is version {root.version}; roots are listed as versions 1, 2, ... in order",
+            )
+        index = _index(path, item["leafIndex"], items[-1].index if items else -1)
+        items.append(_Item(index, path, item["inclusion"], root=root))
+    if items[-1].root is not None and items[-1].root.version != checkpoint.trust_root:
+        raise ProofError(
+            "roots",
+            f"end at version {items[-1].root.version}, but the checkpoint names trust root"
+            f" version {checkpoint.trust_root}: a root is missing",
+        )
+    return items
+
+
+def _envelopes(name: str, raw: object) -> list[_Item]:
+    if not isinstance(raw, list) or not raw:
+        raise ProofError(name, "must be a non-empty list")
+    items: list[_Item] = []
+    for number, item in enumerate(raw):
+        path = f"{name}[{number}]"
+        if not isinstance(item, Mapping) or set(item) != _ENTRY_FIELDS:
+            raise ProofError(path, f"an entry has exactly the fields {sorted(_ENTRY_FIELDS)}")
+        try:
+            envelope = Envelope.from_json(item["envelope"])
+        except LedgerError as e:
+            raise ProofError(f"{path}.envelope", str(e)) from e
+        index = _index(path, item["leafIndex"], items[-1].index if items else -1)
+        items.append(_Item(index, path, item["inclusion"], envelope=envelope, chain=name))
+    return items
+
+
+def _walk(items: list[_Item], timeline: Timeline, checkpoint: Checkpoint) -> dict[str, list[Entry]]:
+    """Check every item in log order: roots taken, envelopes opened, each one included."""
+    chains: dict[str, list[Entry]] = {}
+    for before, after in itertools.pairwise(items):
+        if before.index == after.index:
+            raise ProofError(after.path, f"places two things at leaf {after.index}")
+    for item in items:
+        if item.root is not None:
+            try:
+                timeline.admit(item.root, item.index)
+            except LedgerError as e:
+                raise ProofError(f"{item.path}.document", str(e)) from e
+            leaf = leaf_hash(root_leaf(item.root))
+        else:
+            chain = chains.setdefault(item.chain, [])
+            entry = _entry(item, timeline, chain[-1] if chain else None)
+            chain.append(entry)
+            leaf = bytes.fromhex(entry.hash)
+        _included(item.path, leaf, item.index, item.inclusion, checkpoint)
+    return chains
+
+
+def _entry(item: _Item, timeline: Timeline, previous: Entry | None) -> Entry:
+    path, envelope = f"{item.path}.envelope", item.envelope
+    if envelope is None:
+        raise ProofError(path, "is missing")
+    try:
+        entry = envelope.open(timeline.keys)
+    except UnknownSignerError as e:
+        raise ProofError(f"{path}.signatures[0].keyid", e.detail) from e
+    except LedgerError as e:
+        raise ProofError(path, f"{e} (payload, payloadType or signature changed)") from e
+    problem = authority_problem(entry.topic, entry.signer, entry.event)
+    if problem is not None:
+        raise ProofError(f"{path}.signatures[0].keyid", problem)
+    try:
+        timeline.check_entry(entry)
+    except LedgerError as e:
+        raise ProofError(f"{path}.signatures[0].keyid", str(e)) from e
+    try:
+        check_link(previous, entry)
+    except LedgerError as e:
+        raise ProofError(path, str(e)) from e
+    return entry
+
+
+def _checkpoint(note: SignedNote, timeline: Timeline) -> None:
+    try:
+        witnessed = timeline.check_checkpoint(note)
+        needed = timeline.governing(note.checkpoint.size).witnesses
+    except LedgerError as e:
+        raise ProofError("checkpoint", str(e)) from e
+    if len(witnessed) < needed:
+        raise ProofError(
+            "checkpoint", f"{len(witnessed)} witness cosignatures; the root needs {needed}"
+        )
+
+
+def _event(entries: list[Entry] | None, certificate: Mapping[str, Any]) -> None:
     label = str(certificate.get("eventName") or "")
-    if raw is None:
+    if entries is None:
         if _EVENT_LABEL.search(label):
             raise ProofError(
                 "event", f"the retirement names {label!r} but the event's record is missing"
             )
         return
-    if not isinstance(raw, Mapping) or set(raw) != {"entries"}:
-        raise ProofError("event", 'must be null or exactly {"entries": [...]}')
-    entries = _entries("event.entries", raw["entries"], keys, checkpoint)
     if not label.endswith(f"[event {entries[0].aggregate}]"):
         raise ProofError(
             "event", f"the retirement names {label!r}, not event {entries[0].aggregate}"
@@ -122,99 +282,7 @@ def _event(
         )
 
 
-def _roots(raw: object, trusted: TrustRoot) -> TrustRoot:
-    if not isinstance(raw, list) or not raw:
-        raise ProofError("roots", "must be a non-empty list of trust roots")
-    chain = []
-    for index, document in enumerate(raw):
-        try:
-            chain.append(TrustRoot.from_json(document))
-        except LedgerError as e:
-            raise ProofError(f"roots[{index}]", str(e)) from e
-    try:
-        return verify_chain(trusted, chain)
-    except LedgerError as e:
-        raise ProofError("roots", str(e)) from e
-
-
-def _checkpoint(raw: object, root: TrustRoot) -> Checkpoint:
-    try:
-        note = SignedNote.parse(str(raw)) if isinstance(raw, str) else None
-        if note is None:
-            raise ProofError("checkpoint", "must be a signed note (text)")
-        if note.checkpoint.origin != root.origin:
-            raise ProofError("checkpoint", f"origin is not the trust root's {root.origin!r}")
-        logs = [k for k in root.with_role("log") if k.actor == root.origin]
-        _first_success([lambda k=k: note.verify_log(k.actor, k.public_key) for k in logs])
-        witnessed = {
-            k.public_key
-            for k in root.with_role("witness")
-            if note.cosigned_at(k.actor, k.public_key) is not None
-        }
-    except ProofError:
-        raise
-    except LedgerError as e:
-        raise ProofError("checkpoint", str(e)) from e
-    if len(witnessed) < root.witnesses:
-        raise ProofError(
-            "checkpoint", f"{len(witnessed)} witness cosignatures; the root needs {root.witnesses}"
-        )
-    return note.checkpoint
-
-
-def _first_success(attempts: Sequence[Any]) -> None:
-    errors: list[LedgerError] = []
-    for attempt in attempts:
-        try:
-            attempt()
-            return
-        except LedgerError as e:
-            errors.append(e)
-    raise errors[0] if errors else ProofError("checkpoint", "the trust root has no log key")
-
-
-def _entries(name: str, raw: object, keys: KeyDirectory, checkpoint: Checkpoint) -> list[Entry]:
-    if not isinstance(raw, list) or not raw:
-        raise ProofError(name, "must be a non-empty list")
-    entries: list[Entry] = []
-    last_index = -1
-    for index, item in enumerate(raw):
-        path = f"{name}[{index}]"
-        if not isinstance(item, Mapping) or set(item) != _ENTRY_FIELDS:
-            raise ProofError(path, f"an entry has exactly the fields {sorted(_ENTRY_FIELDS)}")
-        entry = _entry(f"{path}.envelope", item["envelope"], keys, entries[-1] if entries else None)
-        leaf_index = item["leafIndex"]
-        if (
-            isinstance(leaf_index, bool)
-            or not isinstance(leaf_index, int)
-            or leaf_index <= last_index
-        ):
-            raise ProofError(f"{path}.leafIndex", "must be an integer above the previous entry's")
-        _included(path, entry, leaf_index, item["inclusion"], checkpoint)
-        entries.append(entry)
-        last_index = leaf_index
-    return entries
-
-
-def _entry(path: str, item: object, keys: KeyDirectory, previous: Entry | None) -> Entry:
-    try:
-        envelope = Envelope.from_json(item)
-        entry = envelope.open(keys)
-    except UnknownSignerError as e:
-        raise ProofError(f"{path}.signatures[0].keyid", e.detail) from e
-    except LedgerError as e:
-        raise ProofError(path, f"{e} (payload, payloadType or signature changed)") from e
-    problem = authority_problem(entry.topic, entry.signer, entry.event)
-    if problem is not None:
-        raise ProofError(f"{path}.signatures[0].keyid", problem)
-    try:
-        check_link(previous, entry)
-    except LedgerError as e:
-        raise ProofError(path, str(e)) from e
-    return entry
-
-
-def _included(path: str, entry: Entry, index: int, raw: object, checkpoint: Checkpoint) -> None:
+def _included(path: str, leaf: bytes, index: int, raw: object, checkpoint: Checkpoint) -> None:
     if not isinstance(raw, list):
         raise ProofError(f"{path}.inclusion", "must be a list of base64 hashes")
     hashes = []
@@ -226,7 +294,6 @@ def _included(path: str, entry: Entry, index: int, raw: object, checkpoint: Chec
         if len(value) != 32 or base64.b64encode(value).decode() != text:
             raise ProofError(f"{path}.inclusion[{position}]", "is not a 32-byte hash")
         hashes.append(value)
-    leaf = bytes.fromhex(entry_hash(entry.envelope.to_bytes()))
     try:
         verify_inclusion(leaf, index, checkpoint.size, hashes, checkpoint.root)
     except LedgerError as e:

@@ -8,14 +8,16 @@ Rules (SPEC 5a):
   inserted, dropped or reordered without changing the log, and so its signed checkpoints.
 - An entry at log position p is governed by the latest root at a position below p; an entry
   before any root is refused.
-- A key is *revoked* by the first root version that lists it with ``validUntil`` at or before
-  that root's ``issuedAt``. Every entry after that root's position signed by the key is
-  refused, whatever timestamp it carries, for every role: event signers, the log key for
-  checkpoints, witness keys for cosignatures. Otherwise a key signs only inside its window, by
-  the entry's signed timestamp.
-- Timestamps (of events and of roots' ``issuedAt``) never go backwards in log order by more
-  than :data:`CLOCK_TOLERANCE` (5 minutes): concurrent writers take their time before they
-  commit, so a slightly earlier time may follow a later one, never by more.
+- A key is *revoked* by the first root version that sets or brings forward its ``validUntil``
+  (a key first listed with a ``validUntil`` only expires then). Every entry after that root's
+  position signed by the key is refused, whatever timestamp it carries, for every role: event
+  signers, the log key for checkpoints, witness keys for cosignatures. Besides, a key signs
+  only inside its window (as the root in force lists it), by the entry's signed timestamp.
+- Event timestamps never go backwards in log order by more than :data:`CLOCK_TOLERANCE`
+  (5 minutes): concurrent writers take their time before they commit, so a slightly earlier
+  time may follow a later one, never by more. A root's ``issuedAt`` is when its operators
+  signed it, not when the log took it, so it is not part of that order; a root takes effect
+  at its position.
 - The trusted root (passed in by the auditor or verifier, never read from the store) must be in
   the log unchanged (the same canonical document) at its version. A verifier may trust a
   *later* version than a proof carries: then every key of the proof's last root must be in the
@@ -58,19 +60,29 @@ def root_leaf(root: TrustRoot) -> bytes:
     return canonical_json(root.to_json())
 
 
-def revokes(root: TrustRoot, key: PublicKey) -> bool:
-    """True when ``root`` closes ``key``'s window at or before its own ``issuedAt``."""
-    return key.valid_until is not None and key.valid_until <= root.issued_at
+def revokes(before: TrustRoot | None, root: TrustRoot, key: PublicKey) -> bool:
+    """True when ``root`` sets or brings forward ``key``'s ``validUntil`` (a revocation).
+
+    A key first listed with a ``validUntil`` merely expires then (checked by timestamp).
+    """
+    if key.valid_until is None or before is None:
+        return False
+    earlier = next((k for k in before.keys if k.keyid == key.keyid), None)
+    if earlier is None:
+        return False
+    return earlier.valid_until is None or key.valid_until < earlier.valid_until
 
 
-def current(root: TrustRoot, key: PublicKey) -> bool:
-    """True when ``root`` lists ``key`` without having revoked it."""
-    return not revokes(root, key)
+def current(key: PublicKey, at: datetime.datetime) -> bool:
+    """True when ``key``'s window is open at ``at`` (the operator's own tools choose by it)."""
+    return (key.valid_from is None or key.valid_from <= at) and (
+        key.valid_until is None or at < key.valid_until
+    )
 
 
-def current_log_keys(root: TrustRoot) -> list[PublicKey]:
-    """The log keys of ``root``'s origin that it has not revoked, the last listed first."""
-    keys = [k for k in root.with_role("log") if k.actor == root.origin and current(root, k)]
+def current_log_keys(root: TrustRoot, at: datetime.datetime) -> list[PublicKey]:
+    """The log keys of ``root``'s origin open at ``at``, the last listed first."""
+    keys = [k for k in root.with_role("log") if k.actor == root.origin and current(k, at)]
     return keys[::-1]
 
 
@@ -112,9 +124,9 @@ class Timeline:
             raise TrustRootError(
                 f"trust root version {root.version} in the log is not the trusted root"
             )
-        self.check_time(root.issued_at, f"trust root version {root.version}")
+        before = self.roots[-1][1] if self.roots else None
         for key in root.keys:
-            if key.keyid not in self.revoked and revokes(root, key):
+            if key.keyid not in self.revoked and revokes(before, root, key):
                 self.revoked[key.keyid] = (root.version, position)
         self.roots.append((position, root))
         self.keys = root.directory()
@@ -168,13 +180,19 @@ class Timeline:
     def check_checkpoint(self, note: SignedNote) -> set[bytes]:
         """Verify a checkpoint's log signature and cosignatures; return the witnesses' keys.
 
-        The log key and the witness keys are those of the root in force at the checkpoint's
-        size, not revoked there; a cosignature by a known witness key that does not verify is
-        an error, one by an unknown name is ignored (C2SP signed-note).
+        The checkpoint must name the version of the root in force at its size (its
+        ``trust-root`` line). The log key and the witness keys are that root's, not revoked;
+        a cosignature by a known witness key that does not verify is an error, one by an
+        unknown name is ignored (C2SP signed-note).
         """
         root = self.governing(note.checkpoint.size)
         if note.checkpoint.origin != root.origin:
             raise SignatureError(f"origin {note.checkpoint.origin!r} is not {root.origin!r}")
+        if note.checkpoint.trust_root != root.version:
+            raise SignatureError(
+                f"it names trust root version {note.checkpoint.trust_root}, but the latest root"
+                f" among its {note.checkpoint.size} leaves is version {root.version}"
+            )
         errors: list[str] = []
         for key in (k for k in root.with_role("log") if k.actor == root.origin):
             try:

@@ -225,7 +225,7 @@ def proof(database: str, batch: UUID, version: int, out: Path | None, schema: st
 def _log_key(ledger: Ledger, note: SignedNote) -> PublicKey:
     """The current (unrevoked) log key of the latest root that signed ``note``."""
     latest = ledger.trust_roots()[-1]
-    for key in current_log_keys(latest):
+    for key in current_log_keys(latest, datetime.datetime.now(datetime.UTC)):
         try:
             note.verify_log(key.actor, key.public_key)
         except LedgerError:

@@ -24,7 +24,7 @@ from ledger.audit.keys import Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
-from ledger.audit.timeline import current, current_log_keys
+from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
@@ -73,7 +73,9 @@ class TransparencyCommands:
     def sign_checkpoint(self, log: Signer) -> SignedNote:
         """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
         latest = _latest(self.trust_roots())
-        if log.public.keyid not in {key.keyid for key in current_log_keys(latest)}:
+        if log.public.keyid not in {
+            k.keyid for k in current_log_keys(latest, self._context.clock())
+        }:
             raise InvalidInputError(
                 f"the signer is not a current (unrevoked) log key of {latest.origin!r} in trust"
                 f" root version {latest.version}"
@@ -82,7 +84,8 @@ class TransparencyCommands:
         self._store.check_log()
         with self._store.write() as connection:
             hashes = self._store.log.hashes(connection)
-            note = sign_checkpoint(Checkpoint(origin, len(hashes), root(hashes)), log)
+            checkpoint = Checkpoint(origin, len(hashes), root(hashes), latest.version)
+            note = sign_checkpoint(checkpoint, log)
             self._store.log.save_checkpoint(connection, len(hashes), note.text())
         return note
 
@@ -109,7 +112,7 @@ class TransparencyCommands:
         witness = [
             k
             for k in latest.with_role("witness")
-            if k.actor == signature.name and current(latest, k)
+            if k.actor == signature.name and current(k, self._context.clock())
         ]
         if not witness:
             raise NoteError(
@@ -171,8 +174,15 @@ class TransparencyCommands:
         with self._store.read() as connection:
             hashes = self._store.log.hashes(connection, note.checkpoint.size)
             placed = _place(self._store, connection, history, hashes)
-            placed_event = _place(self._store, connection, event, hashes) if event else []
-        return build_proof(certificate, placed, note, self.trust_roots(), placed_event)
+            placed_event = _place(self._store, connection, event, hashes, covered_only=True)
+            roots = [
+                (root, index, inclusion_proof(index, hashes))
+                for root in self.trust_roots()
+                if (index := self._store.log.index_of(connection, ROOT_LEAF, root.version))
+                is not None
+                and index < len(hashes)
+            ]
+        return build_proof(certificate, placed, note, roots, placed_event)
 
 
 def _event_history(store: Store, label: str | None) -> list[Entry]:
@@ -183,12 +193,23 @@ def _event_history(store: Store, label: str | None) -> list[Entry]:
 
 
 def _place(
-    store: Store, connection: Any, entries: Sequence[Entry], hashes: list[bytes]
+    store: Store,
+    connection: Any,
+    entries: Sequence[Entry],
+    hashes: list[bytes],
+    *,
+    covered_only: bool = False,
 ) -> list[tuple[Entry, int, list[bytes]]]:
+    """Entries with their leaf index and inclusion path.
+
+    ``covered_only``: stop at the first entry the checkpoint does not cover (else an error).
+    """
     placed = []
     for entry in entries:
         index = store.log.index_of(connection, entry.aggregate, entry.version)
         if index is None or index >= len(hashes):
+            if covered_only:
+                break
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
         placed.append((entry, index, inclusion_proof(index, hashes)))
     return placed

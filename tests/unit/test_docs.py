@@ -73,7 +73,7 @@ def test_a_real_proof_matches_the_documented_json_schema(tmp_path: Path) -> None
 
     from ledger.cli.demo import run_demo
 
-    schema = json.loads((DOC_DIR / "schemas" / "retirement-proof.v1.schema.json").read_text())
+    schema = json.loads((DOC_DIR / "schemas" / "retirement-proof.v2.schema.json").read_text())
     result = run_demo(tmp_path / "demo")
     proof = json.loads(result.proof_path.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -121,12 +121,14 @@ def test_a_proof_whose_roots_are_listed_v2_then_v1_is_refused(
     with Ledger(tmp_path / "ledger.db", root) as ledger:
         batch = issue(ledger, registry, organiser)
         cert = ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="B", reason="r")
+        ledger.adopt_root(rotated(root, operators))
         checkpointed(ledger, log_signer, witness)
         proof = ledger.proof(batch, cert.retirement_version)
-    v2 = rotated(root, operators).to_json()
-    assert verify_proof({**proof, "roots": [root.to_json(), v2]}, root) is None
-    with pytest.raises(ProofError, match=r"^roots: roots must be listed in increasing version"):
-        verify_proof({**proof, "roots": [v2, root.to_json()]}, root)
+    assert verify_proof(proof, root) is None
+    assert [placed["document"]["signed"]["version"] for placed in proof["roots"]] == [1, 2]
+    v1, v2 = proof["roots"]
+    with pytest.raises(ProofError, match=r"^roots\[0\].document: is version 2; roots are listed"):
+        verify_proof({**proof, "roots": [v2, v1]}, root)
 
 
 # Checkpoint sizes, identifiers and database paths --------------------------------------------

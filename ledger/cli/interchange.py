@@ -1,17 +1,22 @@
 """``ledger export``, ``import`` and ``import-batches``: the signed history and CSV batches.
 
-Rules: an import writes everything or nothing (a refused file names its bad rows).
+Rules: an import writes everything or nothing (a refused file names its bad rows); an export
+file is whole (ending with its signed checkpoint) or absent.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import click
 
 from ledger.audit import KeyDirectory
-from ledger.cli._common import existing, fail, load_key, open_ledger, progress
+from ledger.cli._common import existing, fail, load_key, load_root, open_ledger, progress
 from ledger.errors import LedgerError
 
 __all__ = ["COMMANDS"]
@@ -19,27 +24,61 @@ __all__ = ["COMMANDS"]
 
 @click.command("export")
 @click.argument("database")
-@click.argument("out", type=click.File("w", encoding="utf-8"))
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def export_(database: str, out: IO[str], schema: str | None) -> None:
-    """Write a store's whole signed history as JSON Lines (OUT may be -)."""
+def export_(database: str, out: Path, schema: str | None) -> None:
+    """Write a store's whole signed history as JSON Lines (OUT may be -).
+
+    The file is written beside OUT under a temporary name and renamed when complete, so OUT
+    is either the whole history, ending with its signed checkpoint, or not there at all.
+    """
     try:
         with open_ledger(existing(database), schema=schema) as ledger:
-            count = ledger.export_history(out, progress("exported"))
+
+            def write(file: IO[str]) -> int:
+                return ledger.export_history(file, progress("exported"))
+
+            count = write(sys.stdout) if str(out) == "-" else _atomically(out, write)
     except LedgerError as e:
-        fail(f"export failed: {e}", 1)
+        fail(f"export failed, nothing written: {e}", 1)
     click.echo(f"exported {count:,} signed events", err=True)
+
+
+def _atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
+    """Run ``write`` on a temporary file beside ``out``; rename it to ``out`` only if it ends."""
+    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            count = write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(name, out)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return count
 
 
 @click.command("import")
 @click.argument("database")
 @click.argument("history", type=click.File("rb"))
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Trust root file you trust (default: the history's own first root).",
+)
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def import_(database: str, history: IO[bytes], schema: str | None) -> None:
-    """Import an exported history into an empty store (SQLite path or PostgreSQL URL)."""
+def import_(database: str, history: IO[bytes], trust: Path | None, schema: str | None) -> None:
+    """Import an exported history into an empty store (SQLite path or PostgreSQL URL).
+
+    Every entry is replayed first (signatures by log position, chains, every rule, every
+    claim) and the file must end with a signed checkpoint of all of it.
+    """
+    trusted = None if trust is None else load_root(trust)
     try:
         with open_ledger(database, KeyDirectory(), schema=schema) as ledger:
-            count = ledger.import_history(history, progress("verified"))
+            count = ledger.import_history(history, progress("verified"), trusted)
     except LedgerError as e:
         fail(f"import failed, nothing written: {e}", 1)
     click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")

@@ -57,9 +57,14 @@ def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> 
     click.echo(
         f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified against"
         f" trust root version {root.version} ({report.roots} in the log);"
-        f" {report.checkpoints} signed checkpoints match the log (root"
-        f" {report.log_root[:16]}...){extends}"
+        f" {_count(report.checkpoints, 'signed checkpoint')} match the log (root"
+        f" {report.log_root[:16]}...); {_count(report.read_models, 'read model')} equal the"
+        f" history{extends}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 @click.command()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+import attrs
 import sqlalchemy as sa
 
 from ledger.audit import strict_json
@@ -29,8 +30,8 @@ from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
 from ledger.errors import InvalidInputError, NotFoundError
+from ledger.projections.check import check_read_models, fresh
 from ledger.projections.reports import CertificateView
-from ledger.projections.runner import ProjectionRunner
 from ledger.projections.views import DisclosureRegister
 from ledger.store import AuditReport, Store
 
@@ -144,21 +145,22 @@ class TransparencyCommands:
         Raises:
             AuditError: naming the first log leaf, checkpoint or claim row that fails.
         """
-        return self._store.audit(trusted, checkpoint, progress)
+        report = self._store.audit(trusted, checkpoint, progress)
+        self._store.keys.replace(_latest(self.trust_roots()).keys)  # the roots just audited
+        return attrs.evolve(report, read_models=check_read_models(self._store))
 
     def disclosures(self) -> list[dict[str, Any]]:
-        """The public disclosure register (R12), brought up to date first."""
+        """The public disclosure register (R12), folded from the verified history."""
         register = DisclosureRegister()
-        runner = ProjectionRunner(self._store, register, self._store.schema)
-        runner.catch_up()
-        with self._store.read() as connection:
+        runner = fresh(self._store, register)
+        with runner.engine.connect() as connection:
             return register.listing(connection)
 
     def certificate_list(self) -> list[dict[str, Any]]:
-        """Every retirement certificate in the ledger, in the order retired (read model)."""
+        """Every retirement certificate, in the order retired, folded from the verified history."""
         view = CertificateView()
-        ProjectionRunner(self._store, view, self._store.schema).catch_up()
-        with self._store.read() as connection:
+        runner = fresh(self._store, view)
+        with runner.engine.connect() as connection:
             rows = connection.execute(sa.select(view.certificates.c.body))
             bodies = [json.loads(row[0]) for row in rows]
         return sorted(bodies, key=lambda body: (body["retiredAt"], body["id"]))

@@ -48,7 +48,8 @@ class AuditReport:
         events: signed events replayed. aggregates: how many aggregates they make.
         checkpoints: stored checkpoints verified. log_root: hex root of the whole log.
         roots: trust-root versions in the log. held: the size of the auditor's checkpoint
-            that the log was proven to extend (None when none was given).
+            that the log was proven to extend (None when none was given). read_models: how
+            many read models kept in the store were compared row by row with the history.
     """
 
     events: int
@@ -57,6 +58,7 @@ class AuditReport:
     log_root: str
     roots: int = 0
     held: int | None = None
+    read_models: int = 0
 
 
 @attrs.frozen

@@ -41,6 +41,11 @@ class Claims:
         return bool(self.serials or self.parcels or self.bindings)
 
 
+def row_order(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    """A sort key for table rows whose columns may hold NULL (None sorts last)."""
+    return tuple((value is None, "" if value is None else value) for value in row)
+
+
 def claims_for(events: Iterable[Any]) -> Claims:
     """The claims that ``events`` (pending domain events) make."""
     found = Claims()
@@ -97,7 +102,7 @@ class ClaimIndex:
         tables = (self.serials.table, self.parcels.table, self.parcels.bindings)
         return {
             table.name: sorted(
-                (tuple(row) for row in connection.execute(sa.select(table))), key=repr
+                (tuple(row) for row in connection.execute(sa.select(table))), key=row_order
             )
             for table in tables
         }

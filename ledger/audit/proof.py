@@ -26,7 +26,10 @@ nothing but the file and a trusted root, in this order (the first failure is nam
 7. the certificate equals, field by field, the one re-derived from the signed events;
 8. ``event`` (when the retirement was for a registered event): the event's own signed chain
    names this certificate among its retirements; its last entry tells whether the event's
-   neutrality is confirmed.
+   neutrality is confirmed;
+9. the rules: each chain is replayed event by event with the domain's own code
+   (:mod:`ledger.domain.replay`), so units retired that were not held, retired twice, exported,
+   more than were issued, or a confirmation its tier does not allow, fail the proof.
 
 The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path that fails.
 """
@@ -36,6 +39,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -139,6 +143,8 @@ def verify_proof(proof: object, trusted: TrustRoot) -> None:
     _checkpoint(note, timeline)
     _certificate(proof["certificate"], chains["entries"])
     _event(chains.get("event.entries"), proof["certificate"])
+    for name, entries in chains.items():
+        _rules(name, entries)
 
 
 def _note(raw: object) -> SignedNote:
@@ -280,6 +286,23 @@ def _event(entries: list[Entry] | None, certificate: Mapping[str, Any]) -> None:
         raise ProofError(
             "event", f"the event's signed retirements do not include {certificate.get('id')}"
         )
+
+
+def _rules(name: str, entries: list[Entry]) -> None:
+    """Re-run every rule of the aggregate over its signed history, with the domain's code."""
+    from ledger.domain.replay import decode, domain_event, replay_event
+
+    state: Any = None
+    for number, entry in enumerate(entries):
+        try:
+            event = domain_event(
+                entry.topic, uuid.UUID(entry.aggregate), entry.version, decode(entry.event)
+            )
+            state = replay_event(state, event)
+        except LedgerError as e:
+            raise ProofError(f"{name}[{number}]", f"breaks the rules: {e}") from e
+        except (ValueError, TypeError, KeyError) as e:
+            raise ProofError(f"{name}[{number}]", f"is not a valid {entry.topic}: {e!r}") from e
 
 
 def _included(path: str, leaf: bytes, index: int, raw: object, checkpoint: Checkpoint) -> None:

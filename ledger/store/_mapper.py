@@ -17,13 +17,14 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 
 from ledger.audit._canonical import canonical_json
 from ledger.audit.chain import ChainHeads
 from ledger.audit.envelope import Entry, Envelope, entry_hash, payload_type_for
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.policy import authority_problem
+from ledger.domain.replay import domain_event
 from ledger.errors import AuthorizationError, ChainError, SignatureError, TamperError
 from ledger.store._transcoder import CanonicalTranscoder
 
@@ -93,17 +94,12 @@ class SigningMapper(Mapper[UUID]):
 
     def event_of(self, stored: StoredEvent, entry: Entry) -> DomainEventProtocol[UUID]:
         """Rebuild the domain event of a verified entry."""
-        cls = resolve_topic(stored.topic)
-        state: dict[str, Any] = self.canonical.from_json(entry.event)
-        state["originator_id"] = UUID(str(stored.originator_id))
-        state["originator_version"] = stored.originator_version
-        from_version = state.pop("class_version", 1)
-        while from_version < getattr(cls, "class_version", 1):
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
-        domain_event: DomainEventProtocol[UUID] = object.__new__(cls)
-        object.__setattr__(domain_event, "__dict__", state)
-        return domain_event
+        fields: dict[str, Any] = self.canonical.from_json(entry.event)
+        aggregate = UUID(str(stored.originator_id))
+        made: DomainEventProtocol[UUID] = domain_event(
+            stored.topic, aggregate, stored.originator_version, fields
+        )
+        return made
 
 
 def _check_columns(stored: StoredEvent, entry: Entry) -> None:

@@ -15,7 +15,6 @@ Nothing here reads the store's trust roots, claims or checkpoints to decide what
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -27,32 +26,14 @@ from ledger.audit.merkle import leaf_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
-from ledger.domain import credit_batch, event_neutralization, sink_project
+from ledger.domain.replay import replay_event
 from ledger.errors import AuditError, LedgerError, TamperError
 from ledger.store._claims import ClaimIndex, claims_for
 
 if TYPE_CHECKING:
     from ledger.store import Store
 
-__all__ = ["RULES", "Replay"]
-
-Recheck = Callable[[Any, Any], None]
-
-
-def _rules() -> dict[str, tuple[type, Recheck | None]]:
-    """The aggregate class and rule re-check of each topic namespace."""
-    found: dict[str, tuple[type, Recheck | None]] = {
-        "ledger.credit-batch.": (credit_batch.CreditBatch, credit_batch.recheck),
-    }
-    for prefix, module, cls in (
-        ("ledger.event.", event_neutralization, event_neutralization.EventNeutralization),
-        ("ledger.sink-project.", sink_project, sink_project.SinkProject),
-    ):
-        found[prefix] = (cls, getattr(module, "recheck", None))
-    return found
-
-
-RULES = _rules()
+__all__ = ["Replay"]
 
 
 class Replay:
@@ -104,18 +85,8 @@ class Replay:
         return entry, domain_event
 
     def _rules(self, entry: Entry, domain_event: Any) -> None:
-        prefix = next((p for p in RULES if entry.topic.startswith(p)), None)
-        if prefix is None:
-            raise TamperError(f"unknown event kind {entry.topic!r}")
-        kind, recheck = RULES[prefix]
         before = self.aggregates.get(entry.aggregate)
-        if before is not None and not isinstance(before, kind):
-            raise TamperError(
-                f"a {entry.topic} event on an aggregate of kind {type(before).__name__}"
-            )
-        if recheck is not None:
-            recheck(before, domain_event)
-        self.aggregates[entry.aggregate] = domain_event.mutate(before)
+        self.aggregates[entry.aggregate] = replay_event(before, domain_event)
 
     def checkpoint(self, size: int, text: str, tree: dict[int, bytes]) -> None:
         """Check a signed checkpoint of ``size`` against the replayed log (``tree``: roots)."""

@@ -28,7 +28,7 @@ from ledger import (
     Signer,
     TrustRootError,
 )
-from ledger.audit import SignedNote, verify_proof
+from ledger.audit import verify_proof
 from ledger.audit.note import Checkpoint, cosign, sign_checkpoint
 from ledger.audit.trust import TrustRoot
 from ledger.domain import CreditBatch
@@ -232,11 +232,11 @@ def test_case_2_units_retired_in_deleted_events_cannot_be_retired_again(
 ) -> None:
     backend.execute(f"DELETE FROM {backend.table} WHERE originator_version = 3")
     backend.execute(f"DELETE FROM {table(backend, 'ledger_log')} WHERE leaf_index = 3")
-    with Ledger(backend.url, root, schema=backend.schema) as again:
-        with pytest.raises(LogForkError, match=r"no longer extends the latest signed checkpoint"):
-            again.retire(
-                organiser, history["batch"], SerialRange(11, 20), beneficiary="b", reason="r"
-            )
+    with (
+        Ledger(backend.url, root, schema=backend.schema) as again,
+        pytest.raises(LogForkError, match=r"no longer extends the latest signed checkpoint"),
+    ):
+        again.retire(organiser, history["batch"], SerialRange(11, 20), beneficiary="b", reason="r")
     assert backend.execute(f"SELECT count(*) FROM {backend.table}")[0][0] == 2
 
 
@@ -477,10 +477,6 @@ def test_case_7_a_signed_double_retirement_in_a_history_is_refused_on_import(
         assert copy.trust_roots() == []
 
 
-def _note(text: str) -> SignedNote:
-    return SignedNote.parse(text)
-
-
 # 8. Read models edited with SQL ---------------------------------------------------------------
 
 
@@ -502,3 +498,55 @@ def test_case_8_an_edited_read_model_row_is_named_by_audit_and_never_printed(
     ):
         audit(backend, root)
     assert [c["quantity"] for c in ledger.certificate_list()] == [10, 10]
+
+
+# 5. The offline verifier re-runs the rules over the proof's signed history ---------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "forged", "refusal"),
+    [
+        (None, (1, 10), r"R11: cannot retire units 1-10 .* already retired"),
+        (None, (1, 1_000_000), r"R11: .*1-1000000"),
+        ("export", (21, 30), r"R11: cannot retire units 21-30"),
+        ("transfer", (31, 40), r"R11: cannot retire units 31-40"),
+    ],
+    ids=["retired-twice", "a-million-from-500", "exported-units", "units-not-held"],
+)
+def test_case_5_a_proof_of_a_retirement_the_rules_forbid_is_refused_offline(
+    backend: Backend,
+    ledger: Ledger,
+    root: TrustRoot,
+    keys: KeyDirectory,
+    history: dict[str, Any],
+    organiser: Signer,
+    stranger: Signer,
+    log_signer: Signer,
+    witness: Signer,
+    before: str | None,
+    forged: tuple[int, int],
+    refusal: str,
+) -> None:
+    batch = history["batch"]
+    if before == "export":
+        ledger.export(organiser, batch, SerialRange(21, 30), target_registry="verra", reason="r")
+    if before == "transfer":
+        ledger.transfer(organiser, batch, SerialRange(31, 40), to=stranger.actor)
+    with insider(backend, keys) as forger:
+        loaded = forger.store.load(batch, CreditBatch)
+        loaded._retired(  # the @event body, skipping the command's rule check
+            serial_start=forged[0],
+            serial_end=forged[1],
+            actor=organiser.actor,
+            event_name=None,
+            beneficiary="b",
+            reason="forged",
+        )
+        forger.store.save(organiser, loaded)
+        version = loaded.version
+    checkpointed(ledger, log_signer, witness)  # the log and the witness sign what is there
+    proof = ledger.proof(batch, version)
+    with pytest.raises(
+        ProofError, match=rf"^entries\[{version - 1}\]: breaks the rules: {refusal}"
+    ):
+        verify_proof(proof, root)

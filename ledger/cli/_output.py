@@ -8,13 +8,16 @@ nothing is written.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import click
 
 from ledger.cli._common import fail
 
-__all__ = ["FORCE", "refuse_existing", "write_output"]
+__all__ = ["FORCE", "output_file", "refuse_existing", "write_output"]
 
 FORCE = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 
@@ -25,15 +28,30 @@ def refuse_existing(path: Path, force: bool) -> None:
         fail(f"{path} exists; pass --force to overwrite it", 2)
 
 
-def write_output(path: Path, data: bytes | str, *, force: bool) -> None:
-    """Write ``data`` (text as UTF-8) to ``path``; an existing file only with ``force``."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def _open(path: Path, force: bool) -> int:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
-        fd = os.open(path, flags, 0o644)
+        return os.open(path, flags, 0o644)
     except FileExistsError:
         fail(f"{path} exists; pass --force to overwrite it", 2)
     except OSError as e:
         fail(f"cannot write {path}: {e.strerror or e}", 2)
-    with os.fdopen(fd, "wb") as handle:
+
+
+def write_output(path: Path, data: bytes | str, *, force: bool) -> None:
+    """Write ``data`` (text as UTF-8) to ``path``; an existing file only with ``force``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with os.fdopen(_open(path, force), "wb") as handle:
         handle.write(raw)
+
+
+@contextmanager
+def output_file(path: Path, *, force: bool) -> Iterator[IO[str]]:
+    """``path`` opened for UTF-8 text as :func:`write_output` would; removed if the work fails."""
+    handle = os.fdopen(_open(path, force), "w", encoding="utf-8")
+    try:
+        with handle:
+            yield handle
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

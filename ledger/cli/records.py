@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ledger.cli._common import existing, fail, open_ledger, progress
+from ledger.cli._common import counted, existing, fail, open_ledger, progress
 from ledger.cli.render import render_certificate
 from ledger.errors import LedgerError
 
@@ -29,8 +29,10 @@ def audit(database: str, schema: str | None) -> None:
     except LedgerError as e:
         fail(f"audit failed: {e}", 1)
     click.echo(
-        f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified;"
-        f" {report.checkpoints} signed checkpoints match the log (root {report.log_root[:16]}...)"
+        f"OK: {counted(report.events, 'event')} of {counted(report.aggregates, 'aggregate')}"
+        f" verified; {counted(report.checkpoints, 'signed checkpoint')}"
+        f" {'matches' if report.checkpoints == 1 else 'match'} the log"
+        f" (root {report.log_root[:16]}...)"
     )
 
 

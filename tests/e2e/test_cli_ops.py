@@ -107,4 +107,4 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
     assert verified.returncode == 0 and verified.stdout.startswith(
         "OK: 2.500 t (2,500 units) of batch"
     )
-    assert run("audit", db).stdout.startswith("OK: 3 events of 1 aggregates verified")
+    assert run("audit", db).stdout.startswith("OK: 3 events of 1 aggregate verified")

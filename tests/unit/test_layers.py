@@ -97,7 +97,9 @@ def test_rendering_uses_only_the_public_api() -> None:
 
 
 @pytest.mark.parametrize("argv", [["verify", "proof.json", "--trust", "root.json"], ["--help"]])
-def test_verify_and_help_load_no_storage_or_rendering_library(argv: list[str], tmp_path: Path) -> None:
+def test_verify_and_help_load_no_storage_or_rendering_library(
+    argv: list[str], tmp_path: Path
+) -> None:
     (tmp_path / "proof.json").write_text("{}")
     (tmp_path / "root.json").write_text("{}")
     code = (

@@ -132,3 +132,22 @@ def test_a_role_that_starts_with_a_vowel_takes_an() -> None:
     key = Signer.generate("registry-x", "registry").public
     problem = authority_problem("ledger.credit-batch.transferred.v1", key, {})
     assert problem is not None and "needs an 'account' key" in problem
+
+
+def test_the_demo_ends_with_a_verify_command_that_works_as_printed(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "ledger"
+    if not script.exists():
+        pytest.skip(f"no ledger script beside {sys.executable}")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(script), "demo", "--dir", str(tmp_path / "demo")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("Verify it: ")
+    verified = subprocess.run(
+        ["bash", "-c", last.removeprefix("Verify it: ")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr

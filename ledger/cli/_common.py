@@ -142,8 +142,10 @@ def backend(database: str) -> None:
     """Fail (exit 2) on a URL of a database the ledger does not run on, or without its driver."""
     scheme = database.split("://", 1)[0].lower() if "://" in database else "sqlite"
     if scheme.startswith("postgres"):
+        import importlib
+
         try:
-            import psycopg  # noqa: F401
+            importlib.import_module("psycopg")
         except ImportError:
             fail("a PostgreSQL URL needs psycopg: pip install 'ledger[postgres]'", 2)
     elif scheme != "sqlite":

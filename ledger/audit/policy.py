@@ -48,7 +48,8 @@ def authority_problem(topic: str, key: PublicKey, event: Mapping[str, Any]) -> s
     if role is None:
         return f"unknown event kind {topic!r}"
     if key.role != role:
-        return f"{topic} needs a {role!r} key; key of {key.actor!r} has role {key.role!r}"
+        article = "an" if role[0] in "aeiou" else "a"
+        return f"{topic} needs {article} {role!r} key; key of {key.actor!r} has role {key.role!r}"
     if topic == Batch.ISSUED and event.get("registry") != key.actor:
         return f"only registry {event.get('registry')!r} may issue its batches, not {key.actor!r}"
     return None

@@ -26,6 +26,8 @@ __all__ = [
     "KEY",
     "SCHEMA",
     "acting",
+    "backend",
+    "counted",
     "exact_tonnes",
     "existing",
     "fail",
@@ -155,12 +157,50 @@ def load_key(path: Path) -> Signer:
 
 
 def open_ledger(
-    database: str, keys: KeyDirectory | TrustRoot | None = None, *, schema: str | None = None
+    database: str,
+    keys: KeyDirectory | TrustRoot | None = None,
+    *,
+    schema: str | None = None,
+    create: bool = False,
 ) -> Ledger:
-    """Open the store; storage libraries load here, so ``ledger verify`` never loads them."""
+    """Open the store; storage libraries load here, so ``ledger verify`` never loads them.
+
+    Args:
+        database: a SQLite path or a ``sqlite:///`` or ``postgresql://`` URL.
+        keys: as :class:`ledger.Ledger` takes them.
+        schema: the PostgreSQL schema.
+        create: a missing SQLite file may be created (``init``, ``import``); otherwise a
+            missing file is one line and exit code 2, and no empty store is left behind.
+    """
+    if not create:
+        existing(database)
+    backend(database)
     from ledger import Ledger
 
     return Ledger(database, keys, schema=schema)
+
+
+def backend(database: str) -> None:
+    """Fail (exit 2) on a URL of a database the ledger does not run on, or without its driver."""
+    scheme = database.split("://", 1)[0].lower() if "://" in database else "sqlite"
+    if scheme.startswith("postgres"):
+        import importlib
+
+        try:
+            importlib.import_module("psycopg")
+        except ImportError:
+            fail("a PostgreSQL URL needs psycopg: pip install 'ledger[postgres]'", 2)
+    elif scheme != "sqlite":
+        fail(
+            f"{scheme}:// databases are not supported; use a SQLite file path,"
+            " a sqlite:/// URL or a postgresql:// URL",
+            2,
+        )
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 line``, ``2 lines``, ``1,200 entries`` (with ``plural`` for irregular nouns)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def run(action: Callable[[], T]) -> T:
@@ -199,7 +239,8 @@ def progress(verb: str = "audited") -> Callable[[int, int], None] | None:
 
 
 def existing(database: str) -> str:
-    """``database`` itself, if it is a URL or an existing file; else fail with exit code 2."""
-    if "://" not in database and not Path(database).is_file():
-        fail(f"no ledger database at {database}", 2)
+    """``database`` itself, if it is a server URL or an existing SQLite file; else exit code 2."""
+    path = database[len("sqlite:///") :] if database.startswith("sqlite:///") else database
+    if "://" not in path and not Path(path.split("?", 1)[0]).is_file():
+        fail(f"no ledger database at {path}", 2)
     return database

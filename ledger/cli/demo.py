@@ -10,6 +10,9 @@ trust root to verify against), ``secrets/`` (the demo's private keys), ``certifi
 from __future__ import annotations
 
 import datetime
+import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +189,20 @@ def _summary(result: DemoResult) -> None:
         f"  proof        {result.entries} signed entries in a cosigned checkpoint of"
         f" {result.tree_size} -> proof.json (verified); event.json, certificate.json"
     )
-    click.echo(f"Verify it: ledger verify {result.proof_path} --trust {result.root_path}")
+    click.echo(
+        f"Verify it: {_ledger_command()} verify {result.proof_path} --trust {result.root_path}"
+    )
+
+
+def _ledger_command() -> str:
+    """How to run this same ``ledger`` from the user's shell, as it is now set up."""
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":
+        return f"{shlex.quote(sys.executable)} -m ledger"
+    on_path = shutil.which("ledger")
+    if on_path and Path(on_path).resolve() == program.resolve():
+        return "ledger"
+    return shlex.quote(str(program))
 
 
 def _checked_factors(lines: list[dict[str, Any]]) -> str:

@@ -30,6 +30,7 @@ from ledger.cli._common import (
     KEY,
     SCHEMA,
     acting,
+    counted,
     exact_tonnes,
     input_json,
     open_ledger,
@@ -187,7 +188,7 @@ def account(
         return ledger.account_emissions(signer, event_id, lines), len(lines)
 
     total, count = acting(database, schema, key_file, act)
-    click.echo(f"accounted {total} tCO2e from {count} lines")
+    click.echo(f"accounted {total} tCO2e from {counted(count, 'line')}")
 
 
 def _lines(data: Any, table: FactorTable) -> list[Line]:

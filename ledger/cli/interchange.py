@@ -16,7 +16,8 @@ from typing import IO
 import click
 
 from ledger.audit import KeyDirectory
-from ledger.cli._common import existing, fail, load_key, load_root, open_ledger, progress
+from ledger.cli._common import counted, existing, fail, load_key, load_root, open_ledger, progress
+from ledger.cli._output import FORCE, refuse_existing
 from ledger.errors import LedgerError
 
 __all__ = ["COMMANDS"]
@@ -25,13 +26,17 @@ __all__ = ["COMMANDS"]
 @click.command("export")
 @click.argument("database")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@FORCE
 @click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def export_(database: str, out: Path, schema: str | None) -> None:
+def export_(database: str, out: Path, force: bool, schema: str | None) -> None:
     """Write a store's whole signed history as JSON Lines (OUT may be -).
 
     The file is written beside OUT under a temporary name and renamed when complete, so OUT
-    is either the whole history, ending with its signed checkpoint, or not there at all.
+    is either the whole history, ending with its signed checkpoint, or not there at all. An
+    existing OUT is never overwritten without --force.
     """
+    if str(out) != "-":
+        refuse_existing(out, force)
     try:
         with open_ledger(existing(database), schema=schema) as ledger:
 
@@ -41,7 +46,7 @@ def export_(database: str, out: Path, schema: str | None) -> None:
             count = write(sys.stdout) if str(out) == "-" else _atomically(out, write)
     except LedgerError as e:
         fail(f"export failed, nothing written: {e}", 1)
-    click.echo(f"exported {count:,} signed events", err=True)
+    click.echo(f"exported {counted(count, 'signed event')}", err=True)
 
 
 def _atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
@@ -77,7 +82,7 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
     """
     trusted = None if trust is None else load_root(trust)
     try:
-        with open_ledger(database, KeyDirectory(), schema=schema) as ledger:
+        with open_ledger(database, KeyDirectory(), schema=schema, create=True) as ledger:
             count = ledger.import_history(history, progress("verified"), trusted)
     except LedgerError as e:
         fail(f"import failed, nothing written: {e}", 1)

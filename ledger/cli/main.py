@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli import demo, events, factors, interchange, ops, records, setup, sinks, verify
+from ledger.cli import (
+    demo,
+    events,
+    factors,
+    interchange,
+    ops,
+    publish,
+    records,
+    setup,
+    sinks,
+    verify,
+)
 
 __all__ = ["cli", "main"]
 
@@ -19,7 +30,7 @@ def cli() -> None:
     """Event-sourced, signed carbon offset and retirement ledger."""
 
 
-for _module in (demo, verify, ops, records, interchange, events, sinks, setup, factors):
+for _module in (demo, verify, ops, records, publish, interchange, events, sinks, setup, factors):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

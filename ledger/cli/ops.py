@@ -15,7 +15,7 @@ from uuid import UUID
 
 import click
 
-from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness, current_log_keys
+from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness, current_log_keys, verify_proof
 from ledger.cli._common import (
     KEY,
     SCHEMA,
@@ -26,7 +26,8 @@ from ledger.cli._common import (
     serial_range,
     witness_state,
 )
-from ledger.errors import InvalidInputError, LedgerError
+from ledger.cli._output import FORCE, refuse_existing, write_output
+from ledger.errors import InvalidInputError, LedgerError, ProofError
 
 if TYPE_CHECKING:
     from ledger import Ledger
@@ -43,7 +44,7 @@ def init(database: str, root_file: Path, schema: str | None) -> None:
 
     def act() -> int:
         root = TrustRoot.from_json(read_json(root_file))
-        with open_ledger(database, root, schema=schema) as ledger:
+        with open_ledger(database, root, schema=schema, create=True) as ledger:
             return ledger.trust_roots()[-1].version
 
     click.echo(f"trust root version {run(act)} in force")
@@ -206,19 +207,39 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
 @click.argument("batch", type=click.UUID)
 @click.argument("version", type=int)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@FORCE
 @SCHEMA
-def proof(database: str, batch: UUID, version: int, out: Path | None, schema: str | None) -> None:
-    """Write the offline-verifiable proof of the retirement BATCH:VERSION."""
+def proof(
+    database: str, batch: UUID, version: int, out: Path | None, force: bool, schema: str | None
+) -> None:
+    """Write the offline-verifiable proof of the retirement BATCH:VERSION.
+
+    The proof is written only if it verifies against the ledger's own latest trust root (a
+    checkpoint covers the retirement and has the cosignatures the root requires).
+    """
+    if out is not None:
+        refuse_existing(out, force)
 
     def act() -> dict[str, Any]:
         with open_ledger(database, schema=schema) as ledger:
-            return ledger.proof(batch, version)
+            document = ledger.proof(batch, version)
+            root = ledger.trust_roots()[-1]
+        try:
+            verify_proof(document, root)
+        except ProofError as e:
+            reason = str(e).removeprefix(f"{e.field}: ")
+            raise ProofError(
+                e.field,
+                f"{reason}; the proof would not verify against this ledger's trust root, so it"
+                " is not written (sign, and have witnesses cosign, a newer checkpoint first)",
+            ) from e
+        return document
 
     text = json.dumps(run(act), indent=2, ensure_ascii=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_output(out, text, force=force)
         click.echo(f"proof written to {out}")
 
 

@@ -14,6 +14,7 @@ import click
 
 from ledger.audit import KeyDirectory
 from ledger.cli._common import (
+    counted,
     existing,
     fail,
     load_checkpoint,
@@ -55,16 +56,14 @@ def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> 
         fail(f"audit failed: {e}", 1)
     extends = "" if report.held is None else f"; extends your checkpoint of {report.held:,}"
     click.echo(
-        f"OK: {report.events:,} events of {report.aggregates:,} aggregates verified against"
-        f" trust root version {root.version} ({report.roots} in the log);"
-        f" {_count(report.checkpoints, 'signed checkpoint')} match the log (root"
-        f" {report.log_root[:16]}...); {_count(report.read_models, 'read model')} equal the"
-        f" history{extends}"
+        f"OK: {counted(report.events, 'event')} of {counted(report.aggregates, 'aggregate')}"
+        f" verified against trust root version {root.version}"
+        f" ({counted(report.roots, 'version')} in the log);"
+        f" {counted(report.checkpoints, 'signed checkpoint')}"
+        f" {'matches' if report.checkpoints == 1 else 'match'} the log"
+        f" (root {report.log_root[:16]}...); {counted(report.read_models, 'read model')}"
+        f" {'equals' if report.read_models == 1 else 'equal'} the history{extends}"
     )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 @click.command()

@@ -108,5 +108,5 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
         "OK: 2.500 t (2,500 units) of batch"
     )
     audited = run("audit", db, "--trust", str(demo / "root.json"), "--checkpoint", str(state))
-    assert audited.stdout.startswith("OK: 3 events of 1 aggregates verified"), audited.stderr
+    assert audited.stdout.startswith("OK: 3 events of 1 aggregate verified"), audited.stderr
     assert audited.stdout.rstrip().endswith("extends your checkpoint of 4")

@@ -18,6 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ledger"
 STORAGE = ("sqlalchemy", "eventsourcing_sqlalchemy", "shapely", "numpy", "psycopg")
+RENDERING = ("reportlab", "jinja2", "segno", "markupsafe", "PIL")
 
 
 def _imports(folder: str) -> list[tuple[str, str]]:
@@ -73,7 +74,7 @@ def test_command_groups_import_no_cli_and_not_the_facade() -> None:
 
 
 def test_the_command_line_uses_only_the_public_api() -> None:
-    public = ("ledger", "ledger.audit", "ledger.accounting", "ledger.errors")
+    public = ("ledger", "ledger.audit", "ledger.accounting", "ledger.errors", "ledger.render")
     offenders = [
         (name, module)
         for name, module in _imports("cli")
@@ -85,8 +86,22 @@ def test_the_command_line_uses_only_the_public_api() -> None:
     assert offenders == []
 
 
+def test_rendering_uses_only_the_public_api() -> None:
+    public = ("ledger.audit", "ledger.errors", "ledger.render", "ledger.Ledger")
+    public += ("ledger.EventNeutralization", "ledger.verify_proof")
+    offenders = [
+        (name, module)
+        for name, module in _imports("render")
+        if module.split(".")[0] in ("ledger", *STORAGE, "eventsourcing")
+        and not module.startswith(public)
+    ]
+    assert offenders == []
+
+
 @pytest.mark.parametrize("argv", [["verify", "proof.json", "--trust", "root.json"], ["--help"]])
-def test_verify_and_help_load_no_storage_library(argv: list[str], tmp_path: Path) -> None:
+def test_verify_and_help_load_no_storage_or_rendering_library(
+    argv: list[str], tmp_path: Path
+) -> None:
     (tmp_path / "proof.json").write_text("{}")
     (tmp_path / "root.json").write_text("{}")
     code = (
@@ -101,5 +116,9 @@ def test_verify_and_help_load_no_storage_library(argv: list[str], tmp_path: Path
     )
     loaded = json.loads(done.stderr.splitlines()[-1])
     pure = ("eventsourcing", "eventsourcing.domain", "eventsourcing.utils")
-    heavy = [m for m in loaded if m.split(".")[0] in (*STORAGE, "eventsourcing") and m not in pure]
+    heavy = [
+        m
+        for m in loaded
+        if m.split(".")[0] in (*STORAGE, *RENDERING, "eventsourcing") and m not in pure
+    ]
     assert heavy == []

@@ -282,9 +282,22 @@ def _event(entries: list[Entry] | None, certificate: Mapping[str, Any]) -> None:
             "event", f"the retirement names {label!r}, not event {entries[0].aggregate}"
         )
     retired = [e for e in entries if e.topic == _EVENT_RETIRED]
-    if not any(e.event.get("certificate") == certificate.get("id") for e in retired):
+    named = [e for e in retired if e.event.get("certificate") == certificate.get("id")]
+    if not named:
         raise ProofError(
             "event", f"the event's signed retirements do not include {certificate.get('id')}"
+        )
+    facts = ("batch", "serial_start", "serial_end")
+    claimed = (
+        certificate.get("batch"),
+        certificate.get("serialStart"),
+        certificate.get("serialEnd"),
+    )
+    if tuple(named[0].event.get(name) for name in facts) != claimed:
+        raise ProofError(
+            "event",
+            f"the event's entry for {certificate.get('id')} names another batch or serials than"
+            " the retirement",
         )
 
 

@@ -393,7 +393,11 @@ def recheck(before: CreditBatch | None, domain_event: Any) -> None:
         }
         facts["parcels"] = [Parcel.from_json(parcel) for parcel in e["parcels"]]
         serials = SerialRange(e["serial_start"], e["serial_end"])
-        CreditBatch.issue(**facts, serials=serials, today=e["timestamp"].date())
+        made = CreditBatch.issue(**facts, serials=serials, today=e["timestamp"].date())
+        if str(made.unit) != str(e["unit"]):
+            raise RuleViolationError(
+                f"unit {e['unit']} is not written as the ledger signs it ({made.unit})", rule="R7"
+            )
         return
     if before is None:
         raise RuleViolationError(f"event {kind} comes before the issuance", rule="R11")

@@ -70,7 +70,7 @@ def test_the_event_certificate_pdf_reads_back_with_every_part_and_qr_codes_of_th
         "100001-100240",
         "CCERs donated",
         "third-party evaluation report JN-GDF-2026-01",
-        "demo.ledger.local/shandong-events, size 25",
+        "demo.ledger.local/shandong-events, size 26",
     ):
         assert part in text, part
     proof = json.loads((demo / "proof.json").read_text())

@@ -37,7 +37,7 @@ def test_the_documented_example_matches_the_code() -> None:
     assert signer.public.keyid == hex_after("key id:")
     assert envelope.sig.hex() == hex_after("Signature (hex):")
     assert entry_hash(envelope.to_bytes()) == hex_after("Entry hash of the envelope:")
-    assert pae(kind, payload).startswith(b"DSSEv1 50 " + kind.encode() + b" 432 {")
+    assert pae(kind, payload).startswith(b"DSSEv1 50 " + kind.encode() + b" 617 {")
 
 
 def test_the_documented_log_checkpoint_and_cosignature_match_the_code() -> None:
@@ -57,7 +57,7 @@ def test_the_documented_log_checkpoint_and_cosignature_match_the_code() -> None:
     wit = Signer(
         "witness.example/w1", "witness", Ed25519PrivateKey.from_private_bytes(bytes([3]) * 32)
     )
-    note = sign_checkpoint(Checkpoint(log.actor, 5, root(leaves)), log)
+    note = sign_checkpoint(Checkpoint(log.actor, 5, root(leaves), 1), log)
     note = note.with_signature(cosign(note, wit, 1764000000))
     documented = re.search(r"```note\n(.*?)```", DOC, flags=re.S)
     assert documented and documented.group(1) == note.text()

@@ -16,11 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger.errors import AuditError
 from ledger.projections.reports import CertificateView, DeadlineReport, ParcelUsage
 from ledger.projections.runner import Projection, ProjectionRunner
 from ledger.projections.views import DisclosureRegister, SerialUnits
-from ledger.store import Store, row_order
+from ledger.store import Store, compare_rows, row_order
 
 __all__ = ["READ_MODELS", "check_read_models", "fresh"]
 
@@ -54,7 +53,7 @@ def check_read_models(store: Store) -> int:
             continue
         kept = _stored(store, make())
         rebuilt = fresh(store, projection, positions[projection.name]).snapshot()
-        _compare(projection.name, kept, rebuilt)
+        compare_rows(f"read model {projection.name}:", kept, rebuilt)
         compared += 1
     return compared
 
@@ -85,26 +84,3 @@ def _stored(store: Store, projection: Projection) -> dict[str, list[tuple[Any, .
             rows = connection.execute(sa.select(table))
             found[table.name] = sorted((tuple(row) for row in rows), key=row_order)
     return found
-
-
-def _compare(
-    name: str, kept: dict[str, list[tuple[Any, ...]]], rebuilt: dict[str, list[tuple[Any, ...]]]
-) -> None:
-    for table, rows in rebuilt.items():
-        stored = kept.get(table, [])
-        for row in stored:
-            if row not in rows:
-                raise AuditError(
-                    f"read model {name}: table {table}: row {_short(row)} is in the store but"
-                    " the signed history does not make it (edited?)"
-                )
-        for row in rows:
-            if row not in stored:
-                raise AuditError(
-                    f"read model {name}: table {table}: row {_short(row)} made by the signed"
-                    " history is missing from the store"
-                )
-
-
-def _short(row: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(str(value)[:40] for value in row[:4]) + ")"

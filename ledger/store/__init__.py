@@ -37,11 +37,12 @@ from ledger.domain.sink_project import SinkProject
 from ledger.errors import NotFoundError
 from ledger.store._application import LedgerApplication
 from ledger.store._audit import AuditReport, LogItem, audit_store, log_items
-from ledger.store._claims import ClaimIndex, row_order
+from ledger.store._claims import ClaimIndex
 from ledger.store._fork import check_extends
 from ledger.store._merkle_log import LogStore
 from ledger.store._replay import Replay
 from ledger.store._retry import retrying
+from ledger.store._rows import compare_rows, row_order
 from ledger.store._transcoder import transcoder
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "LogItem",
     "Replay",
     "Store",
+    "compare_rows",
     "database_url",
     "retrying",
     "row_order",

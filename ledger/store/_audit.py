@@ -19,7 +19,7 @@ The first failure raises :class:`AuditError` naming the log leaf, checkpoint or 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from eventsourcing.persistence import StoredEvent
@@ -31,6 +31,7 @@ from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
 from ledger.errors import AuditError, LedgerError
 from ledger.store._replay import Replay
+from ledger.store._rows import compare_rows
 
 if TYPE_CHECKING:
     from ledger.store import Store
@@ -210,22 +211,4 @@ def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, b
 def _compare_claims(store: Store, replay: Replay) -> None:
     with store.read() as connection:
         stored = store.claims.rows(connection)
-    made = replay.claim_rows()
-    for table, rows in made.items():
-        kept: list[Any] = stored.get(table, [])
-        for row in rows:
-            if row not in kept:
-                raise AuditError(
-                    f"claim table {table}: row {_short(row)} made by the signed history is"
-                    " missing from the store"
-                )
-        for row in kept:
-            if row not in rows:
-                raise AuditError(
-                    f"claim table {table}: row {_short(row)} is in the store but no signed"
-                    " event makes it"
-                )
-
-
-def _short(row: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(str(v)[:40] for v in row[:4]) + ")"
+    compare_rows("claim", stored, replay.claim_rows())

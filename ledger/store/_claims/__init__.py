@@ -25,6 +25,7 @@ from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.store._claims._parcels import Binding, ParcelClaim, Parcels
 from ledger.store._claims._serials import SerialBlocks, SerialClaim
+from ledger.store._rows import row_order
 
 __all__ = ["ClaimIndex", "Claims", "claims_for"]
 
@@ -39,11 +40,6 @@ class Claims:
 
     def __bool__(self) -> bool:
         return bool(self.serials or self.parcels or self.bindings)
-
-
-def row_order(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
-    """A sort key for table rows whose columns may hold NULL (None sorts last)."""
-    return tuple((value is None, "" if value is None else value) for value in row)
 
 
 def claims_for(events: Iterable[Any]) -> Claims:

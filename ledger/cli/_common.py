@@ -7,6 +7,7 @@ command writes nothing and says why in one line.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -177,7 +178,26 @@ def open_ledger(
     backend(database)
     from ledger import Ledger
 
+    if _CLOCK:
+        return Ledger(database, keys, schema=schema, clock=_CLOCK[0])
     return Ledger(database, keys, schema=schema)
+
+
+_CLOCK: list[Callable[[], datetime.datetime]] = []
+
+
+def set_clock(text: str) -> None:
+    """Make every ledger this process opens read ``text`` (ISO 8601 with offset) as now.
+
+    The hidden ``--now`` option calls it, so tests never wait on or race the wall clock.
+    """
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--now {text!r} is not an ISO 8601 time", 2)
+    if moment.tzinfo is None:
+        fail(f"--now {text!r} has no UTC offset", 2)
+    _CLOCK[:] = [lambda: moment]
 
 
 def backend(database: str) -> None:

@@ -20,14 +20,23 @@ from ledger.cli import (
     sinks,
     verify,
 )
+from ledger.cli._common import set_clock
 
 __all__ = ["cli", "main"]
 
 
 @click.group()
 @click.version_option(package_name="ledger")
-def cli() -> None:
+@click.option(
+    "--now",
+    hidden=True,
+    default=None,
+    help="Run as if it were this ISO 8601 time (tests; never for real records).",
+)
+def cli(now: str | None) -> None:
     """Event-sourced, signed carbon offset and retirement ledger."""
+    if now is not None:
+        set_clock(now)
 
 
 for _module in (demo, verify, ops, records, publish, interchange, events, sinks, setup, factors):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -29,44 +28,51 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_300_participant_event_is_neutralized_from_the_shell(demo: Path, tmp_path: Path) -> None:
     db, keys = demo / "ledger.db", demo / "secrets"
     org = keys / "sponsor.json"  # the sponsor's account still holds 85 CCER units
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC)  # the clock is passed in: no sleeping, no race
     event = documented(0) | {
-        "starts": (now + datetime.timedelta(seconds=4)).isoformat(),
-        "ends": (now + datetime.timedelta(seconds=5)).isoformat(),
+        "starts": (now + datetime.timedelta(hours=1)).isoformat(),
+        "ends": (now + datetime.timedelta(hours=2)).isoformat(),
     }
+    before, after = (
+        ("--now", now.isoformat()),
+        ("--now", (now + datetime.timedelta(hours=3)).isoformat()),
+    )
     files = {"event": event, "plan": documented(1), "lines": documented(2)}
     for name, data in files.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
-    registered = run("event", "register", db, "--key", org, "--file", tmp_path / "event.json")
+    registered = run(
+        *before, "event", "register", db, "--key", org, "--file", tmp_path / "event.json"
+    )
     assert registered.stdout.endswith("(tier self_commitment)\n"), registered.stderr
     event_id = registered.stdout.split()[2]
-    plan = run("event", "plan", db, event_id, "--key", org, "--file", tmp_path / "plan.json")
-    assert plan.stdout == "plan version 1 published\n"
+    plan = run(
+        *before, "event", "plan", db, event_id, "--key", org, "--file", tmp_path / "plan.json"
+    )
+    assert plan.stdout == "plan version 1 published\n", plan.stderr
     lines = ["event", "account", db, event_id, "--key", org, "--file", tmp_path / "lines.json"]
-    early = run(*lines)
+    early = run(*before, *lines)
     assert early.returncode == 1 and early.stderr.startswith("ledger: R6: 'Qingdao Expo' is ")
-    time.sleep(max(0.0, 5.5 - (datetime.datetime.now(datetime.UTC) - now).total_seconds()))
-    assert run(*lines).stdout == "accounted 11.548 tCO2e from 2 lines\n"
+    assert run(*after, *lines).stdout == "accounted 11.548 tCO2e from 2 lines\n"
     listed = json.loads(run("certificates", db).stdout)
     (ccer,) = {c["batch"] for c in listed if c["instrument"] == "ccer"}
     offset = ["--serials", "1000016-1000027", "--reason", "CCERs at hand; no inclusion credits"]
-    allocated = run("event", "allocate", db, event_id, ccer, "--key", org, *offset)
+    allocated = run(*after, "event", "allocate", db, event_id, ccer, "--key", org, *offset)
     assert allocated.returncode == 0, allocated.stderr
-    refused = run("event", "confirm", db, event_id, "--key", org)
+    refused = run(*after, "event", "confirm", db, event_id, "--key", org)
     assert (
         refused.stderr
         == "ledger: R7: 0 t retired for 'Qingdao Expo', less than the 11.548 t accounted\n"
     )
-    certificates = json.loads(run("event", "retire", db, event_id, "--key", org).stdout)
+    certificates = json.loads(run(*after, "event", "retire", db, event_id, "--key", org).stdout)
     assert [c["quantity"] for c in certificates] == [12]
-    assert run("event", "confirm", db, event_id, "--key", org).stderr.startswith(
+    assert run(*after, "event", "confirm", db, event_id, "--key", org).stderr.startswith(
         "ledger: R3: 'Qingdao Expo' (tier self_commitment) needs the organiser's commitment"
     )
-    statement = json.loads(run("event", "commit", db, event_id, "--key", org).stdout)
+    statement = json.loads(run(*after, "event", "commit", db, event_id, "--key", org).stdout)
     assert statement["scale"] == 300
-    confirmed = run("event", "confirm", db, event_id, "--key", org)
+    confirmed = run(*after, "event", "confirm", db, event_id, "--key", org)
     assert confirmed.stdout.startswith("neutrality confirmed on ")
-    record = json.loads(run("event", "show", db, event_id).stdout)
+    record = json.loads(run(*after, "event", "show", db, event_id).stdout)
     assert (record["tier"], record["deadlines"][0]["state"]) == ("self_commitment", "met")
     assert run("audit", db, "--trust", demo / "root.json").stdout.startswith("OK: ")
 

@@ -311,11 +311,11 @@ def show(database: str, event_id: UUID, schema: str | None) -> None:
 
 def _record(ledger: Ledger, event_id: UUID) -> dict[str, Any]:
     e = ledger.event(event_id)
+    records = e.records()
     return {
         "id": str(event_id), "name": e.name, "tier": e.tier.value, "participants": e.participants,
-        "plans": e.plans, "measures": e.measures, "accountings": e.accountings,
-        "allocations": e.allocations, "retirements": e.retirements, "evaluation": e.evaluation,
-        "commitment": e.commitment, "confirmedOn": e.confirmed_on,
+        **records, "commitment": (records["commitment"] or {}).get("statement"),
+        "confirmedOn": e.confirmed_on,
         "deadlines": [
             {"what": d.what, "due": d.due, "state": state.value}
             for d, state in ledger.event_deadlines(event_id)

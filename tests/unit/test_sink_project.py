@@ -14,6 +14,9 @@ from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
 
 D = datetime.date
+FORUM = "Jinan Forum [event 00000000-0000-4000-8000-0000000000f0]"
+EXPO = "Qingdao Expo [event 00000000-0000-4000-8000-0000000000e0]"
+B1, B2 = "00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"
 SQUARE = (
     '{"type":"Polygon","coordinates":'
     "[[[117.0,36.6],[117.01,36.6],[117.01,36.61],[117.0,36.61],[117.0,36.6]]]}"
@@ -64,15 +67,21 @@ def test_a_project_needs_distinct_parcels() -> None:
 
 def test_a_project_backs_one_event_only() -> None:
     sink = project()
-    sink.bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
-    with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum'"):
-        sink.bind(event_name="Qingdao Expo", event_ends=D(2026, 9, 1), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum \["):
+        sink.bind(event_name=EXPO, event_ends=D(2026, 9, 1), by="dev")
+    assert str(sink.event_id) == "00000000-0000-4000-8000-0000000000f0"
+
+
+def test_r9_a_project_is_bound_to_an_event_by_its_label() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: a sink project is bound to an event by its"):
+        project().bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
 
 
 def test_only_the_developer_binds_or_files() -> None:
     sink = project()
     with pytest.raises(AuthorizationError, match="R9: only the developer 'dev' may bind"):
-        sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="mallory")
+        sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="mallory")
 
 
 def test_milestones_need_a_bound_event() -> None:
@@ -82,19 +91,46 @@ def test_milestones_need_a_bound_event() -> None:
 
 def test_issued_removals_never_exceed_measured_removals() -> None:
     sink = project()
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
-    sink.record_issuance(batch="b1", tonnes=Decimal(60), by="registry")
+    sink.record_issuance(batch=B1, tonnes=Decimal(60), by="registry")
     with pytest.raises(
         RuleViolationError, match=r"R7: issuing 41 t .* exceed its measured removals"
     ):
-        sink.record_issuance(batch="b2", tonnes=Decimal(41), by="registry")
+        sink.record_issuance(batch=B2, tonnes=Decimal(41), by="registry")
+    with pytest.raises(RuleViolationError, match=r"R7: batch .*b1 of project .* already recorded"):
+        sink.record_issuance(batch=B1, tonnes=Decimal(1), by="registry")
+    with pytest.raises(
+        RuleViolationError, match=r"R7: project .* measured at 59 t is below the 60"
+    ):
+        sink.measure_removals(on=D(2027, 7, 1), tonnes=59, by="verifier")
+
+
+def test_r10_a_verifier_not_the_developer_validates_and_measures() -> None:
+    sink = project()
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot validate"):
+        sink.complete_validation(on=D(2027, 6, 1), by="dev")
+    with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot measure"):
+        sink.measure_removals(on=D(2027, 6, 1), tonnes=1, by="dev")
+
+
+def test_an_unbound_project_issues_no_removals() -> None:
+    with pytest.raises(RuleViolationError, match=r"^R10: .* bind it before you issue its removals"):
+        project().issue_removals(
+            registry="shandong-platform",
+            serials=SerialRange(1, 10),
+            holder="org",
+            methodology="m",
+            unit=1,
+            today=D(2027, 1, 1),
+        )
 
 
 def test_r10_project_deadlines_follow_the_event_end() -> None:
     sink = project()
     assert sink.deadlines() == []
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     application, validation = sink.deadlines()
     assert (application.due, application.state(D(2027, 3, 2))) == (
@@ -146,7 +182,7 @@ def test_a_sink_batch_is_never_exported_to_another_mechanism() -> None:
 
 def test_r10_a_milestone_is_recorded_once() -> None:
     sink = project()
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     with pytest.raises(RuleViolationError, match=r"R10: the application of project .* filed"):
         sink.file_application(on=D(2027, 4, 1), by="dev")

@@ -24,7 +24,7 @@ import click
 
 from ledger import Line, Organiser
 from ledger.accounting import FactorTable
-from ledger.audit import Signer
+from ledger.audit import Signer, strict_json
 from ledger.cli._common import (
     FILE,
     KEY,
@@ -201,7 +201,11 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
         if not isinstance(entry, dict) or set(entry) != {"factor", "activity"}:
             raise InvalidInputError(f"line {number} has exactly 'factor' and 'activity'", rule="R6")
         activity = entry["activity"]
-        amount = exact_tonnes(activity) if isinstance(activity, str) else activity
+        amount = (
+            strict_json.decimal_text(f"line {number} activity", activity, rule="R6")
+            if isinstance(activity, str)
+            else activity
+        )
         lines.append(table[entry["factor"]].line(amount))
     return lines
 

@@ -221,8 +221,8 @@ class SinkProject(Aggregate):
     def measure_removals(self, *, on: datetime.date, tonnes: Decimal | int, by: str) -> None:
         """Record the removals a verifier measured, in tCO2e (R10); never below those issued."""
         self._require_verifier(by, "measure")
-        self._require_bound("measure it")
         measured = _positive("measured removals", tonnes)
+        self._require_bound("measure it")
         if measured < self.issued_removals:
             raise RuleViolationError(
                 f"project {self.id} measured at {measured} t is below the {self.issued_removals} t"

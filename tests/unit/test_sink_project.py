@@ -10,7 +10,7 @@ import pytest
 from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
 from ledger.domain import CreditBatch
 from ledger.domain.deadlines import DeadlineState
-from ledger.domain.parcels import Parcel
+from ledger.domain.parcels import MAX_GEOMETRY_BYTES, MAX_VERTICES, Parcel
 from ledger.domain.sink_project import SinkProject
 
 D = datetime.date
@@ -190,3 +190,26 @@ def test_r10_a_milestone_is_recorded_once() -> None:
     with pytest.raises(RuleViolationError, match=r"R10: project .* is already validated"):
         sink.complete_validation(on=D(2028, 2, 5), by="v")
     assert (sink.application_filed, sink.validated) == (D(2027, 3, 1), D(2028, 1, 5))
+
+
+def test_a_parcel_built_directly_is_checked_like_one_built_with_of() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': position .* not a longitude"):
+        Parcel("P", SQUARE.replace("117.0,36.6", "200,95"))
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry is not GeoJSON"):
+        Parcel.from_json({"id": "P", "geometry": "not json"})
+    assert Parcel("P", SQUARE.replace(",", ", ")).geometry == Parcel.of("P", SQUARE).geometry
+
+
+def ring(vertices: int) -> str:
+    points = [f"[{117 + Decimal(i) / 100000},36.6]" for i in range(vertices - 2)]
+    points += ["[117,36.7]", "[117,36.6]"]
+    return '{"type":"Polygon","coordinates":[[' + ",".join(points) + "]]}"
+
+
+def test_a_parcel_geometry_stays_within_its_vertex_and_byte_limits() -> None:
+    assert Parcel.of("P", ring(MAX_VERTICES)).geometry is not None
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry has more than 10,000"):
+        Parcel.of("P", ring(MAX_VERTICES + 1))
+    padded = SQUARE.replace("117.0,", "117." + "0" * MAX_GEOMETRY_BYTES + ",", 1)
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry is 262,2.. bytes"):
+        Parcel("P", padded)

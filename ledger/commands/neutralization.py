@@ -5,7 +5,9 @@ Rules:
   the event, in one transaction; its R8 rank is compared with the best rank planned and with
   the best rank the organiser still holds free units of.
 - Retirement retires every open allocation for this event (the batch names the event) and
-  records each in the event, in one transaction.
+  records each in the event, in one transaction. The signed reason of a retirement that
+  deviates from the R8 priority order states the deviation and its stated reason, so the
+  certificate (and every proof of those units) carries them, in the certificate's ``reason``.
 - Deadlines (R10) are the event's and those of the sink projects bound to it.
 - Every command takes the acting signer explicitly; the batch and sink groups it reads from
   are given to it, not reached through a host.
@@ -27,7 +29,7 @@ from ledger.commands.sinks import SinkCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, DeadlineState
 from ledger.domain.event_neutralization import EventNeutralization
-from ledger.domain.event_records import Retirement
+from ledger.domain.event_records import Allocation, Retirement
 from ledger.domain.event_values import Line, Organiser
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
@@ -271,7 +273,7 @@ class NeutralizationCommands:
                 allocation.serials,
                 by=organiser.actor,
                 beneficiary=event.name,
-                reason=f"carbon neutralization of {event.name} (R7)",
+                reason=_retirement_reason(event.name, allocation),
                 event_name=event.label,
             )
             event.record_retirement(
@@ -282,3 +284,14 @@ class NeutralizationCommands:
             )
         self._store.save(organiser, *batches.values(), event)
         return event.retirements[done:]
+
+
+def _retirement_reason(event_name: str, allocation: Allocation) -> str:
+    """The signed reason of a retirement for an event; an R8 deviation and its reason, if any."""
+    reason = f"carbon neutralization of {event_name} (R7)"
+    if allocation.deviation:
+        reason += (
+            f"; R8 deviation: priority rank {allocation.rank} used instead of a higher-ranked"
+            f" offset, because: {allocation.reason}"
+        )
+    return reason

@@ -165,7 +165,7 @@ def test_a_1200_participant_event_cannot_confirm_without_a_verifiers_evaluation(
 
 
 def test_a_lower_priority_offset_needs_a_reason_and_is_kept_as_a_deviation(
-    ledger: Ledger, registry: Signer, organiser: Signer, clock: Clock
+    ledger: Ledger, registry: Signer, organiser: Signer, log_signer: Signer, clock: Clock
 ) -> None:
     event = prepared_event(ledger, organiser, clock, 300)
     batch(ledger, registry, organiser, 1, "inclusion-forest")
@@ -179,6 +179,15 @@ def test_a_lower_priority_offset_needs_a_reason_and_is_kept_as_a_deviation(
     (allocation,) = ledger.event(event).allocations
     assert (allocation.rank, allocation.deviation) == (4, True)
     assert allocation.reason == "sponsor donated these CCERs"
+    (certificate,) = ledger.retire_offsets(organiser, event)
+    assert certificate.reason == (
+        "carbon neutralization of Forum of 300 (R7); R8 deviation: priority rank 4 used instead"
+        " of a higher-ranked offset, because: sponsor donated these CCERs"
+    )
+    assert ledger.certificate(ccer, certificate.retirement_version) == certificate
+    ledger.sign_checkpoint(log_signer)
+    proof = ledger.proof(ccer, certificate.retirement_version)
+    assert proof["certificate"]["reason"] == certificate.reason
 
 
 def test_plans_come_before_the_event_and_accounts_after_it(

@@ -80,7 +80,7 @@ def _number_text(
     if not pattern.fullmatch(value) or digits > MAX_DIGITS:
         shown = repr(text) if len(value) <= 40 else f"of {len(value):,} characters"
         raise InvalidInputError(
-            f"{what} {shown} is not {kind} of at most {MAX_DIGITS} ASCII digits", rule=rule
+            f"{what} {shown} is not {kind} of at most {MAX_DIGITS} digits", rule=rule
         )
     return value
 

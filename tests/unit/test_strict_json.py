@@ -102,7 +102,7 @@ def test_number_text_with_anything_but_ascii_digits_is_refused_in_one_line(
     text: str | None,
 ) -> None:
     with pytest.raises(
-        InvalidInputError, match=r"^row 3 serial_end .* is not an integer of at most 64 ASCII"
+        InvalidInputError, match=r"^row 3 serial_end .* is not an integer of at most 64 dig"
     ):
         strict_json.integer_text("row 3 serial_end", text)
     with pytest.raises(InvalidInputError, match=r"^R6: line 2 activity .* is not a decimal num"):

@@ -20,7 +20,9 @@ Rules:
   They are issued as a credit batch the project makes (:meth:`SinkProject.issue_removals`):
   an inclusion-forest or inclusion-marine batch of the Shandong carbon-inclusion mechanism,
   over the project's parcels, retirable only for the bound event (R9); an unbound project
-  issues nothing.
+  issues nothing. The batch names the parcels by id only: their geometry stays in the
+  project's signed registration (the batch's ``source_project``), never copied into the batch
+  and so into every proof of its credits.
 - :func:`recheck` re-runs, for a stored event, the command that should have made it on the
   project before it, and refuses an event that no command makes.
 """
@@ -271,7 +273,7 @@ class SinkProject(Aggregate):
             holder=holder,
             today=today,
             unit=unit,
-            parcels=self.parcels,
+            parcels=[Parcel(parcel.id) for parcel in self.parcels],
             source_project=str(self.id),
             bound_event=self.event_name,
         )

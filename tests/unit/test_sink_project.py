@@ -213,3 +213,19 @@ def test_a_parcel_geometry_stays_within_its_vertex_and_byte_limits() -> None:
     padded = SQUARE.replace("117.0,", "117." + "0" * MAX_GEOMETRY_BYTES + ",", 1)
     with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry is 262,2.. bytes"):
         Parcel("P", padded)
+
+
+def test_a_removals_batch_names_the_parcels_by_id_without_copying_their_geometry() -> None:
+    sink = project()
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
+    batch = sink.issue_removals(
+        registry="shandong-platform",
+        serials=SerialRange(1, 10),
+        holder="org",
+        methodology="m",
+        unit=1,
+        today=D(2027, 7, 1),
+    )
+    assert [(p.id, p.geometry) for p in batch.parcels] == [("LQ-1", None), ("LQ-2", None)]
+    assert batch.source_project == str(sink.id)

@@ -399,3 +399,15 @@ def test_the_phases_follow_the_record() -> None:
     e.account(lines=[FactorTable.default()["coach"].line(1000)], now=AFTER, by="org")
     assert e.phase is Phase.ACCOUNTED
     assert accounted_and_offset().phase is Phase.OFFSET
+
+
+def test_r4_a_plan_is_refused_once_the_event_has_started() -> None:
+    with pytest.raises(RuleViolationError, match=r"^R4: the plan of 'Forum' is due before the"):
+        event().publish_plan(
+            boundary=["lodging"],
+            estimates={},
+            measures=[],
+            offsets=[{"instrument": "cea", "province": "Shandong"}],
+            now=STARTS,
+            by="org",
+        )

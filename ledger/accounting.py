@@ -44,10 +44,16 @@ class Factor:
     def from_json(cls, data: Mapping[str, Any]) -> Factor:
         """Parse one table entry; the factor is decimal text."""
         try:
-            factor = Decimal(str(data["factor"])) if isinstance(data["factor"], str) else None
-            if factor is None or not factor.is_finite() or factor < 0:
+            if not isinstance(data["factor"], str):
                 raise InvalidInputError(
                     f"factor {data.get('id')!r}: factor must be decimal text", rule="R6"
+                )
+            factor = strict_json.decimal_text(
+                f"factor {data.get('id')!r}: factor", data["factor"], rule="R6"
+            )
+            if factor < 0:
+                raise InvalidInputError(
+                    f"factor {data.get('id')!r}: factor must be zero or more", rule="R6"
                 )
             Source(data["source"])
             checked, check = _check_of(data)

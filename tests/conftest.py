@@ -19,7 +19,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
-from ledger import KeyDirectory, Ledger, SerialRange, Signer, database_url
+from ledger import KeyDirectory, Ledger, Organiser, SerialRange, Signer, database_url
 from ledger.audit.note import cosign
 from ledger.audit.trust import TrustRoot
 
@@ -122,6 +122,26 @@ def issue(
         methodology="test methodology",
         serials=SerialRange(start, end),
         holder=holder.actor,
+    )
+
+
+def new_event(
+    ledger: Ledger,
+    organiser: Signer,
+    name: str = "Jinan Forum",
+    ends: datetime.date = datetime.date(2026, 6, 30),
+) -> uuid.UUID:
+    """Register a 300-participant forum ending on ``ends`` (18:00 UTC); its id."""
+    end = datetime.datetime.combine(ends, datetime.time(18), datetime.UTC)
+    return ledger.register_event(
+        organiser,
+        kind="forum",
+        name=name,
+        organisers=[Organiser("Org", "enterprise")],
+        venue="Jinan",
+        starts=end - datetime.timedelta(days=2),
+        ends=end,
+        participants=300,
     )
 
 

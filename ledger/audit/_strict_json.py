@@ -16,6 +16,12 @@ Rules (docs/security.md, "Strict inputs"):
   with ``exact=True`` (each caller keeps the number semantics it had).
 - Any failure raises :class:`~ledger.errors.MalformedInputError`: one line naming the source
   and the problem.
+- Numbers written as text (a CSV cell, a JSON string such as ``"factor": "0.6410"``, a
+  command-line option) are read by :func:`decimal_text` and :func:`integer_text` only: ASCII
+  digits, an optional leading ``-`` and one ``.`` (no exponent, no ``_``, no blanks inside, no
+  superscript or other scripts' digits, no ``NaN``), at most :data:`MAX_DIGITS` digits, read as
+  exact ``Decimal`` or ``int``. The error is one line naming the field (and the row, when the
+  caller puts it in ``what``) and, where the field serves a rule, the rule first.
 
 Stdlib only; no I/O.
 """
@@ -28,9 +34,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ledger.errors import MalformedInputError
+from ledger.errors import InvalidInputError, MalformedInputError
 
-__all__ = ["MAX_DEPTH", "MAX_DIGITS", "loads"]
+__all__ = ["MAX_DEPTH", "MAX_DIGITS", "decimal_text", "integer_text", "loads"]
 
 #: Deepest nesting of arrays and objects accepted (a proof nests 6 deep, GeoJSON 7).
 MAX_DEPTH = 64
@@ -40,6 +46,43 @@ MAX_DIGITS = 64
 # A JSON string (skipped whole) or one bracket; used only to measure the nesting depth.
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
+
+
+def decimal_text(what: str, text: object, *, rule: str | None = None) -> Decimal:
+    """``text`` as an exact Decimal: ASCII digits and one optional point, nothing else.
+
+    Args:
+        what: the field, with its row if any (``"row 3 unit"``), named in the error.
+        text: the text read from a file or an option (surrounding blanks are ignored).
+        rule: the SPEC rule the field serves, named first in the error.
+
+    Raises:
+        InvalidInputError: one line, ``[R6: ]<what> '<text>' is not a decimal number ...``.
+    """
+    value = _number_text(what, text, _DECIMAL_TEXT, "a decimal number", rule)
+    return Decimal(value)
+
+
+def integer_text(what: str, text: object, *, rule: str | None = None) -> int:
+    """``text`` as an int: ASCII digits with an optional leading ``-``, nothing else."""
+    return int(_number_text(what, text, _INTEGER_TEXT, "an integer", rule))
+
+
+def _number_text(
+    what: str, text: object, pattern: re.Pattern[str], kind: str, rule: str | None
+) -> str:
+    value = text.strip() if isinstance(text, str) else ""
+    digits = sum(c in "0123456789" for c in value)
+    if not pattern.fullmatch(value) or digits > MAX_DIGITS:
+        shown = repr(text) if len(value) <= 40 else f"of {len(value):,} characters"
+        raise InvalidInputError(
+            f"{what} {shown} is not {kind} of at most {MAX_DIGITS} digits", rule=rule
+        )
+    return value
 
 
 class _StrictnessError(ValueError):

@@ -71,17 +71,16 @@ def serial_range(text: str) -> SerialRange:
     from ledger import SerialRange
 
     start, dash, end = text.partition("-")
-    if not dash or not start.strip().isdigit() or not end.strip().isdigit():
+    if not dash:
         raise InvalidInputError(f"serials {text!r} are not START-END")
-    return SerialRange(int(start), int(end))
+    return SerialRange(
+        strict_json.integer_text("serial start", start), strict_json.integer_text("serial end", end)
+    )
 
 
-def exact_tonnes(text: str) -> Decimal:
-    """Decimal text as an exact number of tonnes."""
-    try:
-        return Decimal(text)
-    except ArithmeticError as e:
-        raise InvalidInputError(f"{text!r} is not a decimal number of tonnes") from e
+def exact_tonnes(text: str, what: str = "tonnes") -> Decimal:
+    """Decimal text (ASCII digits, one point) as an exact number of tonnes."""
+    return strict_json.decimal_text(what, text)
 
 
 def read_json(path: Path, *, exact: bool = False) -> Any:

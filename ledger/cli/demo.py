@@ -27,7 +27,9 @@ from ledger.cli._files import write_new_json
 from ledger.errors import InvalidInputError, LedgerError
 
 if TYPE_CHECKING:
-    from ledger import EventNeutralization
+    from collections.abc import Sequence
+
+    from ledger import EventNeutralization, Line
 
 __all__ = ["COMMANDS", "DemoResult", "demo", "run_demo"]
 
@@ -119,15 +121,16 @@ def run_demo(folder: Path) -> DemoResult:
 
 
 def _disclosure(event: EventNeutralization, certificates: list[Certificate]) -> dict[str, Any]:
+    records = event.records()
     return {
         "event": event.name,
         "tier": event.tier.value,
         "participants": event.participants,
-        "plan": event.plans[-1],
-        "measures": event.measures,
-        "accounting": event.accountings[-1],
-        "allocations": event.allocations,
-        "evaluation": event.evaluation,
+        "plan": records["plans"][-1],
+        "measures": records["measures"],
+        "accounting": records["accountings"][-1],
+        "allocations": records["allocations"],
+        "evaluation": records["evaluation"],
         "confirmedOn": event.confirmed_on.isoformat() if event.confirmed_on else None,
         "certificates": [c.to_json() for c in certificates],
     }
@@ -167,23 +170,21 @@ def _summary(result: DemoResult) -> None:
         f" tier {event.tier.value}"
     )
     click.echo(
-        f"  plan         version {len(event.plans)}, {len(event.plans[-1]['boundary'])} sources,"
+        f"  plan         version {len(event.plans)}, {len(event.plans[-1].boundary)} sources,"
         f" {len(event.measures)} reduction measures"
     )
     click.echo(
-        f"  accounted    {accounting['total']} tCO2e from {len(accounting['lines'])} activity lines"
+        f"  accounted    {accounting.total} tCO2e from {len(accounting.lines)} activity lines"
     )
-    click.echo(f"  factors      {_checked_factors(accounting['lines'])}")
+    click.echo(f"  factors      {_checked_factors(accounting.lines)}")
     for allocation, cert in zip(event.allocations, certs, strict=True):
-        note = f"; deviation: {allocation['reason']}" if allocation["deviation"] else ""
+        note = f"; deviation: {allocation.reason}" if allocation.deviation else ""
         click.echo(
             f"  retired      {cert.tonnes} t {cert.instrument} ({cert.province}, R8 rank"
             f" {cert.priority_rank}){note}"
         )
-    evaluation = event.evaluation or {}
-    click.echo(
-        f"  confirmed    {event.confirmed_on} on the evaluation of {evaluation.get('verifier')}"
-    )
+    verifier = event.evaluation.verifier if event.evaluation else None
+    click.echo(f"  confirmed    {event.confirmed_on} on the evaluation of {verifier}")
     click.echo(f"  deadline     R10 neutralization {result.deadline}")
     click.echo(
         f"  proof        {result.entries} signed entries in a cosigned checkpoint of"
@@ -205,9 +206,9 @@ def _ledger_command() -> str:
     return shlex.quote(str(program))
 
 
-def _checked_factors(lines: list[dict[str, Any]]) -> str:
+def _checked_factors(lines: Sequence[Line]) -> str:
     shipped = {factor.reference: factor for factor in FactorTable.default()}
-    used = [shipped.get(line["factor_source"]) for line in lines]
+    used = [shipped.get(line.factor_source) for line in lines]
     checked = sum(1 for factor in used if factor is not None and factor.checked)
     return f"{checked} of {len(used)} lines at shipped factors checked against their sources"
 

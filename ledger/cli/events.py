@@ -24,7 +24,7 @@ import click
 
 from ledger import Line, Organiser
 from ledger.accounting import FactorTable
-from ledger.audit import Signer
+from ledger.audit import Signer, strict_json
 from ledger.cli._common import (
     FILE,
     KEY,
@@ -202,7 +202,11 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
         if not isinstance(entry, dict) or set(entry) != {"factor", "activity"}:
             raise InvalidInputError(f"line {number} has exactly 'factor' and 'activity'", rule="R6")
         activity = entry["activity"]
-        amount = exact_tonnes(activity) if isinstance(activity, str) else activity
+        amount = (
+            strict_json.decimal_text(f"line {number} activity", activity, rule="R6")
+            if isinstance(activity, str)
+            else activity
+        )
         lines.append(table[entry["factor"]].line(amount))
     return lines
 
@@ -312,11 +316,11 @@ def show(database: str, event_id: UUID, schema: str | None) -> None:
 
 def _record(ledger: Ledger, event_id: UUID) -> dict[str, Any]:
     e = ledger.event(event_id)
+    records = e.records()
     return {
         "id": str(event_id), "name": e.name, "tier": e.tier.value, "participants": e.participants,
-        "plans": e.plans, "measures": e.measures, "accountings": e.accountings,
-        "allocations": e.allocations, "retirements": e.retirements, "evaluation": e.evaluation,
-        "commitment": e.commitment, "confirmedOn": e.confirmed_on,
+        **records, "commitment": (records["commitment"] or {}).get("statement"),
+        "confirmedOn": e.confirmed_on,
         "deadlines": [
             {"what": d.what, "due": d.due, "state": state.value}
             for d, state in ledger.event_deadlines(event_id)

@@ -19,6 +19,7 @@ from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness, current_log_
 from ledger.cli._common import (
     KEY,
     SCHEMA,
+    exact_tonnes,
     load_key,
     open_ledger,
     read_json,
@@ -66,13 +67,9 @@ def issue(
     database: str, key_file: Path, serials: str, unit: str, schema: str | None, **facts: Any
 ) -> None:
     """Issue a credit batch (the key is the registry's)."""
-    from decimal import Decimal, InvalidOperation
 
     def act() -> UUID:
-        try:
-            size = Decimal(unit)
-        except InvalidOperation as e:
-            raise InvalidInputError(f"unit {unit!r} is not a decimal number") from e
+        size = exact_tonnes(unit, "unit")
         signer = load_key(key_file)
         with open_ledger(database, schema=schema) as ledger:
             return ledger.issue_batch(signer, serials=serial_range(serials), unit=size, **facts)

@@ -108,11 +108,8 @@ def bind(database: str, project: UUID, key_file: Path, event_id: UUID, schema: s
     """Bind the project to the one event it neutralizes (R9: once, forever)."""
 
     def act(ledger: Ledger, signer: Signer) -> str:
-        event = ledger.event(event_id)
-        ledger.bind_sink_project(
-            signer, project, event_name=event.label, event_ends=event.ends.date()
-        )
-        return event.label
+        ledger.bind_sink_project(signer, project, event_id=event_id)
+        return ledger.event(event_id).label
 
     click.echo(f"sink project {project} bound to {acting(database, schema, key_file, act)}")
 

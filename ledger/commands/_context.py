@@ -38,10 +38,20 @@ class Context:
         return self.clock().date()
 
     def account(self, name: str) -> str:
-        """``name`` if it is a known account; else NotFoundError."""
-        if not any(key.actor == name and key.role == "account" for key in self.store.keys):
-            raise NotFoundError(f"unknown account {name!r}: no account key for it")
-        return name
+        """``name`` if it is a known account; else NotFoundError naming R11.
+
+        Units go only to accounts, so that every holder stays traceable (R11).
+        """
+        roles = sorted({key.role for key in self.store.keys if key.actor == name})
+        if "account" in roles:
+            return name
+        if roles:
+            raise NotFoundError(
+                f"{name!r} is not an account (its keys have role {', '.join(roles)}); units go"
+                " only to accounts",
+                rule="R11",
+            )
+        raise NotFoundError(f"unknown account {name!r}: no account key for it", rule="R11")
 
     def past(self, on: datetime.date | None) -> datetime.date:
         """``on`` (default today) if it is not in the future (R10)."""

@@ -20,7 +20,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, Any
 from uuid import UUID
 
@@ -315,21 +315,11 @@ def _batch_from_row(
 
 
 def _integer(what: str, text: str | None) -> int:
-    value = (text or "").strip()
-    if not _INTEGER.fullmatch(value):
-        shown = repr(text) if len(value) <= 40 else f"of {len(value):,} characters"
-        raise InvalidInputError(
-            f"{what} {shown} is not an integer of at most {strict_json.MAX_DIGITS} digits"
-        )
-    return int(value)
+    return strict_json.integer_text(what, text)
 
 
 def _decimal(what: str, text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation as e:
-        raise InvalidInputError(f"{what} {text!r} is not a decimal number") from e
-    return value
+    return strict_json.decimal_text(what, text)
 
 
 def _check_rows(serials: SerialRange, earlier: list[tuple[int, SerialRange]]) -> None:

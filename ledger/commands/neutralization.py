@@ -5,7 +5,9 @@ Rules:
   the event, in one transaction; its R8 rank is compared with the best rank planned and with
   the best rank the organiser still holds free units of.
 - Retirement retires every open allocation for this event (the batch names the event) and
-  records each in the event, in one transaction.
+  records each in the event, in one transaction. The signed reason of a retirement that
+  deviates from the R8 priority order states the deviation and its stated reason, so the
+  certificate (and every proof of those units) carries them, in the certificate's ``reason``.
 - Deadlines (R10) are the event's and those of the sink projects bound to it.
 - Every command takes the acting signer explicitly; the batch and sink groups it reads from
   are given to it, not reached through a host.
@@ -27,6 +29,7 @@ from ledger.commands.sinks import SinkCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, DeadlineState
 from ledger.domain.event_neutralization import EventNeutralization
+from ledger.domain.event_records import Allocation, Retirement
 from ledger.domain.event_values import Line, Organiser
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
@@ -172,8 +175,7 @@ class NeutralizationCommands:
         """Retire every open allocation for the event; returns the certificates (R7, R11)."""
         retired = retrying(lambda: self._retire_open(organiser, event_id))
         return [
-            self._batches.certificate(UUID(r["batch"]), int(r["certificate"].rsplit(":", 1)[1]))
-            for r in retired
+            self._batches.certificate(r.certificate.batch, r.certificate.version) for r in retired
         ]
 
     def commit_neutrality(self, organiser: Signer, event_id: UUID) -> dict[str, Any]:
@@ -257,30 +259,39 @@ class NeutralizationCommands:
         )
         self._store.save(organiser, batch, event)
 
-    def _retire_open(self, organiser: Signer, event_id: UUID) -> list[dict[str, Any]]:
+    def _retire_open(self, organiser: Signer, event_id: UUID) -> tuple[Retirement, ...]:
         event = self.event(event_id)
         done = len(event.retirements)
-        retired = {(r["batch"], r["serial_start"]) for r in event.retirements}
-        batches: dict[str, CreditBatch] = {}
+        retired = {(r.batch, r.serials) for r in event.retirements}
+        batches: dict[UUID, CreditBatch] = {}
         for allocation in event.allocations:
-            if (allocation["batch"], allocation["serial_start"]) in retired:
+            if (allocation.batch, allocation.serials) in retired:
                 continue
-            batch_id = allocation["batch"]
-            batch = batches.get(batch_id) or self._store.load(UUID(batch_id), CreditBatch)
-            batches[batch_id] = batch
-            serials = SerialRange(allocation["serial_start"], allocation["serial_end"])
+            batch = batches.get(allocation.batch) or self._store.load(allocation.batch, CreditBatch)
+            batches[allocation.batch] = batch
             batch.retire(
-                serials,
+                allocation.serials,
                 by=organiser.actor,
                 beneficiary=event.name,
-                reason=f"carbon neutralization of {event.name} (R7)",
+                reason=_retirement_reason(event.name, allocation),
                 event_name=event.label,
             )
             event.record_retirement(
-                batch=batch_id,
-                serials=serials,
-                certificate=f"{batch_id}:{batch.version}",
+                batch=str(allocation.batch),
+                serials=allocation.serials,
+                certificate=f"{allocation.batch}:{batch.version}",
                 by=organiser.actor,
             )
         self._store.save(organiser, *batches.values(), event)
         return event.retirements[done:]
+
+
+def _retirement_reason(event_name: str, allocation: Allocation) -> str:
+    """The signed reason of a retirement for an event; an R8 deviation and its reason, if any."""
+    reason = f"carbon neutralization of {event_name} (R7)"
+    if allocation.deviation:
+        reason += (
+            f"; R8 deviation: priority rank {allocation.rank} used instead of a higher-ranked"
+            f" offset, because: {allocation.reason}"
+        )
+    return reason

@@ -1,7 +1,8 @@
 """Sink-project commands and queries (R7, R9, R10).
 
 Rules:
-- The developer registers, binds and files; a verifier validates and measures; a registry
+- The developer registers, binds (to an event that exists, with that event's end date) and
+  files; a verifier validates and measures; a registry
   issues the measured removals as a credit batch bound to the project's event (R9), never
   more than measured (R7). Issuance writes the batch and the project in one transaction.
 - Dates of milestones default to today (the injected clock) and are never in the future.
@@ -18,6 +19,7 @@ from uuid import UUID
 from ledger.audit.keys import Signer
 from ledger.commands._context import Context
 from ledger.domain.deadlines import Deadline, DeadlineState
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
 from ledger.domain.values import SerialRange
@@ -63,20 +65,23 @@ class SinkCommands:
         self._store.save(developer, project)
         return project.id
 
-    def bind_sink_project(
-        self,
-        developer: Signer,
-        project_id: UUID,
-        *,
-        event_name: str,
-        event_ends: datetime.date,
-    ) -> None:
-        """Bind a project to the one event whose neutralization it backs (R9)."""
+    def bind_sink_project(self, developer: Signer, project_id: UUID, *, event_id: UUID) -> None:
+        """Bind a project to the one event whose neutralization it backs (R9).
+
+        The event must exist; the binding names it by its label and takes its own end date,
+        from which the R10 deadlines follow.
+
+        Raises:
+            NotFoundError: there is no event ``event_id``.
+        """
+        event = self._store.load(event_id, EventNeutralization)
         self._store.update(
             developer,
             project_id,
             SinkProject,
-            lambda p: p.bind(event_name=event_name, event_ends=event_ends, by=developer.actor),
+            lambda p: p.bind(
+                event_name=event.label, event_ends=event.ends.date(), by=developer.actor
+            ),
         )
 
     def file_sink_application(

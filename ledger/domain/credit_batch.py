@@ -105,7 +105,7 @@ class CreditBatch(Aggregate):
         return cls(
             registry=require_text("registry", registry),
             instrument=kind.value,
-            vintage=require_year("vintage", vintage, latest=today.year),
+            vintage=require_year("vintage", vintage, latest=today.year, rule="R7"),
             project=require_text("project", project),
             province=require_text("province", province),
             methodology=require_text("methodology", methodology),

@@ -115,18 +115,22 @@ def tier_for(participants: int) -> Tier:
     return Tier.VOLUNTARY
 
 
-def exact(what: str, value: object, *, positive: bool = False) -> Decimal:
-    """``value`` as an exact non-negative Decimal (int or Decimal only, never floating point)."""
+def exact(what: str, value: object, *, positive: bool = False, rule: str | None = None) -> Decimal:
+    """``value`` as an exact non-negative Decimal (int or Decimal only, never floating point).
+
+    The error names ``what`` (the field) and, if given, the ``rule`` the quantity serves.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, int | Decimal)
         or not Decimal(value).is_finite()
     ):
-        raise InvalidInputError(f"{what} must be an exact int or Decimal, got {value!r}")
+        raise InvalidInputError(f"{what} must be an exact int or Decimal, got {value!r}", rule=rule)
     number = Decimal(value)
     if number < 0 or (positive and number == 0):
         raise InvalidInputError(
-            f"{what} must be {'positive' if positive else 'zero or more'}, got {value}"
+            f"{what} must be {'positive' if positive else 'zero or more'}, got {value}",
+            rule=rule,
         )
     return number
 
@@ -139,8 +143,12 @@ def _source(value: object) -> str:
     return parse(Source, value, "R6")
 
 
-def _amount(value: object) -> Decimal:
-    return exact("amount", value)
+def _activity(value: object) -> Decimal:
+    return exact("activity", value, rule="R6")
+
+
+def _factor(value: object) -> Decimal:
+    return exact("emission factor", value, rule="R6")
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -148,7 +156,7 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None
 
 
 def _year(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    require_year(attribute.name.replace("_", " "), value)
+    require_year(attribute.name.replace("_", " "), value, rule="R6")
 
 
 @attrs.frozen
@@ -168,9 +176,9 @@ class Line:
     """One R6 accounting line: activity x emission factor."""
 
     source: str = attrs.field(converter=_source)
-    activity: Decimal = attrs.field(converter=_amount)
+    activity: Decimal = attrs.field(converter=_activity)
     unit: str = attrs.field(validator=_text)
-    factor: Decimal = attrs.field(converter=_amount)
+    factor: Decimal = attrs.field(converter=_factor)
     factor_source: str = attrs.field(validator=_text)
     factor_year: int = attrs.field(validator=_year)
 

@@ -7,6 +7,13 @@ Rules:
   decimal text given (floats never enter signed data). Only structure and ranges are checked
   here; geometric validity and overlaps are checked around the domain, in the store
   (``ledger.store._claims._geometry``).
+- A parcel validates on construction, whatever the constructor (``Parcel(...)``,
+  :meth:`Parcel.of`, :meth:`Parcel.from_json`): longitude within -180..180, latitude within
+  -90..90, closed rings of at least 4 positions, and within the limits below (R9). The text is
+  kept in its compact normal form.
+- Limits per parcel: at most :data:`MAX_VERTICES` positions (10,000) and
+  :data:`MAX_GEOMETRY_BYTES` of GeoJSON text (256 KiB, measured before parsing). Larger areas
+  are registered as several parcels.
 """
 
 from __future__ import annotations
@@ -21,7 +28,12 @@ import attrs
 from ledger.domain.values import require_text
 from ledger.errors import InvalidInputError
 
-__all__ = ["Parcel"]
+__all__ = ["MAX_GEOMETRY_BYTES", "MAX_VERTICES", "Parcel"]
+
+#: Most positions (vertices, closing ones included) one parcel's geometry may have.
+MAX_VERTICES = 10_000
+#: Most bytes of GeoJSON text (UTF-8) one parcel's geometry may have.
+MAX_GEOMETRY_BYTES = 256 * 1024
 
 
 def _compact(value: Any) -> str:
@@ -45,6 +57,8 @@ def _positions(kind: str, coordinates: Any) -> list[Any]:
             if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
                 raise InvalidInputError("every ring needs at least 4 positions and must be closed")
             positions.extend(ring)
+            if len(positions) > MAX_VERTICES:
+                raise InvalidInputError(f"geometry has more than {MAX_VERTICES:,} positions")
     return positions
 
 
@@ -60,8 +74,11 @@ def _check_position(position: Any) -> None:
 
 def normal_geometry(geometry: str | Mapping[str, Any]) -> str:
     """Validate a GeoJSON (Multi)Polygon and return its compact, exact text."""
+    text = geometry if isinstance(geometry, str) else _compact(dict(geometry))
+    size = len(text.encode("utf-8"))
+    if size > MAX_GEOMETRY_BYTES:
+        raise InvalidInputError(f"geometry is {size:,} bytes, more than {MAX_GEOMETRY_BYTES:,}")
     try:
-        text = geometry if isinstance(geometry, str) else _compact(dict(geometry))
         parsed = json.loads(text, parse_float=Decimal)
     except RecursionError as e:
         raise InvalidInputError("geometry is not GeoJSON: it nests too deep") from e
@@ -84,15 +101,23 @@ class Parcel:
     id: str = attrs.field(validator=lambda _, __, value: require_text("parcel id", value))
     geometry: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if self.geometry is None:
+            return
+        if not isinstance(self.geometry, str):
+            raise InvalidInputError(f"parcel {self.id!r}: geometry must be GeoJSON text")
+        try:
+            normal = normal_geometry(self.geometry)
+        except InvalidInputError as e:
+            raise InvalidInputError(f"parcel {self.id!r}: {e}", rule="R9") from e
+        object.__setattr__(self, "geometry", normal)
+
     @classmethod
     def of(cls, id: str, geometry: str | Mapping[str, Any] | None = None) -> Parcel:
-        """A parcel with a validated, normalized geometry."""
-        if geometry is None:
-            return cls(id)
-        try:
-            return cls(id, normal_geometry(geometry))
-        except InvalidInputError as e:
-            raise InvalidInputError(f"parcel {id!r}: {e}", rule="R9") from e
+        """A parcel with a validated, normalized geometry (text or a GeoJSON mapping)."""
+        if geometry is None or isinstance(geometry, str):
+            return cls(id, geometry)
+        return cls(id, _compact(dict(geometry)))
 
     def to_json(self) -> dict[str, str | None]:
         """The form kept in events."""

@@ -11,22 +11,37 @@ Rules:
   aggregates (``ledger.store._claims``), not something one aggregate can see.
 - R10: after the bound event ends, the application is due within 1 year and validation plus
   removals measurement within 2 years; reported against a day that is passed in.
-- Issued removals never exceed the measured removals (R7: sink volume is what was measured).
+- R9: a project is bound to an event by the event's label (``<name> [event <id>]``) and the
+  event's own end date; the commands read both from the event, which must exist.
+- A verifier validates and measures, never the developer (R10). A re-measurement never falls
+  below the removals already issued (R7).
+- Issued removals never exceed the measured removals (R7: sink volume is what was measured);
+  each issued batch is recorded once.
   They are issued as a credit batch the project makes (:meth:`SinkProject.issue_removals`):
   an inclusion-forest or inclusion-marine batch of the Shandong carbon-inclusion mechanism,
-  over the project's parcels, retirable only for the bound event (R9).
+  over the project's parcels, retirable only for the bound event (R9); an unbound project
+  issues nothing. The batch names the parcels by id only: their geometry stays in the
+  project's signed registration (the batch's ``source_project``), never copied into the batch
+  and so into every proof of its credits.
+- :func:`recheck` re-runs, for a stored event, the command that should have made it on the
+  project before it, and refuses an event that no command makes.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import enum
-from collections.abc import Sequence
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain import topics
+from ledger.domain._recheck import fields_of, made_by, require_same
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, add_months
 from ledger.domain.parcels import Parcel
@@ -42,6 +57,8 @@ __all__ = [
     "VALIDATED",
     "Ecosystem",
     "SinkProject",
+    "event_id_of",
+    "recheck",
 ]
 
 REGISTERED = topics.Sink.REGISTERED
@@ -63,6 +80,21 @@ def _positive(what: str, value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0:
         raise InvalidInputError(f"{what} must be a positive exact number, got {value!r}")
     return Decimal(value)
+
+
+_LABEL = re.compile(r".+ \[event ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]")
+
+
+def event_id_of(label: str) -> uuid.UUID:
+    """The event id in an event's label ``<name> [event <id>]``, or InvalidInputError (R9)."""
+    match = _LABEL.fullmatch(require_text("event", label))
+    if match is None:
+        raise InvalidInputError(
+            f"a sink project is bound to an event by its label '<name> [event <id>]',"
+            f" not {label!r}",
+            rule="R9",
+        )
+    return uuid.UUID(match.group(1))
 
 
 PROVINCE = "Shandong"
@@ -143,6 +175,8 @@ class SinkProject(Aggregate):
             datetime.date.fromisoformat(crediting_end),
         )
         self.event_name: str | None = None
+        self.event_id: uuid.UUID | None = None
+        self.batches: tuple[uuid.UUID, ...] = ()
         self.event_ends: datetime.date | None = None
         self.application_filed: datetime.date | None = None
         self.validated: datetime.date | None = None
@@ -161,8 +195,9 @@ class SinkProject(Aggregate):
                 " project is used for one event only, forever",
                 rule="R9",
             )
+        event_id_of(event_name)
         self._bound(
-            event_name=require_text("event", event_name),
+            event_name=event_name,
             event_ends=event_ends.isoformat(),
             actor=by,
         )
@@ -179,26 +214,40 @@ class SinkProject(Aggregate):
 
     def complete_validation(self, *, on: datetime.date, by: str) -> None:
         """Record that a verifier completed the project's validation on ``on`` (R10)."""
+        self._require_verifier(by, "validate")
         self._require_bound("validate it")
         if self.validated is not None:
             raise RuleViolationError(f"project {self.id} is already validated", rule="R10")
         self._validated(on=on.isoformat(), actor=by)
 
     def measure_removals(self, *, on: datetime.date, tonnes: Decimal | int, by: str) -> None:
-        """Record the removals a verifier measured, in tCO2e (R10)."""
+        """Record the removals a verifier measured, in tCO2e (R10); never below those issued."""
+        self._require_verifier(by, "measure")
+        measured = _positive("measured removals", tonnes)
         self._require_bound("measure it")
-        self._measured(on=on.isoformat(), tonnes=_positive("measured removals", tonnes), actor=by)
+        if measured < self.issued_removals:
+            raise RuleViolationError(
+                f"project {self.id} measured at {measured} t is below the {self.issued_removals} t"
+                " already issued",
+                rule="R7",
+            )
+        self._measured(on=on.isoformat(), tonnes=measured, actor=by)
 
     def record_issuance(self, *, batch: str, tonnes: Decimal, by: str) -> None:
         """Record removals issued as a credit batch; never more than measured (R7)."""
         self._require_bound("issue its removals")
-        if self.issued_removals + tonnes > self.measured_removals:
+        issued = _positive("issued removals", tonnes)
+        if _batch_id(batch) in self.batches:
+            raise RuleViolationError(
+                f"batch {batch} of project {self.id} is already recorded", rule="R7"
+            )
+        if self.issued_removals + issued > self.measured_removals:
             raise RuleViolationError(
                 f"issuing {tonnes} t from project {self.id} would exceed its measured removals"
                 f" ({self.measured_removals} t, {self.issued_removals} t issued)",
                 rule="R7",
             )
-        self._removals_issued(batch=batch, tonnes=tonnes, actor=by)
+        self._removals_issued(batch=batch, tonnes=issued, actor=by)
 
     def issue_removals(
         self,
@@ -211,6 +260,7 @@ class SinkProject(Aggregate):
         today: datetime.date,
     ) -> CreditBatch:
         """Issue measured removals as a new batch bound to the project's event (R7, R9)."""
+        self._require_bound("issue its removals")
         kind = "inclusion-forest" if self.ecosystem is Ecosystem.FOREST else "inclusion-marine"
         batch = CreditBatch.issue(
             registry=registry,
@@ -223,7 +273,7 @@ class SinkProject(Aggregate):
             holder=holder,
             today=today,
             unit=unit,
-            parcels=self.parcels,
+            parcels=[Parcel(parcel.id) for parcel in self.parcels],
             source_project=str(self.id),
             bound_event=self.event_name,
         )
@@ -258,6 +308,7 @@ class SinkProject(Aggregate):
     @event("Bound", topic=BOUND)
     def _bound(self, *, event_name: str, event_ends: str, actor: str) -> None:
         self.event_name = event_name
+        self.event_id = event_id_of(event_name)
         self.event_ends = datetime.date.fromisoformat(event_ends)
 
     @event("ApplicationFiled", topic=APPLICATION_FILED)
@@ -276,6 +327,7 @@ class SinkProject(Aggregate):
     @event("RemovalsIssued", topic=REMOVALS_ISSUED)
     def _removals_issued(self, *, batch: str, tonnes: Decimal, actor: str) -> None:
         self.issued_removals += tonnes
+        self.batches = (*self.batches, uuid.UUID(batch))
 
     # Guards -----------------------------------------------------------------------------
 
@@ -286,9 +338,96 @@ class SinkProject(Aggregate):
                 rule="R9",
             )
 
+    def _require_verifier(self, by: str, verb: str) -> None:
+        if require_text("verifier", by) == self.developer:
+            raise AuthorizationError(
+                f"the developer {by!r} cannot {verb} its own project {self.id}; a verifier does",
+                rule="R10",
+            )
+
     def _require_bound(self, verb: str) -> None:
         if self.event_name is None:
             raise RuleViolationError(
                 f"project {self.id} is not bound to an event yet; bind it before you {verb}",
                 rule="R10",
             )
+
+
+def _batch_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        raise InvalidInputError(f"batch must be a batch id (a UUID), got {text!r}") from None
+
+
+def recheck(before: SinkProject | None, domain_event: Any) -> None:
+    """Raise the rule's error if no command on ``before`` could have made ``domain_event``.
+
+    ``before`` is the project just before the event (None for the first event) and is never
+    changed: the command runs on a copy, and the event it makes must be ``domain_event``, field
+    by field (except the aggregate id and the writer's timestamp). That a milestone's date was
+    not in the future of the writer's clock, that the bound event exists and that the issued
+    batch holds these removals are checked across aggregates, not here.
+    """
+    kind = type(domain_event).TOPIC
+    e = fields_of(domain_event)
+    if kind == REGISTERED:
+        if before is not None:
+            raise RuleViolationError(f"sink project {before.id} is registered twice", rule="R9")
+        if e["actor"] != e["developer"]:
+            raise AuthorizationError(
+                f"only the developer {e['developer']!r} registers its project, not {e['actor']!r}",
+                rule="R9",
+            )
+        made = made_by(
+            SinkProject.register(
+                name=e["name"],
+                ecosystem=e["ecosystem"],
+                developer=e["developer"],
+                parcels=[Parcel.from_json(parcel) for parcel in e["parcels"]],
+                area_hectares=e["area_hectares"],
+                expected_removals=e["expected_removals"],
+                crediting_start=_day(e["crediting_start"]),
+                crediting_end=_day(e["crediting_end"]),
+            )
+        )
+        require_same(made, domain_event, rule="R9", kind=kind)
+        return
+    if before is None:
+        raise RuleViolationError(f"{kind} comes before the project is registered", rule="R9")
+    command = _COMMANDS.get(kind)
+    if command is None:
+        raise RuleViolationError(f"{kind} is not an event of a sink project")
+    probe = copy.deepcopy(before)
+    command[1](probe, e)
+    require_same(made_by(probe), domain_event, rule=command[0], kind=kind)
+
+
+def _day(text: object) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(str(text))
+    except ValueError:
+        raise InvalidInputError(f"a date must be an ISO date, got {text!r}") from None
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[SinkProject, Mapping[str, Any]], None]]] = {
+    BOUND: (
+        "R9",
+        lambda p, e: p.bind(
+            event_name=e["event_name"], event_ends=_day(e["event_ends"]), by=e["actor"]
+        ),
+    ),
+    APPLICATION_FILED: (
+        "R10",
+        lambda p, e: p.file_application(on=_day(e["on"]), by=e["actor"]),
+    ),
+    VALIDATED: ("R10", lambda p, e: p.complete_validation(on=_day(e["on"]), by=e["actor"])),
+    MEASURED: (
+        "R10",
+        lambda p, e: p.measure_removals(on=_day(e["on"]), tonnes=e["tonnes"], by=e["actor"]),
+    ),
+    REMOVALS_ISSUED: (
+        "R7",
+        lambda p, e: p.record_issuance(batch=e["batch"], tonnes=e["tonnes"], by=e["actor"]),
+    ),
+}

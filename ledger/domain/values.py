@@ -2,7 +2,8 @@
 
 Rules:
 - A serial range is inclusive, ``1 <= start <= end <= MAX_SERIAL``; ``MAX_SERIAL`` keeps every
-  serial an exact integer in RFC 8785 canonical JSON (2**53 - 1).
+  serial an exact integer in RFC 8785 canonical JSON (2**53 - 1). Serial units are what R11
+  traces, so a range outside these bounds is refused naming R11.
 - Names and references are non-empty, trimmed text without control characters.
 - Instruments are the R7 kinds; nothing else is accepted. CEA and CCER come in whole tonnes
   (1 unit = 1 tCO2e); only carbon-inclusion and other-mechanism instruments may use a smaller
@@ -104,12 +105,14 @@ def require_text(what: str, value: object) -> str:
     return value
 
 
-def require_year(what: str, value: object, *, latest: int = 9999) -> int:
-    """Return ``value`` if it is a calendar year from 1990 to ``latest``."""
+def require_year(what: str, value: object, *, latest: int = 9999, rule: str | None = None) -> int:
+    """Return ``value`` if it is a calendar year from 1990 to ``latest`` (errors name ``rule``)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1990:
-        raise InvalidInputError(f"{what} must be a year from 1990, got {value!r}")
+        raise InvalidInputError(f"{what} must be a year from 1990, got {value!r}", rule=rule)
     if value > latest:
-        raise InvalidInputError(f"{what} {value} is in the future (this year is {latest})")
+        raise InvalidInputError(
+            f"{what} {value} is in the future (this year is {latest})", rule=rule
+        )
     return value
 
 
@@ -117,7 +120,9 @@ def _serial(instance: object, attribute: attrs.Attribute[int], value: object) ->
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"serial {attribute.name} must be an integer, got {value!r}")
     if not 1 <= value <= MAX_SERIAL:
-        raise InvalidInputError(f"serial {attribute.name} {value} is outside 1..{MAX_SERIAL}")
+        raise InvalidInputError(
+            f"serial {attribute.name} {value} is outside 1..{MAX_SERIAL}", rule="R11"
+        )
 
 
 @attrs.frozen(order=True)
@@ -129,7 +134,7 @@ class SerialRange:
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidInputError(f"serial range {self.start}-{self.end} is reversed")
+            raise InvalidInputError(f"serial range {self.start}-{self.end} is reversed", rule="R11")
 
     @property
     def quantity(self) -> int:

@@ -145,7 +145,9 @@ def event_document(
         required: refuse (NotFoundError) an event that has retired nothing yet.
     """
     event = ledger.event(event_id)
-    certs = [ledger.certificate(*_split(r["certificate"])) for r in event.retirements]
+    certs = [
+        ledger.certificate(r.certificate.batch, r.certificate.version) for r in event.retirements
+    ]
     if required and not certs:
         raise NotFoundError(f"event {event_id} has retired no units yet; no certificate to show")
     return _document(ledger, str(event_id), event, certs, url)
@@ -186,11 +188,10 @@ def _split(certificate_id: str) -> tuple[UUID, int]:
 
 
 def _event_part(ledger: Ledger, event: EventNeutralization) -> EventPart:
-    lines = event.accountings[-1]["lines"] if event.accountings else []
+    lines = event.accountings[-1].lines if event.accountings else ()
     by_source: dict[str, Decimal] = {}
     for line in lines:
-        kilograms = Decimal(line["activity"]) * Decimal(line["factor"])
-        by_source[line["source"]] = by_source.get(line["source"], Decimal(0)) + kilograms
+        by_source[line.source] = by_source.get(line.source, Decimal(0)) + line.kilograms
     return EventPart(
         id=str(event.id),
         name=event.name,
@@ -200,7 +201,7 @@ def _event_part(ledger: Ledger, event: EventNeutralization) -> EventPart:
         ends=event.ends.isoformat(),
         participants=event.participants,
         tier=event.tier.value,
-        organisers=[dict(o) for o in event.organisers],
+        organisers=[o.to_json() for o in event.organisers],
         emissions=[(s, _tonnes(kg)) for s, kg in by_source.items()],
         total=str(event.accounted) if event.accounted is not None else None,
         confirmation=_confirmation(event),
@@ -218,9 +219,11 @@ def _tonnes(kilograms: Decimal) -> str:
 
 def _confirmation(event: EventNeutralization) -> dict[str, Any] | None:
     if event.evaluation is not None:
-        return {"kind": "evaluation", **{k: str(v) for k, v in event.evaluation.items()}}
+        found = attrs.asdict(event.evaluation)
+        return {"kind": "evaluation", **{k: str(v) for k, v in found.items()}}
     if event.commitment is not None:
-        return {"kind": "commitment", **{k: _text(v) for k, v in event.commitment.items()}}
+        statement = event.commitment.statement
+        return {"kind": "commitment", **{k: _text(v) for k, v in statement.items()}}
     return None
 
 
@@ -235,12 +238,12 @@ def _text(value: Any) -> str:
 def _deviation(event: EventNeutralization | None, cert: Certificate) -> str | None:
     for allocation in event.allocations if event is not None else []:
         if (
-            allocation["batch"] == cert.batch
-            and allocation["serial_start"] <= cert.serial_end
-            and cert.serial_start <= allocation["serial_end"]
-            and allocation["deviation"]
+            str(allocation.batch) == cert.batch
+            and allocation.serials.start <= cert.serial_end
+            and cert.serial_start <= allocation.serials.end
+            and allocation.deviation
         ):
-            return str(allocation["reason"])
+            return str(allocation.reason)
     return None
 
 

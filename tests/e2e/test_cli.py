@@ -163,7 +163,7 @@ def test_a_csv_of_batches_with_a_bad_row_imports_nothing_from_the_shell(
     key = demo / "secrets" / "registry.json"
     result = run("import-batches", str(store), str(rows), "--key", str(key))
     assert result.returncode == 1
-    assert "row 3: vintage 2031 is in the future" in result.stderr
+    assert "row 3: R7: vintage 2031 is in the future" in result.stderr
     trust = str(demo / "root.json")
     assert run("audit", str(store), "--trust", trust).stdout.startswith("OK: 25 events")
     rows.write_text(rows.read_text().replace(",2031,", ",2025,"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime
 import multiprocessing
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer, TrustRoot
 from ledger.domain.parcels import Parcel
 
-from conftest import Backend, issue
+from conftest import Backend, issue, new_event
 
 ROUNDS = 5
 
@@ -52,9 +53,7 @@ def _sink(ledger: Ledger, signer: Signer, job: dict[str, Any]) -> None:
         crediting_start=datetime.date(2026, 1, 1),
         crediting_end=datetime.date(2040, 1, 1),
     )
-    ledger.bind_sink_project(
-        signer, project, event_name=f"event {job['name']}", event_ends=datetime.date(2026, 6, 1)
-    )
+    ledger.bind_sink_project(signer, project, event_id=UUID(job["event"]))
 
 
 ACTIONS = {"retire": _retire, "issue": _issue, "sink": _sink}
@@ -175,8 +174,14 @@ def square(x: float, size: float = 0.01) -> str:
 
 @pytest.mark.parametrize("same_id", [True, False], ids=["same-parcel-id", "overlapping-area"])
 def test_two_processes_binding_the_same_land_to_two_events_leave_exactly_one_winner(
-    backend: Backend, ledger: Ledger, keys: KeyDirectory, developer: Signer, same_id: bool
+    backend: Backend,
+    ledger: Ledger,
+    keys: KeyDirectory,
+    developer: Signer,
+    organiser: Signer,
+    same_id: bool,
 ) -> None:
+    events = {name: str(new_event(ledger, organiser, f"event {name}")) for name in ("a", "b")}
     for round_ in range(ROUNDS):
         x = 110 + round_
         jobs = [
@@ -188,6 +193,7 @@ def test_two_processes_binding_the_same_land_to_two_events_leave_exactly_one_win
                 name=name,
                 parcel=f"LAND-{round_}" if same_id else f"LAND-{round_}-{name}",
                 geometry=square(x + shift),
+                event=events[name],
             )
             for name, shift in (("a", 0.0), ("b", 0.005))
         ]

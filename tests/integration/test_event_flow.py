@@ -149,7 +149,7 @@ def test_a_1200_participant_event_cannot_confirm_without_a_verifiers_evaluation(
     ledger.commit_neutrality(organiser, event)
     with pytest.raises(RuleViolationError, match=r"R2: .* 1200 participants \(tier third_party\)"):
         ledger.confirm_event(organiser, event)
-    with pytest.raises(AuthorizationError, match=r"needs a .verifier. key"):
+    with pytest.raises(AuthorizationError, match=r"R2: the lead organiser .* cannot evaluate"):
         ledger.evaluate_event(
             organiser, event, conclusion="neutral", verified_tonnes=33, report="x"
         )
@@ -165,7 +165,7 @@ def test_a_1200_participant_event_cannot_confirm_without_a_verifiers_evaluation(
 
 
 def test_a_lower_priority_offset_needs_a_reason_and_is_kept_as_a_deviation(
-    ledger: Ledger, registry: Signer, organiser: Signer, clock: Clock
+    ledger: Ledger, registry: Signer, organiser: Signer, log_signer: Signer, clock: Clock
 ) -> None:
     event = prepared_event(ledger, organiser, clock, 300)
     batch(ledger, registry, organiser, 1, "inclusion-forest")
@@ -177,8 +177,17 @@ def test_a_lower_priority_offset_needs_a_reason_and_is_kept_as_a_deviation(
         organiser, event, ccer, SerialRange(5001, 5010), reason="sponsor donated these CCERs"
     )
     (allocation,) = ledger.event(event).allocations
-    assert (allocation["rank"], allocation["deviation"]) == (4, True)
-    assert allocation["reason"] == "sponsor donated these CCERs"
+    assert (allocation.rank, allocation.deviation) == (4, True)
+    assert allocation.reason == "sponsor donated these CCERs"
+    (certificate,) = ledger.retire_offsets(organiser, event)
+    assert certificate.reason == (
+        "carbon neutralization of Forum of 300 (R7); R8 deviation: priority rank 4 used instead"
+        " of a higher-ranked offset, because: sponsor donated these CCERs"
+    )
+    assert ledger.certificate(ccer, certificate.retirement_version) == certificate
+    ledger.sign_checkpoint(log_signer)
+    proof = ledger.proof(ccer, certificate.retirement_version)
+    assert proof["certificate"]["reason"] == certificate.reason
 
 
 def test_plans_come_before_the_event_and_accounts_after_it(
@@ -218,7 +227,6 @@ def test_r10_the_event_deadline_is_six_months_after_it_ends(
     from ledger.domain.parcels import Parcel
 
     event = prepared_event(ledger, organiser, clock, 300)
-    label = ledger.event(event).label
     project = ledger.register_sink_project(
         developer,
         name="Forum forest",
@@ -229,7 +237,7 @@ def test_r10_the_event_deadline_is_six_months_after_it_ends(
         crediting_start=datetime.date(2026, 1, 1),
         crediting_end=datetime.date(2046, 1, 1),
     )
-    ledger.bind_sink_project(developer, project, event_name=label, event_ends=ENDS.date())
+    ledger.bind_sink_project(developer, project, event_id=event)
     report = ledger.event_deadlines(event)
     assert [(d.due, state) for d, state in report] == [
         (datetime.date(2026, 11, 22), DeadlineState.PENDING),
@@ -238,3 +246,134 @@ def test_r10_the_event_deadline_is_six_months_after_it_ends(
     ]
     clock.now = datetime.datetime(2026, 11, 23, tzinfo=UTC)
     assert ledger.event_deadlines(event)[0][1] is DeadlineState.MISSED
+
+
+def confirmed_by_commitment(
+    ledger: Ledger, registry: Signer, organiser: Signer, clock: Clock
+) -> UUID:
+    event = prepared_event(ledger, organiser, clock, 300)
+    forest = batch(ledger, registry, organiser, 1, "inclusion-forest")
+    ledger.allocate_offsets(organiser, event, forest, SerialRange(1, 34))
+    ledger.retire_offsets(organiser, event)
+    ledger.commit_neutrality(organiser, event)
+    ledger.confirm_event(organiser, event)
+    return event
+
+
+def test_after_confirmation_no_new_accounting_or_evaluation_is_accepted(
+    ledger: Ledger, registry: Signer, organiser: Signer, verifier: Signer, clock: Clock
+) -> None:
+    event = confirmed_by_commitment(ledger, registry, organiser, clock)
+    closed = r"^R7: cannot \w+ 'Forum of 300': it is already confirmed and its record is closed"
+    with pytest.raises(RuleViolationError, match=closed):
+        ledger.account_emissions(organiser, event, [FACTORS["coach"].line(Decimal("900000"))])
+    with pytest.raises(RuleViolationError, match=closed):
+        ledger.evaluate_event(
+            verifier, event, conclusion="not-neutral", verified_tonnes=90, report="late"
+        )
+    record = ledger.event(event)
+    assert (record.state(clock.now), len(record.accountings), record.evaluation) == (
+        "confirmed",
+        1,
+        None,
+    )
+
+
+def test_r3_no_commitment_before_an_accounting_or_before_the_retirements_cover_it(
+    ledger: Ledger, registry: Signer, organiser: Signer, clock: Clock
+) -> None:
+    event = ledger.register_event(
+        organiser,
+        kind="forum",
+        name="Early",
+        organisers=[Organiser("Org", "enterprise")],
+        venue="v",
+        starts=STARTS,
+        ends=ENDS,
+        participants=300,
+    )
+    with pytest.raises(RuleViolationError, match=r"^R3: cannot commit 'Early': it has no publ"):
+        ledger.commit_neutrality(organiser, event)
+    event = prepared_event(ledger, organiser, clock, 300)
+    with pytest.raises(RuleViolationError, match=r"^R3: cannot commit 'Forum of 300': its reti"):
+        ledger.commit_neutrality(organiser, event)
+    assert ledger.event(event).commitment is None
+
+
+def test_r3_a_confirmation_rests_on_the_latest_accounting_and_the_current_retired_total(
+    ledger: Ledger, registry: Signer, organiser: Signer, clock: Clock
+) -> None:
+    event = prepared_event(ledger, organiser, clock, 300)
+    forest = batch(ledger, registry, organiser, 1, "inclusion-forest")
+    ledger.allocate_offsets(organiser, event, forest, SerialRange(1, 40))
+    ledger.retire_offsets(organiser, event)
+    first = ledger.commit_neutrality(organiser, event)
+    assert first["boundary_and_emissions"]["accounted_tonnes"] == "33.442"
+    ledger.account_emissions(
+        organiser, event, [FACTORS["hotel-room-night-china"].line(Decimal("700"))]
+    )
+    with pytest.raises(RuleViolationError, match=r"^R3: .* needs the organiser's commitment"):
+        ledger.confirm_event(organiser, event)
+    second = ledger.commit_neutrality(organiser, event)
+    assert second["boundary_and_emissions"]["accounted_tonnes"] == "37.450"
+    ledger.confirm_event(organiser, event)
+    assert ledger.event(event).commitment.accounting_version == 2  # type: ignore[union-attr]
+
+
+def test_r10_an_unconfirmed_event_past_its_deadline_is_overdue(
+    ledger: Ledger, organiser: Signer, clock: Clock
+) -> None:
+    event = prepared_event(ledger, organiser, clock, 300)
+    assert ledger.event(event).state(clock.now) == "accounted"
+    clock.now = datetime.datetime(2026, 11, 23, tzinfo=UTC)
+    assert ledger.event(event).state(clock.now) == "overdue"
+    assert ledger.event_deadlines(event)[0][1] is DeadlineState.MISSED
+
+
+def test_every_stored_event_of_an_event_and_its_sink_project_passes_recheck(
+    ledger: Ledger,
+    registry: Signer,
+    organiser: Signer,
+    verifier: Signer,
+    developer: Signer,
+    clock: Clock,
+) -> None:
+    from ledger.domain import event_neutralization, sink_project
+    from ledger.domain.parcels import Parcel
+
+    event = prepared_event(ledger, organiser, clock, 1200)
+    ccer = batch(ledger, registry, organiser, 5001, "ccer", province="Hebei")
+    ledger.allocate_offsets(organiser, event, ccer, SerialRange(5001, 5040), reason="donated")
+    ledger.retire_offsets(organiser, event)
+    ledger.evaluate_event(
+        verifier, event, conclusion="neutral", verified_tonnes=Decimal("33.442"), report="r"
+    )
+    ledger.confirm_event(organiser, event)
+    project = ledger.register_sink_project(
+        developer,
+        name="Forum forest",
+        ecosystem="forest",
+        parcels=[Parcel.of("RC-1")],
+        area_hectares=10,
+        expected_removals=40,
+        crediting_start=datetime.date(2026, 1, 1),
+        crediting_end=datetime.date(2046, 1, 1),
+    )
+    ledger.bind_sink_project(developer, project, event_id=event)
+    ledger.file_sink_application(developer, project)
+    ledger.measure_sink_removals(verifier, project, tonnes=Decimal("12.5"))
+    ledger.issue_sink_removals(
+        registry,
+        project,
+        serials=SerialRange(90001, 90010),
+        holder=organiser.actor,
+        methodology="m",
+    )
+    for check, aggregate in (
+        (event_neutralization.recheck, event),
+        (sink_project.recheck, project),
+    ):
+        before = None
+        for stored in ledger.store.events(aggregate):
+            check(before, stored)  # type: ignore[operator]
+            before = stored.mutate(before)  # type: ignore[arg-type]

@@ -96,8 +96,8 @@ def test_a_csv_with_one_bad_row_imports_nothing_and_names_the_row(
     message = str(caught.value)
     assert "row 3: R7: ccer is issued in whole tonnes" in message
     assert "row 4: R11: serials 150-250 overlap serials 101-200 of row 3" in message
-    assert "row 5: serial range 300-200 is reversed" in message
-    assert "row 6: unknown account 'nobody'" in message
+    assert "row 5: R11: serial range 300-200 is reversed" in message
+    assert "row 6: R11: unknown account 'nobody'" in message
     assert backend.execute("SELECT count(*) FROM {table}")[0][0] == 0
 
 

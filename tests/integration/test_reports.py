@@ -72,9 +72,7 @@ def test_report_views_equal_the_ledgers_own_answers_and_rebuild_the_same(
             crediting_start=datetime.date(2026, 1, 1),
             crediting_end=datetime.date(2040, 1, 1),
         )
-        ledger.bind_sink_project(
-            developer, project, event_name=label, event_ends=datetime.date(2026, 5, 2)
-        )
+        ledger.bind_sink_project(developer, project, event_id=event)
         now[0] = datetime.datetime(2026, 6, 1, tzinfo=UTC)
         ledger.account_emissions(
             organiser, event, [FactorTable.default()["hotel-room-night-china"].line(100)]

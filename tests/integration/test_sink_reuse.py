@@ -13,11 +13,11 @@ from uuid import UUID
 
 import pytest
 
-from ledger import Ledger, RuleViolationError, SerialRange, Signer
+from ledger import Ledger, NotFoundError, RuleViolationError, SerialRange, Signer
 from ledger.domain.deadlines import DeadlineState
 from ledger.domain.parcels import Parcel
 
-from conftest import Backend
+from conftest import Backend, new_event
 
 D = datetime.date
 
@@ -42,13 +42,16 @@ def register(ledger: Ledger, developer: Signer, *parcels: Parcel, name: str = "T
 
 
 @pytest.fixture
-def consumed(ledger: Ledger, developer: Signer) -> UUID:
+def forum(ledger: Ledger, organiser: Signer) -> UUID:
+    return new_event(ledger, organiser, "Jinan Forum", D(2026, 6, 30))
+
+
+@pytest.fixture
+def consumed(ledger: Ledger, developer: Signer, forum: UUID) -> UUID:
     project = register(
         ledger, developer, Parcel.of("LQ-001", square("117.00", "36.60")), Parcel.of("LQ-002")
     )
-    ledger.bind_sink_project(
-        developer, project, event_name="Jinan Forum", event_ends=D(2026, 6, 30)
-    )
+    ledger.bind_sink_project(developer, project, event_id=forum)
     return project
 
 
@@ -56,9 +59,11 @@ def count_events(backend: Backend) -> int:
     return backend.execute("SELECT count(*) FROM {table}")[0][0]
 
 
-def assert_refused(backend: Backend, attempt: object, pattern: str) -> None:
+def assert_refused(
+    backend: Backend, attempt: object, pattern: str, error: type[Exception] = RuleViolationError
+) -> None:
     before = count_events(backend)
-    with pytest.raises(RuleViolationError, match=pattern):
+    with pytest.raises(error, match=pattern):
         attempt()  # type: ignore[operator]
     assert count_events(backend) == before
 
@@ -70,7 +75,7 @@ def test_the_same_parcel_id_in_a_new_project_is_refused(
         backend,
         lambda: register(ledger, developer, Parcel.of("LQ-002"), name="Re-registered"),
         rf"R9: parcel 'LQ-002' is already used of sink project {consumed},"
-        " which backs event 'Jinan Forum'",
+        r" which backs event 'Jinan Forum \[event ",
     )
 
 
@@ -118,14 +123,48 @@ def test_importing_a_consumed_area_as_another_mechanism_is_refused(
 
 
 def test_a_consumed_project_cannot_back_a_second_event(
-    backend: Backend, ledger: Ledger, developer: Signer, consumed: UUID
+    backend: Backend, ledger: Ledger, developer: Signer, organiser: Signer, consumed: UUID
 ) -> None:
+    expo = new_event(ledger, organiser, "Qingdao Expo", D(2026, 9, 1))
     assert_refused(
         backend,
-        lambda: ledger.bind_sink_project(
-            developer, consumed, event_name="Qingdao Expo", event_ends=D(2026, 9, 1)
+        lambda: ledger.bind_sink_project(developer, consumed, event_id=expo),
+        r"R9: sink project .* already backs event 'Jinan Forum \[event ",
+    )
+
+
+def test_a_binding_names_an_event_that_exists_and_takes_its_end_date(
+    backend: Backend, ledger: Ledger, developer: Signer, forum: UUID
+) -> None:
+    project = register(ledger, developer, Parcel.of("B-1"))
+    missing = UUID("00000000-0000-4000-8000-000000000000")
+    assert_refused(
+        backend,
+        lambda: ledger.bind_sink_project(developer, project, event_id=missing),
+        r"^no event 00000000-0000-4000-8000-000000000000",
+        NotFoundError,
+    )
+    ledger.bind_sink_project(developer, project, event_id=forum)
+    sink = ledger.sink_project(project)
+    assert (sink.event_id, sink.event_ends) == (forum, D(2026, 6, 30))
+    assert sink.event_name == ledger.event(forum).label
+    assert [d.due for d in sink.deadlines()] == [D(2027, 6, 30), D(2028, 6, 30)]
+
+
+def test_an_unbound_project_issues_no_removals_and_says_why(
+    backend: Backend, ledger: Ledger, developer: Signer, registry: Signer, organiser: Signer
+) -> None:
+    project = register(ledger, developer, Parcel.of("U-1"))
+    assert_refused(
+        backend,
+        lambda: ledger.issue_sink_removals(
+            registry,
+            project,
+            serials=SerialRange(1, 10),
+            holder=organiser.actor,
+            methodology="afforestation sink",
         ),
-        r"R9: sink project .* already backs event 'Jinan Forum'",
+        r"^R10: project .* is not bound to an event yet; bind it before you issue its removals",
     )
 
 
@@ -137,7 +176,9 @@ def test_measured_removals_issue_as_a_batch_bound_to_the_event(
     registry: Signer,
     organiser: Signer,
     consumed: UUID,
+    forum: UUID,
 ) -> None:
+    label = ledger.event(forum).label
     ledger.file_sink_application(developer, consumed, on=D(2026, 10, 1))
     ledger.validate_sink_project(verifier, consumed, on=D(2026, 11, 1))
     ledger.measure_sink_removals(verifier, consumed, tonnes=Decimal("1500"), on=D(2026, 11, 20))
@@ -170,7 +211,7 @@ def test_measured_removals_issue_as_a_batch_bound_to_the_event(
             reason="r",
             event_name="Qingdao Expo",
         ),
-        r"R9: cannot retire .* bound to 'Jinan Forum'",
+        r"R9: cannot retire .* bound to 'Jinan Forum \[event ",
     )
     certificate = ledger.retire(
         organiser,
@@ -178,19 +219,20 @@ def test_measured_removals_issue_as_a_batch_bound_to_the_event(
         SerialRange(900_001, 900_010),
         beneficiary="Forum",
         reason="r",
-        event_name="Jinan Forum",
+        event_name=label,
     )
     assert certificate.source_project == str(consumed)
     assert certificate.instrument == "inclusion-forest"
 
 
 def test_r10_sink_deadlines_are_reported_against_the_injected_clock(
-    backend: Backend, keys, developer: Signer
+    backend: Backend, keys, developer: Signer, organiser: Signer
 ) -> None:
     today = [datetime.datetime(2026, 7, 1, tzinfo=datetime.UTC)]
     with Ledger(backend.url, keys, schema=backend.schema, clock=lambda: today[0]) as ledger:
         project = register(ledger, developer, Parcel.of("R10-1"))
-        ledger.bind_sink_project(developer, project, event_name="Forum", event_ends=D(2026, 6, 30))
+        forum = new_event(ledger, organiser, "Forum", D(2026, 6, 30))
+        ledger.bind_sink_project(developer, project, event_id=forum)
         states = [state for _, state in ledger.sink_deadlines(project)]
         assert states == [DeadlineState.PENDING, DeadlineState.PENDING]
         today[0] = datetime.datetime(2027, 6, 15, tzinfo=datetime.UTC)

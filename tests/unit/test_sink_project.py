@@ -10,10 +10,13 @@ import pytest
 from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
 from ledger.domain import CreditBatch
 from ledger.domain.deadlines import DeadlineState
-from ledger.domain.parcels import Parcel
+from ledger.domain.parcels import MAX_GEOMETRY_BYTES, MAX_VERTICES, Parcel
 from ledger.domain.sink_project import SinkProject
 
 D = datetime.date
+FORUM = "Jinan Forum [event 00000000-0000-4000-8000-0000000000f0]"
+EXPO = "Qingdao Expo [event 00000000-0000-4000-8000-0000000000e0]"
+B1, B2 = "00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"
 SQUARE = (
     '{"type":"Polygon","coordinates":'
     "[[[117.0,36.6],[117.01,36.6],[117.01,36.61],[117.0,36.61],[117.0,36.6]]]}"
@@ -64,15 +67,21 @@ def test_a_project_needs_distinct_parcels() -> None:
 
 def test_a_project_backs_one_event_only() -> None:
     sink = project()
-    sink.bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
-    with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum'"):
-        sink.bind(event_name="Qingdao Expo", event_ends=D(2026, 9, 1), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum \["):
+        sink.bind(event_name=EXPO, event_ends=D(2026, 9, 1), by="dev")
+    assert str(sink.event_id) == "00000000-0000-4000-8000-0000000000f0"
+
+
+def test_r9_a_project_is_bound_to_an_event_by_its_label() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: a sink project is bound to an event by its"):
+        project().bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
 
 
 def test_only_the_developer_binds_or_files() -> None:
     sink = project()
     with pytest.raises(AuthorizationError, match="R9: only the developer 'dev' may bind"):
-        sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="mallory")
+        sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="mallory")
 
 
 def test_milestones_need_a_bound_event() -> None:
@@ -82,19 +91,46 @@ def test_milestones_need_a_bound_event() -> None:
 
 def test_issued_removals_never_exceed_measured_removals() -> None:
     sink = project()
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
-    sink.record_issuance(batch="b1", tonnes=Decimal(60), by="registry")
+    sink.record_issuance(batch=B1, tonnes=Decimal(60), by="registry")
     with pytest.raises(
         RuleViolationError, match=r"R7: issuing 41 t .* exceed its measured removals"
     ):
-        sink.record_issuance(batch="b2", tonnes=Decimal(41), by="registry")
+        sink.record_issuance(batch=B2, tonnes=Decimal(41), by="registry")
+    with pytest.raises(RuleViolationError, match=r"R7: batch .*b1 of project .* already recorded"):
+        sink.record_issuance(batch=B1, tonnes=Decimal(1), by="registry")
+    with pytest.raises(
+        RuleViolationError, match=r"R7: project .* measured at 59 t is below the 60"
+    ):
+        sink.measure_removals(on=D(2027, 7, 1), tonnes=59, by="verifier")
+
+
+def test_r10_a_verifier_not_the_developer_validates_and_measures() -> None:
+    sink = project()
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot validate"):
+        sink.complete_validation(on=D(2027, 6, 1), by="dev")
+    with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot measure"):
+        sink.measure_removals(on=D(2027, 6, 1), tonnes=1, by="dev")
+
+
+def test_an_unbound_project_issues_no_removals() -> None:
+    with pytest.raises(RuleViolationError, match=r"^R10: .* bind it before you issue its removals"):
+        project().issue_removals(
+            registry="shandong-platform",
+            serials=SerialRange(1, 10),
+            holder="org",
+            methodology="m",
+            unit=1,
+            today=D(2027, 1, 1),
+        )
 
 
 def test_r10_project_deadlines_follow_the_event_end() -> None:
     sink = project()
     assert sink.deadlines() == []
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     application, validation = sink.deadlines()
     assert (application.due, application.state(D(2027, 3, 2))) == (
@@ -146,7 +182,7 @@ def test_a_sink_batch_is_never_exported_to_another_mechanism() -> None:
 
 def test_r10_a_milestone_is_recorded_once() -> None:
     sink = project()
-    sink.bind(event_name="E", event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     with pytest.raises(RuleViolationError, match=r"R10: the application of project .* filed"):
         sink.file_application(on=D(2027, 4, 1), by="dev")
@@ -154,3 +190,42 @@ def test_r10_a_milestone_is_recorded_once() -> None:
     with pytest.raises(RuleViolationError, match=r"R10: project .* is already validated"):
         sink.complete_validation(on=D(2028, 2, 5), by="v")
     assert (sink.application_filed, sink.validated) == (D(2027, 3, 1), D(2028, 1, 5))
+
+
+def test_a_parcel_built_directly_is_checked_like_one_built_with_of() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': position .* not a longitude"):
+        Parcel("P", SQUARE.replace("117.0,36.6", "200,95"))
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry is not GeoJSON"):
+        Parcel.from_json({"id": "P", "geometry": "not json"})
+    assert Parcel("P", SQUARE.replace(",", ", ")).geometry == Parcel.of("P", SQUARE).geometry
+
+
+def ring(vertices: int) -> str:
+    points = [f"[{117 + Decimal(i) / 100000},36.6]" for i in range(vertices - 2)]
+    points += ["[117,36.7]", "[117,36.6]"]
+    return '{"type":"Polygon","coordinates":[[' + ",".join(points) + "]]}"
+
+
+def test_a_parcel_geometry_stays_within_its_vertex_and_byte_limits() -> None:
+    assert Parcel.of("P", ring(MAX_VERTICES)).geometry is not None
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry has more than 10,000"):
+        Parcel.of("P", ring(MAX_VERTICES + 1))
+    padded = SQUARE.replace("117.0,", "117." + "0" * MAX_GEOMETRY_BYTES + ",", 1)
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel 'P': geometry is 262,2.. bytes"):
+        Parcel("P", padded)
+
+
+def test_a_removals_batch_names_the_parcels_by_id_without_copying_their_geometry() -> None:
+    sink = project()
+    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
+    batch = sink.issue_removals(
+        registry="shandong-platform",
+        serials=SerialRange(1, 10),
+        holder="org",
+        methodology="m",
+        unit=1,
+        today=D(2027, 7, 1),
+    )
+    assert [(p.id, p.geometry) for p in batch.parcels] == [("LQ-1", None), ("LQ-2", None)]
+    assert batch.source_project == str(sink.id)

@@ -84,3 +84,31 @@ def test_fractions_are_decimal_only_where_the_reader_asks_for_exact_numbers() ->
 def test_a_strict_json_error_is_an_invalid_input_error_and_a_value_error() -> None:
     error = refused("[1,]", "is not JSON")
     assert isinstance(error, InvalidInputError) and isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", Decimal(12)), (" 0.6410 ", Decimal("0.6410")), ("-3.5", Decimal("-3.5"))],
+)
+def test_decimal_text_reads_ascii_digits_exactly(text: str, number: Decimal) -> None:
+    assert strict_json.decimal_text("unit", text) == number
+    assert str(strict_json.decimal_text("unit", text)) == str(number)
+
+
+@pytest.mark.parametrize(
+    "text", ["1²", "١٢", "1_000", "1e3", "NaN", "Infinity", "1.", ".5", "1 000", "", "+1", None]
+)
+def test_number_text_with_anything_but_ascii_digits_is_refused_in_one_line(
+    text: str | None,
+) -> None:
+    with pytest.raises(
+        InvalidInputError, match=r"^row 3 serial_end .* is not an integer of at most 64 dig"
+    ):
+        strict_json.integer_text("row 3 serial_end", text)
+    with pytest.raises(InvalidInputError, match=r"^R6: line 2 activity .* is not a decimal num"):
+        strict_json.decimal_text("line 2 activity", text, rule="R6")
+
+
+def test_number_text_of_too_many_digits_is_refused_without_echoing_it() -> None:
+    with pytest.raises(InvalidInputError, match=r"^unit of 65 characters is not a decimal"):
+        strict_json.decimal_text("unit", "9" * 65)

@@ -550,3 +550,36 @@ def test_case_5_a_proof_of_a_retirement_the_rules_forbid_is_refused_offline(
         ProofError, match=rf"^entries\[{version - 1}\]: breaks the rules: {refusal}"
     ):
         verify_proof(proof, root)
+
+
+def test_case_3_a_confirmation_without_the_verifiers_evaluation_is_named_by_audit_and_verify(
+    backend: Backend,
+    root: TrustRoot,
+    keys: KeyDirectory,
+    registry: Signer,
+    organiser: Signer,
+    log_signer: Signer,
+    witness: Signer,
+) -> None:
+    from test_event_flow import Clock, batch, prepared_event
+
+    from ledger.domain.event_neutralization import EventNeutralization
+
+    clock = Clock()
+    with Ledger(backend.url, root, schema=backend.schema, clock=clock) as ledger:
+        event = prepared_event(ledger, organiser, clock, 1200)  # tier third_party (R2)
+        forest = batch(ledger, registry, organiser, 1, "inclusion-forest")
+        ledger.allocate_offsets(organiser, event, forest, SerialRange(1, 34))
+        (certificate,) = ledger.retire_offsets(organiser, event)
+        ledger.commit_neutrality(organiser, event)
+    with insider(backend, keys) as forger:  # the organiser confirms with no evaluation
+        record = forger.store.load(event, EventNeutralization)
+        record._confirmed(on="2026-06-01", actor=organiser.actor)
+        forger.store.save(organiser, record)
+    with pytest.raises(AuditError, match=rf"aggregate {event} version \d+: R2: "):
+        audit(backend, root)
+    with Ledger(backend.url, root, schema=backend.schema, clock=clock) as ledger:
+        checkpointed(ledger, log_signer, witness)
+        proof = ledger.proof(certificate.batch_id, certificate.retirement_version)
+    with pytest.raises(ProofError, match=r"^event.entries\[\d+\]: breaks the rules: R2: "):
+        verify_proof(proof, root)

@@ -17,6 +17,7 @@ __all__ = [
     "AuthorizationError",
     "ChainError",
     "ConcurrencyError",
+    "DatedError",
     "ImportRowsError",
     "InvalidInputError",
     "LedgerError",
@@ -116,6 +117,18 @@ class TamperError(LedgerError):
 
 class SignatureError(TamperError):
     """A signature does not verify, or the signed bytes are not canonical."""
+
+
+class DatedError(SignatureError):
+    """An entry's signed time is impossible: after a checkpoint covering it was cosigned.
+
+    Attributes:
+        where: the entry, as its reader names it (a log leaf, or a proof's JSON path).
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class UnknownSignerError(TamperError):

@@ -39,9 +39,16 @@ def _finite_decimal(text: str) -> object:
     return text
 
 
+def _aware_time(text: str) -> object:
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("an ISO 8601 time needs its UTC offset")
+    return moment
+
+
 #: The closed list of tagged types in signed data, each with the check its text must pass.
 TAGGED_TYPES: dict[str, Callable[[str], object]] = {
-    "datetime_iso": datetime.datetime.fromisoformat,
+    "datetime_iso": _aware_time,
     "decimal_str": _finite_decimal,
     "uuid_hex": _uuid_hex,
 }

@@ -195,9 +195,12 @@ def signed_at(event: Mapping[str, Any]) -> datetime.datetime:
     """The signed ``timestamp`` of an event body; raise TamperError if it has none."""
     stamp = event.get("timestamp")
     try:
-        return datetime.datetime.fromisoformat(stamp["_data_"])  # type: ignore[index]
+        moment = datetime.datetime.fromisoformat(stamp["_data_"])  # type: ignore[index]
     except (TypeError, KeyError, ValueError) as e:
         raise TamperError(f"event has no valid timestamp: {stamp!r}") from e
+    if moment.tzinfo is None:
+        raise TamperError(f"event timestamp {moment.isoformat()!r} has no UTC offset")
+    return moment
 
 
 def _check_payload(body: object) -> None:

@@ -23,13 +23,14 @@ nothing but the file and a trusted root, in this order (the first failure is nam
    forward (within the tolerance); each list one aggregate's hash chain;
 6. the checkpoint: signed by the log key of the root in force at its size, with at least that
    root's number of witness cosignatures; a known witness's bad cosignature fails it;
-7. the certificate equals, field by field, the one re-derived from the signed events;
-8. ``event`` (when the retirement was for a registered event): the event's own signed chain
-   names this certificate among its retirements; its last entry tells whether the event's
-   neutrality is confirmed;
-9. the rules: each chain is replayed event by event with the domain's own code
-   (:mod:`ledger.domain.replay`), so units retired that were not held, retired twice, exported,
-   more than were issued, or a confirmation its tier does not allow, fail the proof.
+7. the rules: each chain is replayed event by event with the domain's own code
+   (:mod:`ledger.domain.replay`: exact fields per kind, then each kind's rules), so units
+   retired that were not held, retired twice, exported, more than were issued, or a
+   confirmation its tier does not allow, fail the proof;
+8. the certificate equals, field by field, the one re-derived from the signed events;
+9. ``event`` (when the retirement was for a registered event): the event's own signed chain
+   names this certificate (its batch and serials) among its retirements; its last entry tells
+   whether the event's neutrality is confirmed.
 
 The first failure raises :class:`~ledger.errors.ProofError` naming the JSON path that fails.
 """
@@ -54,7 +55,7 @@ from ledger.audit.policy import authority_problem
 from ledger.audit.timeline import Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.domain import topics
-from ledger.errors import LedgerError, ProofError, UnknownSignerError
+from ledger.errors import DatedError, LedgerError, ProofError, UnknownSignerError
 
 __all__ = ["FORMAT", "build_proof", "verify_proof"]
 
@@ -141,10 +142,10 @@ def verify_proof(proof: object, trusted: TrustRoot) -> None:
     except LedgerError as e:
         raise ProofError("roots", str(e)) from e
     _checkpoint(note, timeline)
-    _certificate(proof["certificate"], chains["entries"])
-    _event(chains.get("event.entries"), proof["certificate"])
     for name, entries in chains.items():
         _rules(name, entries)
+    _certificate(proof["certificate"], chains["entries"])
+    _event(chains.get("event.entries"), proof["certificate"])
 
 
 def _note(raw: object) -> SignedNote:
@@ -247,7 +248,7 @@ def _entry(item: _Item, timeline: Timeline, previous: Entry | None) -> Entry:
     if problem is not None:
         raise ProofError(f"{path}.signatures[0].keyid", problem)
     try:
-        timeline.check_entry(entry)
+        timeline.check_entry(entry, item.path)
     except LedgerError as e:
         raise ProofError(f"{path}.signatures[0].keyid", str(e)) from e
     try:
@@ -258,6 +259,7 @@ def _entry(item: _Item, timeline: Timeline, previous: Entry | None) -> Entry:
 
 
 def _checkpoint(note: SignedNote, timeline: Timeline) -> None:
+    mark = timeline.mark()  # the latest time among the proof's entries, and where
     try:
         witnessed = timeline.check_checkpoint(note)
         needed = timeline.governing(note.checkpoint.size).witnesses
@@ -267,6 +269,12 @@ def _checkpoint(note: SignedNote, timeline: Timeline) -> None:
         raise ProofError(
             "checkpoint", f"{len(witnessed)} witness cosignatures; the root needs {needed}"
         )
+    try:
+        timeline.check_dated(note.checkpoint.size, witnessed, mark)
+    except DatedError as e:
+        raise ProofError(e.where, str(e)) from e
+    if timeline.violation is not None:
+        raise ProofError(*timeline.violation)
 
 
 def _event(entries: list[Entry] | None, certificate: Mapping[str, Any]) -> None:

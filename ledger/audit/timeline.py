@@ -15,9 +15,11 @@ Rules (SPEC 5a):
   only inside its window (as the root in force lists it), by the entry's signed timestamp.
 - Event timestamps never go backwards in log order by more than :data:`CLOCK_TOLERANCE`
   (5 minutes): concurrent writers take their time before they commit, so a slightly earlier
-  time may follow a later one, never by more. A root's ``issuedAt`` is when its operators
-  signed it, not when the log took it, so it is not part of that order; a root takes effect
-  at its position.
+  time may follow a later one, never by more. No entry is dated after the earliest valid
+  cosignature of a checkpoint that covers it (plus the tolerance): that names a future-dated
+  entry, rather than the honest one after it that merely looks early. A root's ``issuedAt``
+  is when its operators signed it, not when the log took it, so it is not part of that order;
+  a root takes effect at its position.
 - The trusted root (passed in by the auditor or verifier, never read from the store) must be in
   the log unchanged (the same canonical document) at its version. A verifier may trust a
   *later* version than a proof carries: then every key of the proof's last root must be in the
@@ -38,7 +40,7 @@ from ledger.audit.envelope import Entry, signed_at
 from ledger.audit.keys import KeyDirectory, PublicKey
 from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot
-from ledger.errors import LedgerError, SignatureError, TrustRootError
+from ledger.errors import DatedError, LedgerError, SignatureError, TrustRootError
 
 __all__ = [
     "CLOCK_TOLERANCE",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
+Mark = tuple[datetime.datetime, str]
+
 ROOT_LEAF = "trust-root"
 """The ``aggregate`` column of a root's row in the log table (its ``version`` is the root's)."""
 
@@ -101,6 +105,8 @@ class Timeline:
     roots: list[tuple[int, TrustRoot]] = attrs.Factory(list)
     revoked: dict[str, tuple[int, int]] = attrs.Factory(dict)
     latest: datetime.datetime | None = None
+    latest_where: str = ""
+    violation: tuple[str, str] | None = None
     keys: KeyDirectory = attrs.Factory(KeyDirectory)
 
     @property
@@ -131,14 +137,46 @@ class Timeline:
         self.roots.append((position, root))
         self.keys = root.directory()
 
-    def check_time(self, moment: datetime.datetime, what: str) -> None:
-        """Refuse a time more than the tolerance before the latest one in log order."""
-        if self.latest is not None and moment < self.latest - CLOCK_TOLERANCE:
-            raise SignatureError(
-                f"{what} is dated {moment.isoformat()}, before {self.latest.isoformat()} of an"
-                f" earlier log entry (more than {CLOCK_TOLERANCE} back): timestamps go forward"
+    def check_time(self, moment: datetime.datetime, where: str) -> None:
+        """Note (not raise) the first time more than the tolerance before the latest one.
+
+        Which of the two is misdated is decided later, by the checkpoints' cosignature times
+        (:meth:`check_dated`); :attr:`violation` holds (where, message) until then.
+        """
+        if (
+            self.latest is not None
+            and moment < self.latest - CLOCK_TOLERANCE
+            and self.violation is None
+        ):
+            self.violation = (
+                where,
+                f"dated {moment.isoformat()}, before {self.latest.isoformat()} of"
+                f" {self.latest_where}, earlier in the log (more than {CLOCK_TOLERANCE} back):"
+                " timestamps go forward",
             )
-        self.latest = moment if self.latest is None else max(self.latest, moment)
+        if self.latest is None or moment > self.latest:
+            self.latest, self.latest_where = moment, where
+
+    def check_dated(self, size: int, cosigned: Mapping[bytes, int], mark: Mark | None) -> None:
+        """Refuse an entry dated after the checkpoint covering it was cosigned (+ tolerance).
+
+        ``mark`` is the latest time among the checkpoint's leaves and where it is
+        (:meth:`mark`); the bound is the earliest valid cosignature's time.
+        """
+        if not cosigned or mark is None:
+            return
+        moment, where = mark
+        signed = datetime.datetime.fromtimestamp(min(cosigned.values()), datetime.UTC)
+        if moment > signed + CLOCK_TOLERANCE:
+            raise DatedError(
+                where,
+                f"dated {moment.isoformat()}, after checkpoint {size} that covers it was"
+                f" cosigned ({signed.isoformat()}): a misdated entry",
+            )
+
+    def mark(self) -> Mark | None:
+        """The latest time so far and where it is."""
+        return None if self.latest is None else (self.latest, self.latest_where)
 
     def check_key(self, key: PublicKey, moment: datetime.datetime | None = None) -> None:
         """Refuse ``key`` if a root before here revoked it, or the trusted root's window."""
@@ -152,11 +190,11 @@ class Timeline:
         if moment is not None and self.trusted.version > self.current.version:
             self.trusted.directory().get(key.keyid).check_window(moment)
 
-    def check_entry(self, entry: Entry) -> None:
-        """Refuse a verified ``entry`` at the next position: revoked key, or time backwards."""
+    def check_entry(self, entry: Entry, where: str) -> None:
+        """Refuse a verified ``entry`` signed with a revoked key; note its time (``where``)."""
         moment = signed_at(entry.event)
         self.check_key(entry.signer, moment)
-        self.check_time(moment, f"the event (signed by {entry.signer.actor!r})")
+        self.check_time(moment, where)
 
     def finish(self) -> TrustRoot:
         """Check the log reached the trusted root; return the root in force at its end."""
@@ -177,8 +215,8 @@ class Timeline:
             raise TrustRootError(f"a checkpoint of size {size} covers no trust root")
         return found[-1]
 
-    def check_checkpoint(self, note: SignedNote) -> set[bytes]:
-        """Verify a checkpoint's log signature and cosignatures; return the witnesses' keys.
+    def check_checkpoint(self, note: SignedNote) -> dict[bytes, int]:
+        """Verify a checkpoint's log signature and cosignatures; the witnesses' keys and times.
 
         The checkpoint must name the version of the root in force at its size (its
         ``trust-root`` line). The log key and the witness keys are that root's, not revoked;
@@ -208,20 +246,20 @@ class Timeline:
             )
         return self._witnessed(note, root)
 
-    def _witnessed(self, note: SignedNote, root: TrustRoot) -> set[bytes]:
-        witnessed: set[bytes] = set()
+    def _witnessed(self, note: SignedNote, root: TrustRoot) -> dict[bytes, int]:
+        witnessed: dict[bytes, int] = {}
         names = {signature.name for signature in note.signatures}
         for key in root.with_role("witness"):
             if key.actor not in names:
                 continue
-            moment = note.cosigned_at(key.actor, key.public_key)
+            moment = note.cosigned_at(key.actor, key.public_key)  # raises if its line is bad
             if moment is None:
-                raise SignatureError(f"the cosignature of witness {key.actor!r} does not verify")
+                continue  # no line under this key (another key of the same witness, say)
             self._check_before(key, note.checkpoint.size)
             when = datetime.datetime.fromtimestamp(moment, datetime.UTC)
             latest = self.trusted if self.trusted.version > self.current.version else self.current
             _window(latest, key).check_window(when)
-            witnessed.add(key.public_key)
+            witnessed[key.public_key] = moment
         return witnessed
 
     def _check_before(self, key: PublicKey, size: int) -> None:

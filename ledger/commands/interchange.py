@@ -7,7 +7,9 @@ Rules:
   exported.
 - Import only fills an empty store, of either backend, and only after the whole history was
   replayed from itself (the same replay as the audit: roots in the log, keys by position,
-  chains, every rule of every aggregate kind, every claim) and reaches its last checkpoint.
+  chains, every rule of every aggregate kind, every claim) and reaches its last checkpoint,
+  which carries the witness cosignatures its trust root asks for (the log key alone cannot
+  vouch for a history).
   Then it writes events, log leaves, claims, roots and checkpoints in one transaction, so
   ``ledger audit`` passes on the copy exactly as on the original. Any failure writes nothing.
 - CSV batch import validates every row (domain rules, overlaps within the file and with the
@@ -254,7 +256,8 @@ def _replayed(
     trusted: TrustRoot | None,
 ) -> tuple[list[TrustRoot | tuple[StoredEvent, Any]], Replay]:
     first = items[0][1]
-    replay = Replay(store, trusted or first)  # type: ignore[arg-type]
+    sizes = [size for _, size, _ in notes]
+    replay = Replay(store, trusted or first, sizes=sizes)  # type: ignore[arg-type]
     verified: list[TrustRoot | tuple[StoredEvent, Any]] = []
     line = 0
     try:
@@ -270,9 +273,10 @@ def _replayed(
                 progress(done, len(items))
         replay.timeline.finish()
         tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= len(items)])
-        for number, size, text in notes:
+        for done, (number, size, text) in enumerate(notes, 1):
             line = number
-            replay.checkpoint(size, text, tree)
+            replay.checkpoint(size, text, tree, witnessed=done == len(notes))
+        replay.finish_time()
     except LedgerError as e:
         raise ImportRowsError([(line, str(e))]) from e
     finally:

@@ -3,7 +3,8 @@
 Rules:
 - A signed event's fields are its payload's ``event`` object with the tagged values decoded
   (``datetime_iso`` to an aware datetime, ``decimal_str`` to a Decimal, ``uuid_hex`` to a UUID),
-  upcast to its class's version; its class is the one registered under its signed kind.
+  upcast to its class's version; its class is the one registered under its signed kind, and
+  the fields must be exactly the class's (a missing or unknown field is a TamperError).
 - :func:`replay_event` re-runs, for an event of any aggregate kind, the check that a command of
   that kind could have made it on the state before (each kind's ``recheck``), then applies it.
 - Pure: no I/O, no storage. The store's audit, the import and the offline proof verifier all
@@ -12,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from typing import Any
 from eventsourcing.utils import resolve_topic
 
 from ledger.domain import credit_batch, event_neutralization, sink_project
-from ledger.errors import InvalidInputError, TamperError
+from ledger.errors import InvalidInputError, LedgerError, TamperError
 
 __all__ = ["KINDS", "decode", "domain_event", "replay_event"]
 
@@ -72,6 +74,14 @@ def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[st
     while from_version < getattr(cls, "class_version", 1):
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
+    if dataclasses.is_dataclass(cls):
+        expected = {field.name for field in dataclasses.fields(cls)}
+        if set(state) != expected:
+            missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+            raise TamperError(
+                f"a {topic} event has the wrong fields (missing {missing or 'none'}, unknown"
+                f" {extra or 'none'})"
+            )
     made: Any = object.__new__(cls)
     object.__setattr__(made, "__dict__", state)
     return made
@@ -91,9 +101,11 @@ def replay_event(before: Any, event: Any) -> Any:
     kind, recheck = KINDS[prefix]
     if before is not None and not isinstance(before, kind):
         raise TamperError(f"a {topic} event on an aggregate of kind {type(before).__name__}")
-    if recheck is not None:
-        recheck(before, event)
     try:
+        if recheck is not None:
+            recheck(before, event)
         return event.mutate(before)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise InvalidInputError(f"{topic}: cannot be applied ({e!r})") from e
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
+        if isinstance(e, LedgerError):
+            raise
+        raise InvalidInputError(f"{topic}: not an event its rules can apply ({e!r})") from e

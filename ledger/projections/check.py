@@ -6,7 +6,8 @@ Rules:
   an in-memory database, so a row edited with SQL is never shown as true.
 - The audit (:func:`check_read_models`) rebuilds each known read model the store keeps, in
   memory, up to the position the store says it reached, and compares every row; the first row
-  that differs is named with its table. Nothing is written to the store.
+  that differs is named with its table. Tables holding rows with no position, or a position
+  outside the log, are named too. Nothing is written to the store.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ledger.errors import AuditError
 from ledger.projections.reports import CertificateView, DeadlineReport, ParcelUsage
 from ledger.projections.runner import Projection, ProjectionRunner
 from ledger.projections.views import DisclosureRegister, SerialUnits
@@ -46,13 +48,25 @@ def check_read_models(store: Store) -> int:
         AuditError: naming the read model, its table and the first row that differs.
     """
     positions = _positions(store)
+    newest = store.max_notification_id()
     compared = 0
     for make in READ_MODELS:
         projection = make()
-        if projection.name not in positions:
-            continue
         kept = _stored(store, make())
-        rebuilt = fresh(store, projection, positions[projection.name]).snapshot()
+        position = positions.get(projection.name)
+        if position is None:
+            if any(kept.values()):
+                raise AuditError(
+                    f"read model {projection.name}: its tables hold rows but the store keeps no"
+                    " position for it (edited?)"
+                )
+            continue
+        if not 0 <= position <= newest:
+            raise AuditError(
+                f"read model {projection.name}: its position {position} is not in the log"
+                f" (1 to {newest})"
+            )
+        rebuilt = fresh(store, projection, position).snapshot()
         compare_rows(f"read model {projection.name}:", kept, rebuilt)
         compared += 1
     return compared

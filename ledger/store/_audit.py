@@ -119,11 +119,12 @@ def audit_store(
     progress: Callable[[int, int], None] | None = None,
 ) -> AuditReport:
     """Audit everything ``store`` holds against ``trusted`` (and ``held``); see the rules."""
-    replay = Replay(store, trusted)
+    with store.read() as connection:
+        total = store.log.size(connection)
+        notes = store.log.checkpoint_notes(connection)
+    held_size = [] if held is None else [_size(held)]
+    replay = Replay(store, trusted, sizes=[size for size, _ in notes] + held_size)
     try:
-        with store.read() as connection:
-            total = store.log.size(connection)
-            notes = store.log.checkpoint_notes(connection)
         for item in log_items(store):
             _replay_item(replay, item)
             if progress is not None:
@@ -134,12 +135,12 @@ def audit_store(
             raise AuditError(str(e)) from e
         size = len(replay.hashes)
         sizes = [s for s, _ in notes if s <= size] + [size]
-        held_size = [] if held is None else [_size(held)]
         tree = roots_at(replay.hashes, sizes + [s for s in held_size if s <= size])
         for note_size, text in notes:
             replay.checkpoint(note_size, text, tree)
         if held is not None:
             _check_held(replay, held, tree)
+        replay.finish_time()
         _compare_claims(store, replay)
         return AuditReport(
             replay.events,
@@ -196,6 +197,7 @@ def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, b
             needed = replay.timeline.governing(size).witnesses
             if len(witnessed) < needed:
                 raise AuditError(f"{where} has {len(witnessed)} cosignatures; {needed} needed")
+            replay.dated(size, witnessed)
         if size == 0:
             raise AuditError(f"{where} is of an empty log")
         proof = consistency_proof(size, replay.hashes)

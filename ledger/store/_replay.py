@@ -15,6 +15,7 @@ Nothing here reads the store's trust roots, claims or checkpoints to decide what
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -24,10 +25,10 @@ from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
 from ledger.audit.merkle import leaf_hash
 from ledger.audit.note import SignedNote
-from ledger.audit.timeline import Timeline, root_leaf
+from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.domain.replay import replay_event
-from ledger.errors import AuditError, LedgerError, TamperError
+from ledger.errors import AuditError, DatedError, LedgerError, TamperError
 from ledger.store._claims import ClaimIndex, claims_for
 
 if TYPE_CHECKING:
@@ -44,9 +45,18 @@ class Replay:
         trusted: the trust root the caller already trusts.
     """
 
-    def __init__(self, store: Store, trusted: TrustRoot, *, newer_trusted: bool = False):
+    def __init__(
+        self,
+        store: Store,
+        trusted: TrustRoot,
+        *,
+        newer_trusted: bool = False,
+        sizes: Iterable[int] = (),
+    ):
         self.store = store
         self.timeline = Timeline(trusted, newer_trusted)
+        self.sizes = set(sizes)
+        self.marks: dict[int, Mark | None] = {}
         self.last: dict[str, Entry] = {}
         self.aggregates: dict[str, Any] = {}
         self.hashes: list[bytes] = []
@@ -61,13 +71,14 @@ class Replay:
         except LedgerError as e:
             raise AuditError(f"{where}: {e}") from e
         self.hashes.append(leaf_hash(root_leaf(root)))
+        self._mark()
 
     def event(self, stored: StoredEvent, where: str) -> tuple[Entry, Any]:
         """Take a stored event at the next log position; return its entry and domain event."""
         try:
             entry = self.store.open(stored, self.timeline.keys)
             check_link(self.last.get(entry.aggregate), entry)
-            self.timeline.check_entry(entry)
+            self.timeline.check_entry(entry, where)
             domain_event = self.store.event_of(stored, entry)
             self._rules(entry, domain_event)
             claims = claims_for([domain_event])
@@ -79,17 +90,42 @@ class Replay:
         except LedgerError as e:
             detail = e.detail if isinstance(e, TamperError) else str(e)
             raise AuditError(f"{where}: {detail}") from e
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
+            raise AuditError(f"{where}: not a well-formed event ({e!r})") from e
         self.last[entry.aggregate] = entry
         self.hashes.append(leaf_hash(stored.state))
         self.events += 1
+        self._mark()
         return entry, domain_event
+
+    def _mark(self) -> None:
+        if len(self.hashes) in self.sizes:
+            self.marks[len(self.hashes)] = self.timeline.mark()
+
+    def dated(self, size: int, cosigned: Mapping[bytes, int]) -> None:
+        """Refuse the entry dated after checkpoint ``size`` (``cosigned``: its witness times)."""
+        try:
+            self.timeline.check_dated(size, cosigned, self.marks.get(size))
+        except DatedError as e:
+            raise AuditError(f"{e.where}: {e}") from e
+
+    def finish_time(self) -> None:
+        """Raise the first timestamp that went backwards, once no entry was found misdated."""
+        if self.timeline.violation is not None:
+            where, message = self.timeline.violation
+            raise AuditError(f"{where}: {message}")
 
     def _rules(self, entry: Entry, domain_event: Any) -> None:
         before = self.aggregates.get(entry.aggregate)
         self.aggregates[entry.aggregate] = replay_event(before, domain_event)
 
-    def checkpoint(self, size: int, text: str, tree: dict[int, bytes]) -> None:
-        """Check a signed checkpoint of ``size`` against the replayed log (``tree``: roots)."""
+    def checkpoint(
+        self, size: int, text: str, tree: dict[int, bytes], *, witnessed: bool = False
+    ) -> None:
+        """Check a signed checkpoint of ``size`` against the replayed log (``tree``: roots).
+
+        ``witnessed``: it must also carry the cosignatures its trust root asks for.
+        """
         try:
             note = SignedNote.parse(text)
             if note.checkpoint.size != size:
@@ -99,11 +135,18 @@ class Replay:
                     f"checkpoint {size}: covers {size} leaves but the log has"
                     f" {len(self.hashes)} (entries were deleted or cut off)"
                 )
-            self.timeline.check_checkpoint(note)
+            cosigned = self.timeline.check_checkpoint(note)
+            needed = self.timeline.governing(size).witnesses
+            if witnessed and len(cosigned) < needed:
+                raise AuditError(
+                    f"checkpoint {size}: {len(cosigned)} witness cosignatures; its trust root"
+                    f" needs {needed}"
+                )
         except AuditError:
             raise
         except LedgerError as e:
             raise AuditError(f"checkpoint {size}: {e}") from e
+        self.dated(size, cosigned)
         if tree.get(size) != note.checkpoint.root:
             raise AuditError(
                 f"checkpoint {size}: the log's root at size {size} does not match the signed"

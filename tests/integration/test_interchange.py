@@ -128,6 +128,7 @@ def test_projections_of_an_imported_copy_equal_the_originals(
     organiser: Signer,
     stranger: Signer,
     log_signer: Signer,
+    witness: Signer,
 ) -> None:
     from ledger.projections.runner import ProjectionRunner
     from ledger.projections.views import DisclosureRegister, SerialUnits
@@ -141,7 +142,7 @@ def test_projections_of_an_imported_copy_equal_the_originals(
             original.retire(
                 stranger, batch, SerialRange(n * 100 + 1, n * 100 + 10), beneficiary="b", reason="r"
             )
-        original.sign_checkpoint(log_signer)
+        checkpointed(original, log_signer, witness)
         history = io.StringIO()
         original.export_history(history)
         views = {}

@@ -7,7 +7,9 @@ Rules:
   so on SQLite and PostgreSQL alike they run one at a time, and each check sees every earlier
   claim. Primary keys and constraints remain the final guard.
 - Serial blocks: :mod:`ledger.store._claims._serials`; parcels and bindings:
-  :mod:`ledger.store._claims._parcels`.
+  :mod:`ledger.store._claims._parcels`. A batch of a sink project's removals claims no parcel
+  of its own: the project must be registered with every parcel the batch names and bound to
+  the event the batch names (R9), checked the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import sink_project as sp
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
-from ledger.store._claims._parcels import Binding, ParcelClaim, Parcels
+from ledger.store._claims._parcels import Binding, ParcelClaim, Parcels, SourceClaim
 from ledger.store._claims._serials import SerialBlocks, SerialClaim
 from ledger.store._rows import row_order
 
@@ -37,9 +39,10 @@ class Claims:
     serials: list[SerialClaim] = attrs.Factory(list)
     parcels: list[ParcelClaim] = attrs.Factory(list)
     bindings: list[Binding] = attrs.Factory(list)
+    sources: list[SourceClaim] = attrs.Factory(list)
 
     def __bool__(self) -> bool:
-        return bool(self.serials or self.parcels or self.bindings)
+        return bool(self.serials or self.parcels or self.bindings or self.sources)
 
 
 def claims_for(events: Iterable[Any]) -> Claims:
@@ -52,6 +55,9 @@ def claims_for(events: Iterable[Any]) -> Claims:
             found.serials.append(SerialClaim(e.registry, span, owner))
             if e.source_project is None:
                 found.parcels.extend(_parcels(e.parcels, "credit batch", owner))
+            else:
+                ids = tuple(str(parcel["id"]) for parcel in e.parcels)
+                found.sources.append(SourceClaim(str(e.source_project), e.bound_event, ids, owner))
         elif topic == sp.REGISTERED:
             found.parcels.extend(_parcels(e.parcels, "sink project", owner))
         elif topic == sp.BOUND:
@@ -92,6 +98,8 @@ class ClaimIndex:
             self.parcels.claim(connection, parcel)
         for binding in claims.bindings:
             self.parcels.bind(connection, binding)
+        for source in claims.sources:
+            self.parcels.check_source(connection, source)
 
     def rows(self, connection: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the claim tables, sorted, by table name (to compare two indexes)."""

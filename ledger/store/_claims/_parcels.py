@@ -20,7 +20,7 @@ from ledger.domain.parcels import Parcel
 from ledger.errors import RuleViolationError
 from ledger.store._claims._geometry import area_of, bounds, interiors_overlap
 
-__all__ = ["Binding", "ParcelClaim", "Parcels"]
+__all__ = ["Binding", "ParcelClaim", "Parcels", "SourceClaim"]
 
 
 @attrs.frozen
@@ -30,6 +30,16 @@ class ParcelClaim:
     parcel: Parcel
     owner_kind: str
     owner: str
+
+
+@attrs.frozen
+class SourceClaim:
+    """A removals batch's claim that its sink project registered its parcels and backs its event."""
+
+    project: str
+    event: str | None
+    parcel_ids: tuple[str, ...]
+    batch: str
 
 
 @attrs.frozen
@@ -95,6 +105,29 @@ class Parcels:
             raise RuleViolationError(
                 f"sink project {binding.project} is already bound to an event", rule="R9"
             ) from e
+
+    def check_source(self, connection: sa.Connection, source: SourceClaim) -> None:
+        """Refuse a removals batch unless its project registered its parcels and backs its event."""
+        bound = connection.execute(
+            sa.select(self.bindings.c.event).where(self.bindings.c.project == source.project)
+        ).scalar()
+        if bound is None or bound != source.event:
+            raise RuleViolationError(
+                f"batch {source.batch} holds removals of sink project {source.project}, which"
+                f" is not bound to {source.event!r}",
+                rule="R9",
+            )
+        c = self.table.c
+        for parcel_id in source.parcel_ids:
+            found = connection.execute(
+                sa.select(c.owner_kind, c.owner).where(c.parcel_id == parcel_id)
+            ).first()
+            if found is None or tuple(found) != ("sink project", source.project):
+                raise RuleViolationError(
+                    f"batch {source.batch} credits parcel {parcel_id!r}, which sink project"
+                    f" {source.project} did not register",
+                    rule="R9",
+                )
 
     def _refuse_overlaps(
         self, connection: sa.Connection, parcel_id: str, area: BaseGeometry

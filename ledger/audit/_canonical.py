@@ -5,7 +5,9 @@ Rules:
   IEEE 754 (|n| < 2**53), so every verifier in every language reads the same numbers.
 - Python values that JSON lacks (UUID, Decimal, datetime) are written by the store's
   transcoder as tagged objects ``{"_type_": NAME, "_data_": TEXT}`` before they get here.
-- Tagged types come from a closed list (:data:`TAGGED_TYPES`): an object with a ``_type_`` or
+- Tagged types come from a closed list (:data:`TAGGED_TYPES`), each text in the one form the
+  ledger writes (Python's ``str(Decimal)``, ``datetime.isoformat()`` with its offset, 32
+  lowercase hex digits), so one value has one signed text: an object with a ``_type_`` or
   ``_data_`` member must be exactly a tagged value of a listed type, whose text parses as that
   type; anything else is refused when written and when read (:func:`check_tagged`).
 """
@@ -34,8 +36,11 @@ def _uuid_hex(text: str) -> object:
 
 
 def _finite_decimal(text: str) -> object:
-    if not Decimal(text).is_finite():
+    value = Decimal(text)
+    if not value.is_finite():
         raise ValueError("not a finite decimal")
+    if str(value) != text:
+        raise ValueError(f"not in its one written form {str(value)!r}")
     return text
 
 
@@ -43,6 +48,8 @@ def _aware_time(text: str) -> object:
     moment = datetime.datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError("an ISO 8601 time needs its UTC offset")
+    if moment.isoformat() != text:
+        raise ValueError(f"not in its one written form {moment.isoformat()!r}")
     return moment
 
 

@@ -185,6 +185,8 @@ def _roots(raw: object, checkpoint: Checkpoint) -> list[_Item]:
                 f"is version {root.version}; roots are listed as versions 1, 2, ... in order",
             )
         index = _index(path, item["leafIndex"], items[-1].index if items else -1)
+        if number == 0 and index != 0:
+            raise ProofError(f"{path}.leafIndex", "version 1 is the log's first entry (leaf 0)")
         items.append(_Item(index, path, item["inclusion"], root=root))
     if items[-1].root is not None and items[-1].root.version != checkpoint.trust_root:
         raise ProofError(

@@ -78,12 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder, backends(
-        Path(folder), postgres=not args.no_postgres and why is None
-    ) as opened:
+    with (
+        tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder,
+        backends(Path(folder), postgres=not args.no_postgres and why is None) as opened,
+    ):
         ctx = Context(sizes, opened, Actors.create(), Path(folder), log=_log)
         needs_logs = {"audit", "audit-memory", "proof", "rebuild", "startup"} & set(only)
-        steps: list[tuple[str, Callable[[], object]]] = [
+        steps: list[tuple[str, Callable[[], Row | list[Row] | None]]] = [
             ("retire", lambda: cases.retire_ratio(ctx)),
             ("history", lambda: cases.retire_history(ctx)),
             ("csv", lambda: cases.csv_ratio(ctx)),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import cProfile
 import datetime
 import io
+import json
 import os
 import pstats
 import secrets
@@ -31,7 +32,9 @@ from ledger import Ledger, SerialRange, Signer, TrustRoot
 from ledger.audit import Witness
 
 POSTGRES = os.environ.get("LEDGER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-CSV_HEADER = "instrument,vintage,project,province,methodology,serial_start,serial_end,holder,unit,parcels\n"
+CSV_HEADER = (
+    "instrument,vintage,project,province,methodology,serial_start,serial_end,holder,unit,parcels\n"
+)
 HOLDERS = 8
 
 
@@ -160,21 +163,36 @@ def _shorten(line: str) -> str:
     return line.replace("lib/python3.11/site-packages/", "")
 
 
+# Runs the measured command from a small process: a child's ru_maxrss starts at its parent's RSS
+# at fork time (Linux keeps the pre-exec high-water mark), so forking from this big process
+# would report at least its own size. The launcher is ~10 MiB, less than any command measured.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(process.pid, 0)
+elapsed = time.perf_counter() - started
+code = os.waitstatus_to_exitcode(status)
+print(json.dumps({"seconds": elapsed, "maxrss": usage.ru_maxrss, "code": code}))
+"""
+
+
 def child(argv: Sequence[str], cwd: Path | None = None) -> tuple[float, int]:
     """Run ``argv`` as a child process: (wall seconds, peak RSS in KiB). Raises if it fails."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        list(argv), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", _LAUNCHER, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])}... exited {process.returncode}: {stderr[-400:]}")
-    return elapsed, int(usage.ru_maxrss)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"launcher failed: {done.stderr[-400:]}") from None
+    if result["code"] != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])}... exited {result['code']}: {done.stderr[-400:]}")
+    return float(result["seconds"]), int(result["maxrss"])
 
 
 def ledger_command() -> list[str]:

@@ -8,6 +8,7 @@ is not met carries a ``profile`` callable; the runner profiles it after all rows
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -36,7 +37,7 @@ from bench._common import (
     linear_fit,
     median_time,
 )
-from ledger import Ledger, SerialRange, database_url, verify_proof
+from ledger import Ledger, database_url, verify_proof
 
 MIB = 1024.0
 
@@ -61,7 +62,7 @@ class Sizes:
 QUICK = Sizes("quick", 150, (100, 1000, 4000), 7, 500, (1000, 2000, 4000), (1000, 2000, 4000),
               2000, 15, 3, 5)  # fmt: skip
 FULL = Sizes("full", 600, (100, 1000, 4000, 10000), 9, 5000, (10000, 25000, 50000),
-             (10000, 30000, 100000), 30000, 50, 3, 7)  # fmt: skip
+             (10000, 30000, 100000), 10000, 50, 3, 7)  # fmt: skip
 TOY = Sizes("toy", 5, (5, 20, 40), 2, 10, (10, 20, 40), (30, 60, 120), 60, 2, 1, 1)
 
 
@@ -169,7 +170,7 @@ def retire_ratio(ctx: Context) -> Row:
         app.save(counter)
 
         def plain(i: int, app: Application[UUID] = app, cid: UUID = counter.id) -> None:
-            loaded = app.repository.get(cid)
+            loaded: Counter = app.repository.get(cid)
             loaded.count_one(i, i)
             app.save(loaded)
 
@@ -179,7 +180,7 @@ def retire_ratio(ctx: Context) -> Row:
         with Ledger(ctx.backends.url(backend, "retire"), a.root) as ledger:
             batch = a.issue(ledger, ops + 100)
 
-            def retire(i: int, ledger: Ledger = ledger, batch: UUID = batch) -> None:
+            def retire(i: int, ledger: Ledger = ledger, batch: UUID = batch, a: Actors = a) -> None:
                 a.retire(ledger, batch, i)
 
             ours = _per_op(retire, ops)
@@ -219,26 +220,26 @@ def retire_history(ctx: Context) -> Row:
     )
     sizes, reps = ctx.sizes.history, ctx.sizes.history_reps
     a = ctx.actors
-    ours: dict[int, float] = {}
+    times: dict[int, list[float]] = {size: [] for size in sizes}
     with Ledger(ctx.backends.sqlite("history"), a.root) as ledger:
-        batch = a.issue(ledger, sizes[-1] + reps * len(sizes) + 10)
-        serial = 0
-        for size in sizes:
-            while serial < size - 1:  # version 1 is the issuance
-                serial += 1
+        # one batch per size, built up front; then one retirement on each in turn, so load
+        # from other processes on the machine falls on every size alike
+        batches = {size: a.issue(ledger, size + reps + 10) for size in sizes}
+        for size, batch in batches.items():
+            for serial in range(1, size):  # version 1 is the issuance
                 a.retire(ledger, batch, serial)
-            times = []
-            for _ in range(reps):
-                serial += 1
+        for rep in range(reps):
+            for size, batch in batches.items():
                 started = time.perf_counter()
-                a.retire(ledger, batch, serial)
-                times.append(time.perf_counter() - started)
-            ours[size] = statistics.median(times)
+                a.retire(ledger, batch, size + rep)
+                times[size].append(time.perf_counter() - started)
+        ours = {size: statistics.median(found) for size, found in times.items()}
+        for size in sizes:
             ctx.log(f"  history {size}: {_ms(ours[size])}")
         last = sizes[-1]
 
-        def profile_run(ledger: Ledger = ledger, batch: UUID = batch, start: int = serial) -> None:
-            for s in range(start + 1, start + 4):
+        def profile_run(ledger: Ledger = ledger, batch: UUID = batches[last]) -> None:
+            for s in range(last + reps, last + reps + 3):
                 a.retire(ledger, batch, s)
 
         growth = ours[last] / ours[sizes[0]]
@@ -260,7 +261,7 @@ def retire_history(ctx: Context) -> Row:
             done += 1
 
         def plain_op(_: int, app: Application[UUID] = app, cid: UUID = counter.id) -> None:
-            loaded = app.repository.get(cid)
+            loaded: Counter = app.repository.get(cid)
             loaded.count_one(0, 0)
             app.save(loaded)
 
@@ -299,12 +300,16 @@ def csv_ratio(ctx: Context) -> Row:
     ratios, details = [], []
     for backend in ctx.backends.names():
         app = plain_app(ctx.backends.url(backend, "plain-csv"))
-        base = median_time(lambda app=app: app.save(*[Counter() for _ in range(n)]), reps)
+
+        def plain_save(app: Application[UUID] = app) -> None:
+            app.save(*[Counter() for _ in range(n)])
+
+        base = median_time(plain_save, reps)
         _close(app)
         with Ledger(ctx.backends.url(backend, "csv"), a.root) as ledger:
             offset = [0]
 
-            def run(ledger: Ledger = ledger) -> None:
+            def run(ledger: Ledger = ledger, offset: list[int] = offset) -> None:
                 ledger.import_batches_csv(a.registry, io.StringIO(csv_text(n, offset[0])))
                 offset[0] += n
 
@@ -351,7 +356,14 @@ def cli_imports(ctx: Context) -> Row:
         csv_file.write_text(csv_text(rows))
         child([*cmd, "init", str(db), "--root", str(folder / "root.json")])
         seconds, peak = child(
-            [*cmd, "import-batches", str(db), str(csv_file), "--key", str(folder / "registry.key.json")]
+            [
+                *cmd,
+                "import-batches",
+                str(db),
+                str(csv_file),
+                "--key",
+                str(folder / "registry.key.json"),
+            ]
         )
         batches.append((rows, seconds, peak))
         ctx.log(f"  import-batches {rows}: {seconds:.1f} s, {peak / MIB:.0f} MiB")
@@ -361,7 +373,14 @@ def cli_imports(ctx: Context) -> Row:
             with history.open("w") as out:
                 events = ledger.export_history(out)
         seconds, peak = child(
-            [*cmd, "import", str(folder / f"i{rows}.db"), str(history), "--trust", str(folder / "root.json")]
+            [
+                *cmd,
+                "import",
+                str(folder / f"i{rows}.db"),
+                str(history),
+                "--trust",
+                str(folder / "root.json"),
+            ]
         )
         imports.append((events, seconds, peak))
         ctx.log(f"  import {events}: {seconds:.1f} s, {peak / MIB:.0f} MiB")
@@ -383,7 +402,12 @@ def cli_imports(ctx: Context) -> Row:
         ctx.curves.append(
             Curve(
                 f"`ledger {name}` (SQLite, one process)",
-                ("rows" if name == "import-batches" else "events", "wall s", "rows/s", "peak RSS MiB"),
+                (
+                    "rows" if name == "import-batches" else "events",
+                    "wall s",
+                    "rows/s",
+                    "peak RSS MiB",
+                ),
                 [(r, f"{s:.2f}", f"{r / s:,.0f}", f"{p / MIB:.0f}") for r, s, p in points],
                 f"linear fit: {intercept:.2f} s + {slope * 1000:.2f} ms/row; growth exponent"
                 f" {exponent:.2f}",
@@ -398,7 +422,10 @@ def cli_imports(ctx: Context) -> Row:
         history = folder / f"h{ctx.sizes.cli_rows[0]}.jsonl"
 
         def profile_run() -> None:
-            with _open_empty(ctx.backends.sqlite("import-profile")) as ledger, history.open("rb") as f:
+            with (
+                _open_empty(ctx.backends.sqlite("import-profile")) as ledger,
+                history.open("rb") as f,
+            ):
                 ledger.import_history(f, trusted=a.root)
 
         row.profile = profile_run
@@ -484,7 +511,7 @@ def audit_ratio(ctx: Context) -> Row:
     with Ledger(store.path) as ledger:
         messages = _raw_messages(ledger)
         base = median_time(lambda: _raw_verify(messages), ctx.sizes.reps)
-        ours = median_time(lambda ledger=ledger: ledger.audit(a.root), ctx.sizes.reps)
+        ours = median_time(functools.partial(ledger.audit, a.root), ctx.sizes.reps)
     ratio = base / ours
     row.figure = f"{ratio:.2f}"
     row.detail = (
@@ -516,7 +543,9 @@ def audit_memory(ctx: Context) -> Row:
     root_file.write_text(json.dumps(ctx.actors.root.to_json()))
     points = []
     for size, store in sorted(ctx.logs.items()):
-        seconds, peak = child([*ledger_command(), "audit", str(store.path), "--trust", str(root_file)])
+        seconds, peak = child(
+            [*ledger_command(), "audit", str(store.path), "--trust", str(root_file)]
+        )
         points.append((size, seconds, peak / MIB))
         ctx.log(f"  audit {size:,}: {seconds:.1f} s, {peak / MIB:.0f} MiB")
     _, slope = linear_fit([(float(s), m) for s, _, m in points])
@@ -569,10 +598,10 @@ def proofs(ctx: Context) -> list[Row]:
         with Ledger(store.path) as ledger:
             p2 = ledger.proof(store.target, 2)
             p10 = ledger.proof(store.target, 10)
-            b2 = median_time(lambda ledger=ledger, t=store.target: ledger.proof(t, 2), reps)
-            b10 = median_time(lambda ledger=ledger, t=store.target: ledger.proof(t, 10), reps)
-        v2 = median_time(lambda p=p2: verify_proof(p, a.root), reps)
-        v10 = median_time(lambda p=p10: verify_proof(p, a.root), reps)
+            b2 = median_time(functools.partial(ledger.proof, store.target, 2), reps)
+            b10 = median_time(functools.partial(ledger.proof, store.target, 10), reps)
+        v2 = median_time(functools.partial(verify_proof, p2, a.root), reps)
+        v10 = median_time(functools.partial(verify_proof, p10, a.root), reps)
         points.append((size, b2, b10, v2, v10, len(json.dumps(p2)), len(json.dumps(p10))))
         ctx.log(f"  proof {size:,}: build {_ms(b2)} / {_ms(b10)}, verify {_ms(v2)} / {_ms(v10)}")
     target = 1_000_000
@@ -612,13 +641,28 @@ def proofs(ctx: Context) -> list[Row]:
         store = ctx.logs[max(ctx.logs)]
         with Ledger(store.path) as ledger:
             proof = ledger.proof(store.target, 10)
-        check.profile = lambda: [verify_proof(proof, a.root) for _ in range(20)]
+
+        def verify_many() -> None:
+            for _ in range(20):
+                verify_proof(proof, a.root)
+
+        check.profile = verify_many
     ctx.curves.append(
         Curve(
             "Proof of one retirement against log size (SQLite)",
-            ("log events", "build v=2", "build v=10", "verify v=2", "verify v=10", "bytes v=2",
-             "bytes v=10"),  # fmt: skip
-            [(p[0], _ms(p[1]), _ms(p[2]), _ms(p[3]), _ms(p[4]), f"{p[5]:,}", f"{p[6]:,}") for p in points],
+            (
+                "log events",
+                "build v=2",
+                "build v=10",
+                "verify v=2",
+                "verify v=10",
+                "bytes v=2",
+                "bytes v=10",
+            ),
+            [
+                (p[0], _ms(p[1]), _ms(p[2]), _ms(p[3]), _ms(p[4]), f"{p[5]:,}", f"{p[6]:,}")
+                for p in points
+            ],
             f"build exponent (v=10) {growth_exponent([(p[0], p[2]) for p in points]):.2f};"
             f" extrapolated to 1M: {predicted[0] * 1000:.0f} / {predicted[1] * 1000:.0f} ms",
         )

@@ -56,7 +56,7 @@ def render(
         " are medians of several repetitions (`time.perf_counter`); memory is the peak RSS of a"
         " child process.",
         "",
-        "| what | issue's \"now\" | measured (this run) | goal | met |",
+        '| what | issue\'s "now" | measured (this run) | goal | met |',
         "|---|---|---|---|---|",
     ]
     for row in rows:

@@ -3,7 +3,8 @@
 Usage::
 
     python -m bench                 # quick mode (about 2-4 minutes on 2 cores)
-    python -m bench --full          # the big sizes (50k imports, 100k-event logs): much longer
+    python -m bench --full          # the big sizes (50k imports, 100k-event logs): much longer;
+                                    # also writes the curves into docs/scaling.md (or --scaling)
     python -m bench --only retire,audit --no-readme
     python -m bench --toy           # a few seconds: does everything still run?
 
@@ -24,9 +25,10 @@ from pathlib import Path
 from bench import cases
 from bench._common import Actors, backends, postgres_reachable, profile
 from bench.cases import FULL, QUICK, TOY, Context, Row
-from bench.report import render
+from bench.report import render, update_scaling
 
 README = Path(__file__).resolve().parent / "README.md"
+SCALING = Path(__file__).resolve().parent.parent / "docs" / "scaling.md"
 ORDER = (
     "retire",
     "history",
@@ -65,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip profiles of unmet goals")
     parser.add_argument("--no-readme", action="store_true", help="do not write bench/README.md")
     parser.add_argument("--readme", type=Path, default=README, help="where to write the README")
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="write the curves into docs/scaling.md (always done by --full)",
+    )
     args = parser.parse_args(argv)
     sizes = FULL if args.full else TOY if args.toy else QUICK
     only = [name for name in args.only.split(",") if name] or list(ORDER)
@@ -138,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         _log(f"wrote {args.readme}")
+    if (args.full or args.scaling) and not args.only and curves and SCALING.exists():
+        date = f"{started_at:%Y-%m-%d}"
+        if update_scaling(SCALING, curves, command=command, date=date):
+            _log(f"updated the curves in {SCALING}")
     return 0
 
 

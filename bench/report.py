@@ -67,16 +67,7 @@ def render(
         text = "; ".join(part for part in (row.detail, row.note) if part)
         out.append(f"- **{row.key}**: {text}")
     if curves:
-        out += ["", "## Curves", ""]
-        for curve in curves:
-            out += [f"### {curve.name}", ""]
-            out.append("| " + " | ".join(curve.columns) + " |")
-            out.append("|" + "---|" * len(curve.columns))
-            for values in curve.rows:
-                out.append("| " + " | ".join(_fmt(v) for v in values) + " |")
-            if curve.note:
-                out += ["", curve.note]
-            out.append("")
+        out += ["", "## Curves", "", *curve_tables(curves, "###")]
     unmet = [row for row in rows if row.met is False]
     if unmet:
         out += [
@@ -93,6 +84,35 @@ def render(
             else:
                 out += ["(no profile taken)", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def curve_tables(curves: Sequence[Curve], heading: str) -> list[str]:
+    """Each curve as a heading, a Markdown table and its note."""
+    out = []
+    for curve in curves:
+        out += [f"{heading} {curve.name}", ""]
+        out.append("| " + " | ".join(curve.columns) + " |")
+        out.append("|" + "---|" * len(curve.columns))
+        for values in curve.rows:
+            out.append("| " + " | ".join(_fmt(v) for v in values) + " |")
+        if curve.note:
+            out += ["", curve.note]
+        out.append("")
+    return out
+
+
+def update_scaling(path: Path, curves: Sequence[Curve], *, command: str, date: str) -> bool:
+    """Replace the curves between the markers of ``docs/scaling.md``; False if none are there."""
+    text = path.read_text()
+    start, end = "<!-- curves:", "<!-- /curves -->"
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    marker, _ = rest.split("\n", 1)
+    _, tail = rest.split(end, 1)
+    body = [f"Measured by `{command}` on {date}.", "", *curve_tables(curves, "###")]
+    path.write_text(head + start + marker + "\n" + "\n".join(body) + end + tail)
+    return True
 
 
 def _cell(text: str) -> str:

@@ -141,7 +141,7 @@ def median_time(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def profile(run: Callable[[], object], top: int = 14) -> str:
+def profile(run: Callable[[], object], top: int = 22) -> str:
     """The top functions by cumulative time of one call of ``run`` (cProfile)."""
     profiler = cProfile.Profile()
     profiler.enable()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -41,7 +42,7 @@ def baseline(folder: Path, n: int) -> tuple[float, float]:
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": f"sqlite:///{folder / 'plain.db'}",
     }
-    app = Application(env=env)
+    app: Application[UUID] = Application(env=env)
     counter = Counter()
     app.save(counter)
     started = time.perf_counter()
@@ -50,7 +51,8 @@ def baseline(folder: Path, n: int) -> tuple[float, float]:
         app.save(counter)
     write = n / (time.perf_counter() - started)
     started = time.perf_counter()
-    Application(env=env).repository.get(counter.id)
+    cold: Application[UUID] = Application(env=env)
+    cold.repository.get(counter.id)
     read = (n + 1) / (time.perf_counter() - started)
     return write, read
 
@@ -86,7 +88,7 @@ def ledger_run(folder: Path, n: int) -> tuple[float, float, float]:
         cold.batch(batch)
         read = (n + 1) / (time.perf_counter() - started)
         started = time.perf_counter()
-        cold.audit()
+        cold.audit(root)
         audit = (n + 1) / (time.perf_counter() - started)
     return write, read, audit
 

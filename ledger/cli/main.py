@@ -1,31 +1,64 @@
-"""The ``ledger`` command group: every command module registers the same way.
+"""The ``ledger`` command group: every command module registers the same way, loaded lazily.
 
-Each module of :mod:`ledger.cli` lists its click commands (or groups) in ``COMMANDS``; this
-module adds them to the group, and nothing else.
+Each module of :mod:`ledger.cli` lists its click commands (or groups) in ``COMMANDS``;
+:data:`COMMAND_MODULES` says which module holds which command, so a command imports only its
+own module (``ledger verify`` loads no storage, rendering or domain-heavy module it does not
+use). ``tests/unit/test_layers.py`` checks the table against the modules.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from ledger.cli import (
-    demo,
-    events,
-    factors,
-    interchange,
-    ops,
-    publish,
-    records,
-    setup,
-    sinks,
-    verify,
-)
 from ledger.cli._common import set_clock
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMAND_MODULES", "cli", "main"]
+
+#: Command name -> the module of :mod:`ledger.cli` whose ``COMMANDS`` hold it.
+COMMAND_MODULES = {
+    "demo": "demo",
+    "verify": "verify",
+    "init": "ops",
+    "issue": "ops",
+    "transfer": "ops",
+    "retire": "ops",
+    "checkpoint": "ops",
+    "cosign": "ops",
+    "proof": "ops",
+    "audit": "records",
+    "disclosures": "records",
+    "certificates": "records",
+    "certificate": "publish",
+    "site": "publish",
+    "export": "interchange",
+    "import": "interchange",
+    "import-batches": "interchange",
+    "event": "events",
+    "sink": "sinks",
+    "key": "setup",
+    "root": "setup",
+    "factors": "factors",
+}
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        loaded = importlib.import_module(f"ledger.cli.{module}")
+        found: dict[str, click.Command] = {c.name or "": c for c in loaded.COMMANDS}
+        return found[cmd_name]
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="ledger")
 @click.option(
     "--now",
@@ -37,11 +70,6 @@ def cli(now: str | None) -> None:
     """Event-sourced, signed carbon offset and retirement ledger."""
     if now is not None:
         set_clock(now)
-
-
-for _module in (demo, verify, ops, records, publish, interchange, events, sinks, setup, factors):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

@@ -122,3 +122,17 @@ def test_verify_and_help_load_no_storage_or_rendering_library(
         if m.split(".")[0] in (*STORAGE, *RENDERING, "eventsourcing") and m not in pure
     ]
     assert heavy == []
+
+
+def test_the_lazy_command_table_names_every_command_of_every_module() -> None:
+    import importlib
+
+    from ledger.cli.main import COMMAND_MODULES
+
+    found = {}
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        if path.name.startswith("_") or path.stem == "main":
+            continue
+        module = importlib.import_module(f"ledger.cli.{path.stem}")
+        found |= {command.name: path.stem for command in getattr(module, "COMMANDS", ())}
+    assert found == COMMAND_MODULES

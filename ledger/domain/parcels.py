@@ -14,11 +14,17 @@ Rules:
 - Limits per parcel: at most :data:`MAX_VERTICES` positions (10,000) and
   :data:`MAX_GEOMETRY_BYTES` of GeoJSON text (256 KiB, measured before parsing). Larger areas
   are registered as several parcels.
+- A *reference* to a registered parcel (:meth:`Parcel.reference`, what a sink project's
+  removals batch carries) has the id and the ``digest`` of the geometry text
+  (``sha256:`` + hex SHA-256 of its UTF-8 bytes) and no geometry, so proofs of those credits
+  never carry the area and the store checks the digest against the registration (R9).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -28,7 +34,7 @@ import attrs
 from ledger.domain.values import require_text
 from ledger.errors import InvalidInputError
 
-__all__ = ["MAX_GEOMETRY_BYTES", "MAX_VERTICES", "Parcel"]
+__all__ = ["MAX_GEOMETRY_BYTES", "MAX_VERTICES", "Parcel", "geometry_digest"]
 
 #: Most positions (vertices, closing ones included) one parcel's geometry may have.
 MAX_VERTICES = 10_000
@@ -100,8 +106,15 @@ class Parcel:
 
     id: str = attrs.field(validator=lambda _, __, value: require_text("parcel id", value))
     geometry: str | None = None
+    digest: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.digest is not None and (
+            not isinstance(self.digest, str) or not _DIGEST.fullmatch(self.digest)
+        ):
+            raise InvalidInputError(f"parcel {self.id!r}: digest must be sha256:<64 hex digits>")
+        if self.digest is not None and self.geometry is not None:
+            raise InvalidInputError(f"parcel {self.id!r}: a reference has a digest, no geometry")
         if self.geometry is None:
             return
         if not isinstance(self.geometry, str):
@@ -119,11 +132,29 @@ class Parcel:
             return cls(id, geometry)
         return cls(id, _compact(dict(geometry)))
 
+    def reference(self) -> Parcel:
+        """The parcel as a removals batch names it: its id and its geometry's digest."""
+        return Parcel(self.id, None, geometry_digest(self.geometry))
+
     def to_json(self) -> dict[str, str | None]:
-        """The form kept in events."""
-        return {"id": self.id, "geometry": self.geometry}
+        """The form kept in events (``digest`` only for a reference)."""
+        found = {"id": self.id, "geometry": self.geometry}
+        return found if self.digest is None else found | {"digest": self.digest}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Parcel:
         """Rebuild a parcel from its event form."""
-        return cls(data["id"], data.get("geometry"))
+        if not isinstance(data, Mapping) or not {"id"} <= set(data) <= _MEMBERS:
+            raise InvalidInputError(f"a parcel has id, geometry and maybe digest, got {data!r}")
+        return cls(data["id"], data.get("geometry"), data.get("digest"))
+
+
+def geometry_digest(geometry: str | None) -> str | None:
+    """``sha256:`` + the hex SHA-256 of a geometry's text (None for none)."""
+    if geometry is None:
+        return None
+    return "sha256:" + hashlib.sha256(geometry.encode("utf-8")).hexdigest()
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_MEMBERS = {"id", "geometry", "digest"}

@@ -273,7 +273,7 @@ class SinkProject(Aggregate):
             holder=holder,
             today=today,
             unit=unit,
-            parcels=[Parcel(parcel.id) for parcel in self.parcels],
+            parcels=[parcel.reference() for parcel in self.parcels],
             source_project=str(self.id),
             bound_event=self.event_name,
         )

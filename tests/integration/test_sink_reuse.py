@@ -241,3 +241,38 @@ def test_r10_sink_deadlines_are_reported_against_the_injected_clock(
         assert ledger.sink_deadlines(project)[0][1] is DeadlineState.MISSED
         with pytest.raises(Exception, match="R10: date 2027-07-02 is in the future"):
             ledger.file_sink_application(developer, project, on=D(2027, 7, 2))
+
+
+def test_a_removals_batch_must_name_its_projects_parcels_with_the_registered_digest(
+    backend: Backend,
+    ledger: Ledger,
+    keys: object,
+    registry: Signer,
+    organiser: Signer,
+    consumed: UUID,
+    forum: UUID,
+) -> None:
+    from ledger.domain import CreditBatch
+
+    label = ledger.event(forum).label
+    real = ledger.sink_project(consumed).parcels[0].reference()
+    forged = Parcel(real.id, None, "sha256:" + "0" * 64)
+    for parcels, refusal in (
+        ([forged], r"R9: .* names parcel 'LQ-001' with digest sha256:0+, not the digest"),
+        ([Parcel("LQ-999")], r"R9: .* credits parcel 'LQ-999', which sink project .* did not"),
+    ):
+        batch = CreditBatch.issue(
+            registry=registry.actor,
+            instrument="inclusion-forest",
+            vintage=2025,
+            project="SD-FS-001",
+            province="Shandong",
+            methodology="m",
+            serials=SerialRange(700_001, 700_010),
+            holder=organiser.actor,
+            today=D(2026, 11, 1),
+            parcels=parcels,
+            source_project=str(consumed),
+            bound_event=label,
+        )
+        assert_refused(backend, lambda b=batch: ledger.store.save(registry, b), refusal)

@@ -10,7 +10,7 @@ import pytest
 from ledger import AuthorizationError, InvalidInputError, RuleViolationError, SerialRange
 from ledger.domain import CreditBatch
 from ledger.domain.deadlines import DeadlineState
-from ledger.domain.parcels import MAX_GEOMETRY_BYTES, MAX_VERTICES, Parcel
+from ledger.domain.parcels import MAX_GEOMETRY_BYTES, MAX_VERTICES, Parcel, geometry_digest
 from ledger.domain.sink_project import SinkProject
 
 D = datetime.date
@@ -228,4 +228,17 @@ def test_a_removals_batch_names_the_parcels_by_id_without_copying_their_geometry
         today=D(2027, 7, 1),
     )
     assert [(p.id, p.geometry) for p in batch.parcels] == [("LQ-1", None), ("LQ-2", None)]
+    assert [p.digest for p in batch.parcels] == [geometry_digest(p.geometry) for p in sink.parcels]
     assert batch.source_project == str(sink.id)
+
+
+def test_a_parcel_reference_carries_a_digest_and_never_a_geometry() -> None:
+    area = Parcel.of("P", SQUARE)
+    reference = area.reference()
+    assert reference.geometry is None and reference.digest == geometry_digest(area.geometry)
+    assert Parcel.from_json(reference.to_json()) == reference
+    assert Parcel.of("Q").to_json() == {"id": "Q", "geometry": None}  # old events unchanged
+    with pytest.raises(InvalidInputError, match=r"digest must be sha256:<64 hex digits>"):
+        Parcel("P", None, "md5:00")
+    with pytest.raises(InvalidInputError, match=r"a reference has a digest, no geometry"):
+        Parcel("P", SQUARE, reference.digest)

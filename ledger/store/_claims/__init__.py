@@ -56,8 +56,9 @@ def claims_for(events: Iterable[Any]) -> Claims:
             if e.source_project is None:
                 found.parcels.extend(_parcels(e.parcels, "credit batch", owner))
             else:
-                ids = tuple(str(parcel["id"]) for parcel in e.parcels)
-                found.sources.append(SourceClaim(str(e.source_project), e.bound_event, ids, owner))
+                named = [Parcel.from_json(parcel) for parcel in e.parcels]
+                refs = tuple((parcel.id, parcel.digest) for parcel in named)
+                found.sources.append(SourceClaim(str(e.source_project), e.bound_event, refs, owner))
         elif topic == sp.REGISTERED:
             found.parcels.extend(_parcels(e.parcels, "sink project", owner))
         elif topic == sp.BOUND:

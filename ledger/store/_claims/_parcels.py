@@ -16,7 +16,7 @@ import attrs
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
-from ledger.domain.parcels import Parcel
+from ledger.domain.parcels import Parcel, geometry_digest
 from ledger.errors import RuleViolationError
 from ledger.store._claims._geometry import area_of, bounds, interiors_overlap
 
@@ -38,7 +38,7 @@ class SourceClaim:
 
     project: str
     event: str | None
-    parcel_ids: tuple[str, ...]
+    parcels: tuple[tuple[str, str | None], ...]  # (id, digest of the registered geometry)
     batch: str
 
 
@@ -118,14 +118,20 @@ class Parcels:
                 rule="R9",
             )
         c = self.table.c
-        for parcel_id in source.parcel_ids:
+        for parcel_id, digest in source.parcels:
             found = connection.execute(
-                sa.select(c.owner_kind, c.owner).where(c.parcel_id == parcel_id)
+                sa.select(c.owner_kind, c.owner, c.geometry).where(c.parcel_id == parcel_id)
             ).first()
-            if found is None or tuple(found) != ("sink project", source.project):
+            if found is None or (found[0], found[1]) != ("sink project", source.project):
                 raise RuleViolationError(
                     f"batch {source.batch} credits parcel {parcel_id!r}, which sink project"
                     f" {source.project} did not register",
+                    rule="R9",
+                )
+            if geometry_digest(found[2]) != digest:
+                raise RuleViolationError(
+                    f"batch {source.batch} names parcel {parcel_id!r} with digest {digest}, not"
+                    " the digest of the area its sink project registered",
                     rule="R9",
                 )
 

@@ -14,17 +14,21 @@ Rules (RFC 9162, "Certificate Transparency Version 2.0", section 2.1):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ledger.errors import LogProofError
 
 __all__ = [
     "EMPTY_ROOT",
     "LogProofError",
+    "Subtree",
+    "consistency_path",
     "consistency_proof",
+    "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "over",
     "root",
     "roots_at",
     "verify_consistency",
@@ -84,38 +88,60 @@ def _fold(stack: list[tuple[int, bytes]]) -> bytes:
     return result
 
 
+#: ``subtree(start, end)``: the tree hash of leaves ``start .. end - 1`` (RFC 9162 MTH).
+Subtree = Callable[[int, int], bytes]
+
+
+def over(leaves: Sequence[bytes]) -> Subtree:
+    """The subtree hashes of a list of leaf hashes held in memory."""
+    return lambda start, end: root(leaves[start:end])
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """PATH(index, leaves) of RFC 9162 2.1.3.1, over leaf hashes."""
-    if not 0 <= index < len(leaves):
-        raise LogProofError(f"leaf index {index} is outside a tree of size {len(leaves)}")
-    return _path(index, leaves)
+    return inclusion_path(index, len(leaves), over(leaves))
 
 
-def _path(m: int, leaves: Sequence[bytes]) -> list[bytes]:
-    n = len(leaves)
+def inclusion_path(index: int, size: int, subtree: Subtree) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 9162 2.1.3.1, reading subtree hashes from ``subtree``.
+
+    Every left part PATH recurses into is a complete, aligned subtree, so a store that keeps
+    those nodes answers each in one read: O(log n) reads, plus O(log n) more for each ragged
+    right edge.
+    """
+    if not 0 <= index < size:
+        raise LogProofError(f"leaf index {index} is outside a tree of size {size}")
+    return _path(index, 0, size, subtree)
+
+
+def _path(m: int, start: int, n: int, subtree: Subtree) -> list[bytes]:
     if n == 1:
         return []
     k = _split(n)
     if m < k:
-        return [*_path(m, leaves[:k]), root(leaves[k:])]
-    return [*_path(m - k, leaves[k:]), root(leaves[:k])]
+        return [*_path(m, start, k, subtree), subtree(start + k, start + n)]
+    return [*_path(m - k, start + k, n - k, subtree), subtree(start, start + k)]
 
 
 def consistency_proof(first: int, leaves: Sequence[bytes]) -> list[bytes]:
     """PROOF(first, leaves) of RFC 9162 2.1.4.1, over leaf hashes (0 < first <= n)."""
-    if not 0 < first <= len(leaves):
-        raise LogProofError(f"no consistency proof from size {first} to size {len(leaves)}")
-    return _subproof(first, leaves, True)
+    return consistency_path(first, len(leaves), over(leaves))
 
 
-def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
-    n = len(leaves)
+def consistency_path(first: int, size: int, subtree: Subtree) -> list[bytes]:
+    """PROOF(first, D[0:size]) of RFC 9162 2.1.4.1, reading subtree hashes from ``subtree``."""
+    if not 0 < first <= size:
+        raise LogProofError(f"no consistency proof from size {first} to size {size}")
+    return _subproof(first, 0, size, True, subtree)
+
+
+def _subproof(m: int, start: int, n: int, complete: bool, subtree: Subtree) -> list[bytes]:
     if m == n:
-        return [] if complete else [root(leaves)]
+        return [] if complete else [subtree(start, start + n)]
     k = _split(n)
     if m <= k:
-        return [*_subproof(m, leaves[:k], complete), root(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
+        return [*_subproof(m, start, k, complete, subtree), subtree(start + k, start + n)]
+    return [*_subproof(m - k, start + k, n - k, False, subtree), subtree(start, start + k)]
 
 
 def verify_inclusion(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from ledger.audit import strict_json
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import consistency_proof, inclusion_proof, root
+from ledger.audit.merkle import Subtree, consistency_path, inclusion_path, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
 from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys
@@ -99,10 +99,10 @@ class TransparencyCommands:
     def consistency(self, first: int, second: int) -> list[bytes]:
         """An RFC 9162 consistency proof from tree size ``first`` to ``second``."""
         with self._store.read() as connection:
-            hashes = self._store.log.hashes(connection, second)
-        if len(hashes) != second:
-            raise NotFoundError(f"the log has {len(hashes)} leaves, not {second}")
-        return consistency_proof(first, hashes)
+            size = self._store.log.size(connection)
+            if size < second:
+                raise NotFoundError(f"the log has {size} leaves, not {second}")
+            return consistency_path(first, second, self._store.log.subtree(connection))
 
     def add_cosignature(self, signature: NoteSignature) -> SignedNote:
         """Keep a witness's cosignature on the latest checkpoint, if it verifies."""
@@ -173,16 +173,17 @@ class TransparencyCommands:
         if note is None:
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
         event = _event_history(self._store, certificate.event_name)
+        size = note.checkpoint.size
         with self._store.read() as connection:
-            hashes = self._store.log.hashes(connection, note.checkpoint.size)
-            placed = _place(self._store, connection, history, hashes)
-            placed_event = _place(self._store, connection, event, hashes, covered_only=True)
+            tree = _Tree(size, self._store.log.subtree(connection))
+            placed = _place(self._store, connection, history, tree)
+            placed_event = _place(self._store, connection, event, tree, covered_only=True)
             roots = [
-                (root, index, inclusion_proof(index, hashes))
+                (root, index, tree.path(index))
                 for root in self.trust_roots()
                 if (index := self._store.log.index_of(connection, ROOT_LEAF, root.version))
                 is not None
-                and index < len(hashes)
+                and index < size
             ]
         return build_proof(certificate, placed, note, roots, placed_event)
 
@@ -198,7 +199,7 @@ def _place(
     store: Store,
     connection: Any,
     entries: Sequence[Entry],
-    hashes: list[bytes],
+    tree: _Tree,
     *,
     covered_only: bool = False,
 ) -> list[tuple[Entry, int, list[bytes]]]:
@@ -209,12 +210,23 @@ def _place(
     placed = []
     for entry in entries:
         index = store.log.index_of(connection, entry.aggregate, entry.version)
-        if index is None or index >= len(hashes):
+        if index is None or index >= tree.size:
             if covered_only:
                 break
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
-        placed.append((entry, index, inclusion_proof(index, hashes)))
+        placed.append((entry, index, tree.path(index)))
     return placed
+
+
+@attrs.frozen
+class _Tree:
+    """The log's tree at one size, its subtree hashes read from the stored nodes."""
+
+    size: int
+    subtree: Subtree
+
+    def path(self, index: int) -> list[bytes]:
+        return inclusion_path(index, self.size, self.subtree)
 
 
 def _latest(roots: Sequence[TrustRoot]) -> TrustRoot:

@@ -10,6 +10,11 @@ Rules:
   written in the same transaction as its leaf.
 - Signed checkpoints (C2SP notes) are kept beside the log; nothing here is ever updated except
   a checkpoint gaining cosignature lines.
+- The interior nodes of every complete, aligned subtree are stored as leaves complete them, in
+  the same transaction (``ledger_log_nodes``: level >= 1, index), so an inclusion or
+  consistency proof reads O(log n) nodes instead of every leaf (:meth:`LogStore.subtree`).
+  Proofs built from them are checked by their verifier against a signed root; checkpoints
+  are signed, and the audit and the write guard check, from the leaves themselves.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger.audit.merkle import leaf_hash
+from ledger.audit.merkle import Subtree, leaf_hash, node_hash
 from ledger.audit.timeline import ROOT_LEAF, root_leaf
 from ledger.audit.trust import TrustRoot
+from ledger.errors import StorageError
 
 __all__ = ["LogStore"]
 
@@ -46,6 +52,13 @@ class LogStore:
             sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
             sa.Column("note", sa.Text, nullable=False),
         )
+        self.nodes = sa.Table(
+            "ledger_log_nodes",
+            metadata,
+            sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("node_index", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("node_hash", sa.LargeBinary, nullable=False),
+        )
         self.roots = sa.Table(
             "ledger_trust_roots",
             metadata,
@@ -53,21 +66,82 @@ class LogStore:
             sa.Column("document", sa.Text, nullable=False),
         )
         metadata.create_all(engine, checkfirst=True)
+        with engine.begin() as connection:
+            self._backfill(connection)
+
+    def _backfill(self, connection: sa.Connection) -> None:
+        """Store the nodes of a log written before nodes were kept (once)."""
+        if connection.execute(sa.select(self.nodes.c.level).limit(1)).first() is not None:
+            return
+        hashes = self.hashes(connection)
+        if len(hashes) > 1:
+            self._add_nodes(connection, 0, hashes)
 
     def append(self, connection: sa.Connection, stored: Iterable[tuple[Any, int, bytes]]) -> None:
         """Append one leaf per stored (aggregate, version, envelope bytes), in order."""
         start = self.size(connection)
+        items = list(stored)
+        hashes = [leaf_hash(state) for _, _, state in items]
         rows = [
-            {
-                "leaf_index": start + n,
-                "leaf_hash": leaf_hash(state),
-                "aggregate": str(aggregate),
-                "version": version,
-            }
-            for n, (aggregate, version, state) in enumerate(stored)
+            {"leaf_index": start + n, "leaf_hash": h, "aggregate": str(a), "version": v}
+            for n, ((a, v, _), h) in enumerate(zip(items, hashes, strict=True))
         ]
         if rows:
             connection.execute(self.leaves.insert(), rows)
+            self._add_nodes(connection, start, hashes)
+
+    def _add_nodes(self, connection: sa.Connection, start: int, hashes: list[bytes]) -> None:
+        """Store the nodes that leaves ``start ..`` (``hashes``) complete."""
+        stack = self._frontier(connection, start)
+        made = []
+        for offset, hashed in enumerate(hashes):
+            count = start + offset + 1
+            stack.append((0, hashed))
+            while count % 2 == 0:
+                (level, right), (_, left) = stack.pop(), stack.pop()
+                parent = node_hash(left, right)
+                index = (start + offset + 1) // (2 << level) - 1
+                made.append({"level": level + 1, "node_index": index, "node_hash": parent})
+                stack.append((level + 1, parent))
+                count //= 2
+        if made:
+            connection.execute(self.nodes.insert(), made)
+
+    def _frontier(self, connection: sa.Connection, size: int) -> list[tuple[int, bytes]]:
+        """The complete subtrees of the first ``size`` leaves, left to right (level, hash)."""
+        found, position = [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                found.append((level, self._node(connection, level, position >> level)))
+                position += 1 << level
+        return found
+
+    def _node(self, connection: sa.Connection, level: int, index: int) -> bytes:
+        if level == 0:
+            query = sa.select(self.leaves.c.leaf_hash).where(self.leaves.c.leaf_index == index)
+        else:
+            c = self.nodes.c
+            query = sa.select(c.node_hash).where(c.level == level, c.node_index == index)
+        found = connection.execute(query).scalar()
+        if found is None:
+            raise StorageError(f"the log has no node at level {level}, index {index}")
+        return bytes(found)
+
+    def subtree(self, connection: sa.Connection) -> Subtree:
+        """RFC 9162 MTH of any leaf range, from the stored nodes (for building proofs)."""
+        cache: dict[tuple[int, int], bytes] = {}
+
+        def mth(start: int, end: int) -> bytes:
+            n = end - start
+            if (start, end) not in cache:
+                if n & (n - 1) == 0 and start % n == 0:
+                    cache[start, end] = self._node(connection, n.bit_length() - 1, start // n)
+                else:
+                    k = 1 << ((n - 1).bit_length() - 1)
+                    cache[start, end] = node_hash(mth(start, start + k), mth(start + k, end))
+            return cache[start, end]
+
+        return mth
 
     def size(self, connection: sa.Connection) -> int:
         """How many leaves the log has."""
@@ -108,15 +182,16 @@ class LogStore:
 
     def add_root(self, connection: sa.Connection, root: TrustRoot) -> None:
         """Append an adopted trust-root version to the log and keep its document."""
-        data = root_leaf(root)
+        data, start = root_leaf(root), self.size(connection)
         connection.execute(
             self.leaves.insert().values(
-                leaf_index=self.size(connection),
+                leaf_index=start,
                 leaf_hash=leaf_hash(data),
                 aggregate=ROOT_LEAF,
                 version=root.version,
             )
         )
+        self._add_nodes(connection, start, [leaf_hash(data)])
         connection.execute(self.roots.insert().values(version=root.version, document=data.decode()))
 
     def root_documents(self, connection: sa.Connection) -> list[str]:

@@ -82,12 +82,15 @@ def print_table(
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(
+        title=None if title is None else Text(title), box=box.SIMPLE_HEAD, title_justify="left"
+    )
     for header in headers:
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        table.add_row(*(text(cell) for cell in row))
+        table.add_column(Text(header), overflow="fold")
+    for row in rows:  # Text, never markup: a name like "[event ...]" is shown as written
+        table.add_row(*(Text(text(cell)) for cell in row))
     wide = None if sys.stdout.isatty() else 1000  # a pipe or a file: never fold cells
     Console(width=wide, soft_wrap=False, highlight=False).print(table)
 

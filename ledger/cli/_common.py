@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATABASE",
-    "EXIT_BUG",
     "ENV_DATABASE",
+    "EXIT_BUG",
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_STORAGE",
@@ -135,7 +135,7 @@ class DatabaseCommand(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self._takes_database() and not self.epilog:
-            self.epilog = f"DATABASE (a SQLite path or a PostgreSQL URL) defaults to ${ENV_DATABASE}."
+            self.epilog = f"DATABASE (a SQLite path or PostgreSQL URL) defaults to ${ENV_DATABASE}."
 
     def _takes_database(self) -> bool:
         arguments = [p for p in self.params if isinstance(p, click.Argument)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def emit_csv(
     """Write the CSV (with BOM) to ``out``, or to stdout as UTF-8 bytes."""
     data = csv_text(headers, rows)
     if out is None:
-        click.get_binary_stream("stdout").write(data.encode("utf-8"))
+        sys.stdout.buffer.write(data.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         write_output(out, data, force=force)
         click.echo(f"written to {out}", err=True)

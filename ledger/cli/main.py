@@ -85,7 +85,7 @@ def main() -> None:
     """
     try:
         cli(prog_name="ledger")
-    except Exception as e:  # noqa: BLE001 - the command line's last line of defence
+    except Exception as e:  # the command line's last line of defence
         if os.environ.get("LEDGER_DEBUG"):
             raise
         fail(f"internal error ({type(e).__name__}: {e}); LEDGER_DEBUG=1 shows where", EXIT_BUG)

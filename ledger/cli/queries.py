@@ -144,9 +144,7 @@ def show(database: str, batch_id: UUID, as_json: bool, schema: str | None) -> No
     if as_json:
         echo_json(record)
         return
-    print_record(
-        [(k, v) for k, v in record.items() if k != "lots"], title=f"batch {record['id']}"
-    )
+    print_record([(k, v) for k, v in record.items() if k != "lots"], title=f"batch {record['id']}")
     print_table(
         ["serials", "units", "state", "account", "purpose"],
         ([f"{lot['serialStart']}-{lot['serialEnd']}", lot["units"], lot["state"],

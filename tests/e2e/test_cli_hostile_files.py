@@ -61,7 +61,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         checkpointed(ledger, signers["log"], signers["witness"])
         proof = ledger.proof(batch, cert.retirement_version)
     (folder / "proof.json").write_text(json.dumps(proof, indent=2))
-    assert run("export", folder / "ledger.db", folder / "history.jsonl").returncode == 0
+    assert run("export", folder / "ledger.db", folder / "history.jsonl", "--yes").returncode == 0
     return folder
 
 

@@ -244,8 +244,8 @@ def witness_state(path: Path) -> Checkpoint:
         if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
             raise ValueError
     except (KeyError, TypeError, ValueError) as e:
-        raise InvalidInputError(
-            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
+        raise MalformedInputError(
+            str(path), 'is not a witness state {"origin": TEXT, "size": N, "root": HEX64}'
         ) from e
     return Checkpoint(origin, size, root)
 

@@ -46,7 +46,8 @@ def _batch(db: Path, instrument: str) -> str:
 
 def _tables(db: Path) -> tuple[list[str], int]:
     with sqlite3.connect(db) as connection:
-        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        found = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        names = sorted(r[0] for r in found)
         rows = sum(connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names
                    if not n.startswith("sqlite_"))  # fmt: skip
     return names, rows
@@ -83,7 +84,7 @@ def test_the_query_commands_print_tables_and_json_and_create_nothing_in_the_stor
     assert [s["kind"] for s in lives[0]["steps"]] == ["issued", "reserved", "retired"]
     assert [s["kind"] for s in lives[1]["steps"]] == ["issued"]
     table = run("holdings", db, ORGANISER).stdout.splitlines()
-    assert [line for line in table if line.strip()][0].split() == [
+    assert next(line for line in table if line.strip()).split() == [
         "account", "batch", "instrument", "state", "units", "tCO2e"
     ]  # fmt: skip
     for argv in (["batches", db], ["batch", "show", db, forest], ["provenance", db, forest, "5"]):
@@ -97,8 +98,10 @@ def test_ledger_db_names_the_database_when_the_argument_is_left_out(db: Path) ->
     forest = _batch(db, "inclusion-forest")
 
     def shell(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ledger", *args], env=env, text=True,
-                              capture_output=True, stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        argv = [sys.executable, "-m", "ledger", *args]
+        return subprocess.run(
+            argv, env=env, text=True, capture_output=True, stdin=subprocess.DEVNULL, check=False
+        )
 
     assert json.loads(shell("batches", "--json").stdout) == _json("batches", db)
     assert json.loads(shell("batch", "show", forest, "--json").stdout)["id"] == forest
@@ -179,7 +182,8 @@ def test_csv_starts_with_a_bom_and_xlsx_workbooks_hold_the_register_and_certific
         rows = list(load_workbook(book)[sheet].values)
         assert rows[0][0] == first and len(rows) > 3
         again = run(command, db, "--format", "xlsx", "--out", book)
-        assert (again.returncode, again.stderr) == (2, f"ledger: {book} exists; pass --force to overwrite it\n")  # fmt: skip
+        refused = f"ledger: {book} exists; pass --force to overwrite it\n"
+        assert (again.returncode, again.stderr) == (2, refused)
     unnamed = run("certificates", db, "--format", "xlsx")
     assert unnamed.returncode == 2 and "--out" in unnamed.stderr
 

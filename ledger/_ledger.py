@@ -126,6 +126,8 @@ class Ledger:
     retire = _via("batches", BatchCommands.retire)
     export = _via("batches", BatchCommands.export)
     batch = _via("batches", BatchCommands.batch)
+    batch_list = _via("batches", BatchCommands.batch_list)
+    holdings = _via("batches", BatchCommands.holdings)
     recheck = _via("batches", BatchCommands.recheck)
     held_ranks = _via("batches", BatchCommands.held_ranks)
     history = _via("batches", BatchCommands.history)

@@ -8,8 +8,10 @@ command writes nothing and says why in one line.
 from __future__ import annotations
 
 import datetime
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -17,17 +19,28 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from ledger.audit import Checkpoint, SignedNote, Signer, TrustRoot, strict_json
-from ledger.errors import InvalidInputError, LedgerError
+from ledger.errors import InvalidInputError, LedgerError, MalformedInputError, StorageError
 
 if TYPE_CHECKING:
     from ledger import KeyDirectory, Ledger, SerialRange
 
 __all__ = [
+    "DATABASE",
+    "ENV_DATABASE",
+    "EXIT_BUG",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_STORAGE",
+    "EXIT_USAGE",
     "FILE",
     "KEY",
     "SCHEMA",
+    "DatabaseCommand",
+    "DatabaseGroup",
     "acting",
     "backend",
+    "code_of",
+    "confirm",
     "counted",
     "exact_tonnes",
     "existing",
@@ -42,6 +55,23 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Exit codes, one per kind of outcome (README, "Exit codes").
+EXIT_OK = 0
+#: The ledger refused the command or the data failed verification (a rule, a signature, the
+#: audit, a proof, something not found), or the confirmation prompt was answered no.
+EXIT_REFUSED = 1
+#: Usage: bad arguments or options, an unreadable or malformed input file, a missing store, an
+#: existing output file without --force, an unsupported database URL, no --yes off a terminal.
+EXIT_USAGE = 2
+#: The database could not be opened or failed (connection refused, locked, lost).
+EXIT_STORAGE = 3
+
+#: A bug: an unexpected exception (its one line names it; ``LEDGER_DEBUG=1`` shows where).
+EXIT_BUG = 4
+
+#: The environment variable that names the database when DATABASE is not given.
+ENV_DATABASE = "LEDGER_DB"
 
 KEY = click.option(
     "--key",
@@ -60,10 +90,79 @@ FILE = click.option(
 )
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     """Print one line of error on stderr and exit with ``code``."""
-    click.echo(f"ledger: {message}", err=True)
+    line = " ".join(message.split())
+    click.echo(f"ledger: {line}", err=True)
     sys.exit(code)
+
+
+def code_of(error: LedgerError) -> int:
+    """The exit code of ``error``: usage (2) for unreadable input, storage (3), else refused (1)."""
+    if isinstance(error, MalformedInputError) or isinstance(error.__cause__, OSError):
+        return EXIT_USAGE
+    if isinstance(error, StorageError):
+        return EXIT_STORAGE
+    return EXIT_REFUSED
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Ask ``question`` on a terminal unless ``yes``; go on only on a yes.
+
+    Off a terminal (stdin not a TTY) without ``yes``: one line and exit code 2. Answered no:
+    one line and exit code 1.
+
+    Args:
+        question: the question, naming what will be written.
+        yes: ``--yes`` was given.
+        what: the command's past participle for the refusal line (``retired``).
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"nothing {what}: confirm on a terminal, or pass --yes", EXIT_USAGE)
+    if not click.confirm(question, default=False, err=True):
+        fail(f"nothing {what}: not confirmed", EXIT_REFUSED)
+
+
+class DatabaseCommand(click.Command):
+    """A command whose first argument, DATABASE, defaults to ``$LEDGER_DB``.
+
+    When the variable is set and the command line gives one positional argument fewer than
+    the command takes, the variable's value is taken as DATABASE (the first one).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._takes_database() and not self.epilog:
+            self.epilog = f"DATABASE (a SQLite path or PostgreSQL URL) defaults to ${ENV_DATABASE}."
+
+    def _takes_database(self) -> bool:
+        arguments = [p for p in self.params if isinstance(p, click.Argument)]
+        return bool(arguments) and arguments[0].name == "database"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse ``args``, with ``$LEDGER_DB`` as DATABASE when it is left out."""
+        value = os.environ.get(ENV_DATABASE)
+        if value and self._takes_database() and "--help" not in args:
+            arguments = [p for p in self.params if isinstance(p, click.Argument)]
+            try:
+                opts, rest, _ = self.make_parser(ctx).parse_args(args=list(args))
+            except click.UsageError:
+                return super().parse_args(ctx, args)
+            given = sum(isinstance(opts.get(a.name or ""), str) for a in arguments) + len(rest)
+            if given == len(arguments) - 1:
+                args = [value, *args]
+        return super().parse_args(ctx, args)
+
+
+class DatabaseGroup(click.Group):
+    """A command group whose commands are :class:`DatabaseCommand`."""
+
+    command_class = DatabaseCommand
+
+
+DATABASE = click.argument("database", envvar=ENV_DATABASE)
 
 
 def serial_range(text: str) -> SerialRange:
@@ -145,8 +244,8 @@ def witness_state(path: Path) -> Checkpoint:
         if isinstance(size, bool) or not isinstance(size, int) or size < 0 or len(root) != 32:
             raise ValueError
     except (KeyError, TypeError, ValueError) as e:
-        raise InvalidInputError(
-            f'{path} is not a witness state {{"origin": TEXT, "size": N, "root": HEX64}}'
+        raise MalformedInputError(
+            str(path), 'is not a witness state {"origin": TEXT, "size": N, "root": HEX64}'
         ) from e
     return Checkpoint(origin, size, root)
 
@@ -222,12 +321,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def run(action: Callable[[], T]) -> T:
-    """``action()``, or its LedgerError as one line and exit code 1."""
+def run(action: Callable[[], T], prefix: str = "") -> T:
+    """``action()``, or its LedgerError as one line (after ``prefix``) and its :func:`code_of`."""
     try:
         return action()
     except LedgerError as e:
-        fail(str(e))
+        fail(f"{prefix}{e}", code_of(e))
 
 
 def acting(
@@ -243,18 +342,32 @@ def acting(
     return run(action)
 
 
-def progress(verb: str = "audited") -> Callable[[int, int], None] | None:
-    """A progress reporter on a terminal's stderr (None when stderr is not a terminal)."""
+@contextmanager
+def progress(verb: str = "audited") -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar (rich) on a terminal's stderr for the ``with`` block; else None.
+
+    The reporter takes (done, total) events; rich is imported only on a terminal.
+    """
     if not sys.stderr.isatty():
-        return None
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    def report(done: int, total: int) -> None:
-        if done == total or done % 1000 == 0:
-            end = "\n" if done == total else ""
-            click.echo(f"\r{verb} {done:,} of {total:,} events", err=True, nl=False)
-            click.echo(end, err=True, nl=False)
+    with Progress(
+        f"{verb} events",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(verb, total=None)
 
-    return report
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
 
 
 def existing(database: str) -> str:

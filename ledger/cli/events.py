@@ -14,7 +14,6 @@ Rules:
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +25,11 @@ from ledger import Line, Organiser
 from ledger.accounting import FactorTable
 from ledger.audit import Signer, strict_json
 from ledger.cli._common import (
+    DATABASE,
     FILE,
     KEY,
     SCHEMA,
+    DatabaseGroup,
     acting,
     counted,
     exact_tonnes,
@@ -37,6 +38,7 @@ from ledger.cli._common import (
     run,
     serial_range,
 )
+from ledger.cli._tables import JSON, echo_json, print_record, print_table
 from ledger.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ __all__ = ["COMMANDS", "event"]
 _EVENT = click.argument("event_id", metavar="EVENT", type=click.UUID)
 
 
-@click.group()
+@click.group(cls=DatabaseGroup)
 def event() -> None:
     """An event's neutralization: register, plan, measure, account, offset, confirm."""
 
@@ -68,7 +70,7 @@ def _organiser(data: Any) -> Organiser:
 
 
 @event.command("register")
-@click.argument("database")
+@DATABASE
 @KEY
 @FILE
 @SCHEMA
@@ -92,7 +94,7 @@ def register(database: str, key_file: Path, data_file: Path, schema: str | None)
 
 
 @event.command("plan")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @FILE
@@ -117,7 +119,7 @@ def plan(
 
 
 @event.command("measure")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @click.option("--kind", required=True, help="R5 kind of measure.")
@@ -144,7 +146,7 @@ def measure(
 
 
 @event.command("achieved")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @click.argument("number", type=int)
 @click.argument("tonnes")
@@ -164,7 +166,7 @@ def achieved(
 
 
 @event.command("account")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @FILE
@@ -212,7 +214,7 @@ def _lines(data: Any, table: FactorTable) -> list[Line]:
 
 
 @event.command("allocate")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @click.argument("batch", type=click.UUID)
 @KEY
@@ -234,7 +236,7 @@ def allocate(
 
 
 @event.command("retire")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @SCHEMA
@@ -244,11 +246,11 @@ def retire(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
         database, schema, key_file,
         lambda ledger, signer: [c.to_json() for c in ledger.retire_offsets(signer, event_id)],
     )  # fmt: skip
-    click.echo(json.dumps(certificates, indent=2, ensure_ascii=False))
+    echo_json(certificates)
 
 
 @event.command("commit")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @SCHEMA
@@ -258,11 +260,11 @@ def commit(database: str, event_id: UUID, key_file: Path, schema: str | None) ->
         database, schema, key_file,
         lambda ledger, signer: ledger.commit_neutrality(signer, event_id),
     )  # fmt: skip
-    click.echo(json.dumps(statement, indent=2, ensure_ascii=False))
+    echo_json(statement)
 
 
 @event.command("evaluate")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @click.option("--conclusion", required=True, type=click.Choice(["neutral", "not-neutral"]))
@@ -285,7 +287,7 @@ def evaluate(
 
 
 @event.command("confirm")
-@click.argument("database")
+@DATABASE
 @_EVENT
 @KEY
 @SCHEMA
@@ -301,17 +303,44 @@ def confirm(database: str, event_id: UUID, key_file: Path, schema: str | None) -
 
 
 @event.command("show")
-@click.argument("database")
+@DATABASE
 @_EVENT
+@JSON
 @SCHEMA
-def show(database: str, event_id: UUID, schema: str | None) -> None:
-    """Print the event's record and its R10 deadlines as JSON."""
+def show(database: str, event_id: UUID, as_json: bool, schema: str | None) -> None:
+    """Print the event's record and its R10 deadlines: tables, or JSON with --json."""
 
     def act() -> dict[str, Any]:
         with open_ledger(database, schema=schema) as ledger:
             return _record(ledger, event_id)
 
-    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False, default=str))
+    record = run(act)
+    if as_json:
+        echo_json(record)
+        return
+    commitment = record["commitment"]
+    print_record(
+        [
+            ("id", record["id"]), ("name", record["name"]), ("tier", record["tier"]),
+            ("participants", record["participants"]), ("phase", record["phase"]),
+            ("plans", len(record["plans"])), ("measures", len(record["measures"])),
+            ("accountings", len(record["accountings"])),
+            ("committed", "no" if commitment is None else "yes"),
+            ("confirmed on", record["confirmedOn"]),
+        ],
+        title=f"event {record['id']}",
+    )  # fmt: skip
+    print_table(
+        ["batch", "serials", "tCO2e", "rank", "deviation"],
+        ([a["batch"], f"{a['serials']['start']}-{a['serials']['end']}", a["tonnes"], a["rank"],
+          a["reason"] or ""] for a in record["allocations"]),
+        title="allocations", empty="no allocations",
+    )  # fmt: skip
+    print_table(
+        ["what", "due", "state"],
+        ([d["what"], d["due"], d["state"]] for d in record["deadlines"]),
+        title="deadlines", empty="no deadlines",
+    )  # fmt: skip
 
 
 def _record(ledger: Ledger, event_id: UUID) -> dict[str, Any]:

@@ -7,13 +7,13 @@ source; a bad table is one line of error, exit code 2.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from ledger.accounting import Factor, FactorTable
 from ledger.cli._common import fail
+from ledger.cli._tables import JSON, echo_json, print_table
 from ledger.errors import LedgerError
 
 __all__ = ["COMMANDS", "factors"]
@@ -27,23 +27,29 @@ __all__ = ["COMMANDS", "factors"]
     default=None,
     help="A user factor table (JSON) laid over the shipped one.",
 )
-@click.option("--format", "form", type=click.Choice(["text", "json"]), default="text")
-def factors(table_file: Path | None, form: str) -> None:
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "text", "json"]),
+    default="table",
+    help="table (default; text is the same) or json.",
+)
+@JSON
+def factors(table_file: Path | None, form: str, as_json: bool) -> None:
     """List the emission factors (R6), each with its source and whether it was checked."""
     try:
         table = FactorTable.load(table_file) if table_file else FactorTable.default()
     except LedgerError as e:
         fail(str(e), 2)
     rows = list(table)
-    if form == "json":
-        click.echo(json.dumps({"factors": [_json(factor) for factor in rows]}, indent=2))
+    if form == "json" or as_json:
+        echo_json({"factors": [_json(factor) for factor in rows]})
         return
-    for factor in rows:
-        mark = "checked" if factor.checked else "UNCHECKED"
-        click.echo(
-            f"{factor.id:26} {factor.factor:>9} kg/{factor.unit:12} {factor.year}  {mark:9}"
-            f"  {factor.reference}"
-        )
+    print_table(
+        ["id", "kg CO2e", "per", "year", "checked", "reference"],
+        ([f.id, f.factor, f.unit, f.year, "checked" if f.checked else "UNCHECKED", f.reference]
+         for f in rows),
+    )  # fmt: skip
     unchecked = [factor.id for factor in rows if not factor.checked]
     click.echo(
         f"{len(rows)} factors, {len(rows) - len(unchecked)} checked against a source", err=True

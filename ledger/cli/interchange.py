@@ -11,42 +11,74 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
 from ledger.audit import KeyDirectory
-from ledger.cli._common import counted, existing, fail, load_key, load_root, open_ledger, progress
+from ledger.cli._common import (
+    DATABASE,
+    SCHEMA,
+    DatabaseCommand,
+    confirm,
+    counted,
+    existing,
+    load_key,
+    load_root,
+    open_ledger,
+    progress,
+    run,
+)
 from ledger.cli._output import FORCE, refuse_existing
-from ledger.errors import LedgerError
 
 __all__ = ["COMMANDS"]
 
 
-@click.command("export")
-@click.argument("database")
+@click.command("export", cls=DatabaseCommand)
+@DATABASE
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @FORCE
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def export_(database: str, out: Path, force: bool, schema: str | None) -> None:
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed off a terminal).")
+@click.option("--dry-run", is_flag=True, help="Read and count the history; write nothing.")
+@SCHEMA
+def export_(
+    database: str, out: Path, force: bool, yes: bool, dry_run: bool, schema: str | None
+) -> None:
     """Write a store's whole signed history as JSON Lines (OUT may be -).
 
     The file is written beside OUT under a temporary name and renamed when complete, so OUT
     is either the whole history, ending with its signed checkpoint, or not there at all. An
-    existing OUT is never overwritten without --force.
+    existing OUT is never overwritten without --force. Writing a file asks first on a terminal
+    (--yes skips the question; off a terminal --yes is required); --dry-run reads the whole
+    history as an export would and says what it would write, writing nothing.
     """
-    if str(out) != "-":
+    to_file = str(out) != "-"
+    if to_file:
         refuse_existing(out, force)
-    try:
-        with open_ledger(existing(database), schema=schema) as ledger:
-
-            def write(file: IO[str]) -> int:
-                return ledger.export_history(file, progress("exported"))
-
-            count = write(sys.stdout) if str(out) == "-" else _atomically(out, write)
-    except LedgerError as e:
-        fail(f"export failed, nothing written: {e}", 1)
+    database = existing(database)
+    if dry_run:
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            count = _export(database, schema, sink)
+        where = "stdout" if not to_file else str(out)
+        click.echo(f"would export {counted(count, 'signed event')} to {where}; nothing written")
+        return
+    if to_file:
+        confirm(f"Write the whole signed history to {out}?", yes=yes, what="exported")
+    if to_file:
+        count = _atomically(out, lambda file: _export(database, schema, file))
+    else:
+        count = _export(database, schema, sys.stdout)
     click.echo(f"exported {counted(count, 'signed event')}", err=True)
+
+
+def _export(database: str, schema: str | None, file: IO[str]) -> int:
+    """Write the history to ``file``; a LedgerError is one line (nothing written), its code."""
+
+    def action() -> int:
+        with open_ledger(database, schema=schema) as ledger, progress("exported") as bar:
+            return ledger.export_history(file, bar)
+
+    return run(action, "export failed, nothing written: ")
 
 
 def _atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
@@ -64,8 +96,8 @@ def _atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
     return count
 
 
-@click.command("import")
-@click.argument("database")
+@click.command("import", cls=DatabaseCommand)
+@DATABASE
 @click.argument("history", type=click.File("rb"))
 @click.option(
     "--trust",
@@ -73,7 +105,7 @@ def _atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
     default=None,
     help="Trust root file you trust (default: the history's own first root).",
 )
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+@SCHEMA
 def import_(database: str, history: IO[bytes], trust: Path | None, schema: str | None) -> None:
     """Import an exported history into an empty store (SQLite path or PostgreSQL URL).
 
@@ -81,16 +113,20 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
     claim) and the file must end with a signed checkpoint of all of it.
     """
     trusted = None if trust is None else load_root(trust)
-    try:
-        with open_ledger(database, KeyDirectory(), schema=schema, create=True) as ledger:
-            count = ledger.import_history(history, progress("verified"), trusted)
-    except LedgerError as e:
-        fail(f"import failed, nothing written: {e}", 1)
+
+    def action() -> int:
+        with (
+            open_ledger(database, KeyDirectory(), schema=schema, create=True) as ledger,
+            progress("verified") as bar,
+        ):
+            return ledger.import_history(history, bar, trusted)
+
+    count = run(action, "import failed, nothing written: ")
     click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")
 
 
-@click.command("import-batches")
-@click.argument("database")
+@click.command("import-batches", cls=DatabaseCommand)
+@DATABASE
 @click.argument("csv_file", type=click.File("r", encoding="utf-8"))
 @click.option(
     "--key",
@@ -99,15 +135,16 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
     type=click.Path(path_type=Path, dir_okay=False),
     help="The issuing registry's private key file.",
 )
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
+@SCHEMA
 def import_batches(database: str, csv_file: IO[str], key_file: Path, schema: str | None) -> None:
     """Issue credit batches from a CSV file: every row valid, or nothing written."""
-    try:
+
+    def action() -> list[Any]:
         registry = load_key(key_file)
         with open_ledger(existing(database), schema=schema) as ledger:
-            ids = ledger.import_batches_csv(registry, csv_file)
-    except LedgerError as e:
-        fail(f"import failed: {e}", 1)
+            return list(ledger.import_batches_csv(registry, csv_file))
+
+    ids = run(action, "import failed: ")
     click.echo(f"issued {len(ids)} batches")
 
 

@@ -9,10 +9,11 @@ use). ``tests/unit/test_layers.py`` checks the table against the modules.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
-from ledger.cli._common import set_clock
+from ledger.cli._common import EXIT_BUG, fail, set_clock
 
 __all__ = ["COMMAND_MODULES", "cli", "main"]
 
@@ -40,6 +41,10 @@ COMMAND_MODULES = {
     "key": "setup",
     "root": "setup",
     "factors": "factors",
+    "holdings": "queries",
+    "batches": "queries",
+    "batch": "queries",
+    "provenance": "queries",
 }
 
 
@@ -73,5 +78,14 @@ def cli(now: str | None) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``ledger`` command."""
-    cli(prog_name="ledger")
+    """Entry point of the ``ledger`` command.
+
+    An unexpected exception (a bug) is one line and exit code 4, as every error is; set
+    ``LEDGER_DEBUG=1`` to see its traceback.
+    """
+    try:
+        cli(prog_name="ledger")
+    except Exception as e:  # the command line's last line of defence
+        if os.environ.get("LEDGER_DEBUG"):
+            raise
+        fail(f"internal error ({type(e).__name__}: {e}); LEDGER_DEBUG=1 shows where", EXIT_BUG)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,8 +18,11 @@ import click
 
 from ledger.audit import PublicKey, SignedNote, TrustRoot, Witness, current_log_keys, verify_proof
 from ledger.cli._common import (
+    DATABASE,
     KEY,
     SCHEMA,
+    DatabaseCommand,
+    confirm,
     exact_tonnes,
     load_key,
     open_ledger,
@@ -28,6 +32,7 @@ from ledger.cli._common import (
     witness_state,
 )
 from ledger.cli._output import FORCE, refuse_existing, write_output
+from ledger.cli._tables import echo_json
 from ledger.errors import InvalidInputError, LedgerError, ProofError
 
 if TYPE_CHECKING:
@@ -36,8 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS"]
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.option("--root", "root_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @SCHEMA
 def init(database: str, root_file: Path, schema: str | None) -> None:
@@ -51,8 +56,8 @@ def init(database: str, root_file: Path, schema: str | None) -> None:
     click.echo(f"trust root version {run(act)} in force")
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @KEY
 @click.option("--instrument", required=True)
 @click.option("--vintage", required=True, type=int)
@@ -77,8 +82,8 @@ def issue(
     click.echo(f"issued batch {run(act)}")
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.argument("batch", type=click.UUID)
 @KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
@@ -106,14 +111,16 @@ def transfer(
     click.echo(f"{'donated' if donate else 'transferred'} {serials} of {batch} to {to}")
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.argument("batch", type=click.UUID)
 @KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
 @click.option("--beneficiary", required=True)
 @click.option("--reason", required=True)
 @click.option("--event", "event_name", default=None, help="The event the units neutralize.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed off a terminal).")
+@click.option("--dry-run", is_flag=True, help="Check the retirement and say what it would do.")
 @SCHEMA
 def retire(
     database: str,
@@ -123,27 +130,51 @@ def retire(
     beneficiary: str,
     reason: str,
     event_name: str | None,
+    yes: bool,
+    dry_run: bool,
     schema: str | None,
 ) -> None:
-    """Retire units for good and print the certificate as JSON (R11)."""
+    """Retire units for good and print the certificate as JSON (R11).
+
+    A retirement cannot be undone: on a terminal it asks first (--yes skips the question; off
+    a terminal --yes is required). --dry-run runs every rule on the batch as loaded and prints
+    what would be retired, writing nothing.
+    """
+    span = run(lambda: serial_range(serials))
+
+    def check() -> str:
+        signer = load_key(key_file)
+        with open_ledger(database, schema=schema) as ledger:
+            loaded = ledger.batch(batch)
+            loaded.retire(
+                span, by=signer.actor, beneficiary=beneficiary, reason=reason,
+                event_name=event_name,
+            )  # fmt: skip
+        tonnes = Decimal(loaded.unit) * span.quantity
+        return (
+            f"retire serials {span.start}-{span.end} of batch {batch}: {span.quantity} units,"
+            f" {tonnes} tCO2e {loaded.instrument.value}, by {signer.actor} for {beneficiary!r}"
+        )
+
+    plan = run(check)
+    if dry_run:
+        click.echo(f"would {plan}; nothing written (dry run)")
+        return
+    confirm(f"{plan[0].upper()}{plan[1:]}? This cannot be undone.", yes=yes, what="retired")
 
     def act() -> dict[str, Any]:
         signer = load_key(key_file)
         with open_ledger(database, schema=schema) as ledger:
             return ledger.retire(
-                signer,
-                batch,
-                serial_range(serials),
-                beneficiary=beneficiary,
-                reason=reason,
+                signer, batch, span, beneficiary=beneficiary, reason=reason,
                 event_name=event_name,
-            ).to_json()
+            ).to_json()  # fmt: skip
 
-    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False))
+    echo_json(run(act))
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @KEY
 @SCHEMA
 def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
@@ -157,8 +188,8 @@ def checkpoint(database: str, key_file: Path, schema: str | None) -> None:
     click.echo(run(act), nl=False)
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @KEY
 @click.option(
     "--state",
@@ -199,8 +230,8 @@ def cosign(database: str, key_file: Path, state_file: Path, schema: str | None) 
     click.echo(f"cosigned the checkpoint of size {run(act)}")
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.argument("batch", type=click.UUID)
 @click.argument("version", type=int)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from ledger.cli._common import SCHEMA, existing, fail, open_ledger, run
+from ledger.cli._common import DATABASE, SCHEMA, DatabaseCommand, existing, fail, open_ledger, run
 from ledger.cli._output import FORCE, refuse_existing, write_output
 
 __all__ = ["COMMANDS"]
@@ -32,8 +32,8 @@ URL = click.option(
 )
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.argument("certificate_id", metavar="ID")
 @click.option(
     "--format", "form", type=click.Choice(["pdf", "html", "text"]), default="pdf", show_default=True
@@ -78,8 +78,8 @@ def certificate(
         click.echo(data, nl=False)
 
 
-@click.command()
-@click.argument("database")
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @FORCE
 @URL

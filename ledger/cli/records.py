@@ -1,35 +1,52 @@
 """``ledger audit``, ``disclosures`` and ``certificates``: read a whole store, write nothing.
 
-Rules: a read command refuses a database that does not exist (exit 2) rather than create one.
+Rules: a read command refuses a database that does not exist (exit 2) rather than create one;
+it prints a table for people, or ``--json`` (camelCase), CSV (UTF-8 with a byte order mark) or
+an XLSX workbook (``--out FILE``) where asked.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ledger.audit import KeyDirectory
 from ledger.cli._common import (
+    DATABASE,
+    SCHEMA,
+    DatabaseCommand,
     counted,
     existing,
-    fail,
     load_checkpoint,
     load_root,
     open_ledger,
     progress,
+    run,
 )
+from ledger.cli._output import FORCE, refuse_existing
+from ledger.cli._sheets import emit_csv, write_xlsx
+from ledger.cli._tables import JSON, echo_json, print_table, text
 from ledger.cli.render import render_certificate
-from ledger.errors import LedgerError
 
 __all__ = ["COMMANDS"]
 
+OUT = click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write CSV or XLSX to this file (XLSX needs it).",
+)
 
-@click.command()
-@click.argument("database")
+
+def _format(form: str, as_json: bool) -> str:
+    return "json" if as_json else form
+
+
+@click.command(cls=DatabaseCommand)
+@DATABASE
 @click.option(
     "--trust",
     required=True,
@@ -43,17 +60,34 @@ __all__ = ["COMMANDS"]
     default=None,
     help="The latest checkpoint you hold: a signed note, or a witness state file.",
 )
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> None:
+@JSON
+@SCHEMA
+def audit(database: str, trust: Path, held: Path | None, as_json: bool, schema: str | None) -> None:
     """Re-verify a whole store against the trust you bring: signatures, log, every rule."""
     database = existing(database)
     root = load_root(trust)
     checkpoint = None if held is None else load_checkpoint(held)
-    try:
-        with open_ledger(database, KeyDirectory(), schema=schema) as ledger:
-            report = ledger.audit(root, checkpoint, progress())
-    except LedgerError as e:
-        fail(f"audit failed: {e}", 1)
+
+    def action() -> Any:
+        with open_ledger(database, KeyDirectory(), schema=schema) as ledger, progress() as bar:
+            return ledger.audit(root, checkpoint, bar)
+
+    report = run(action, "audit failed: ")
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "events": report.events,
+                "aggregates": report.aggregates,
+                "trustRootVersion": root.version,
+                "trustRootVersions": report.roots,
+                "checkpoints": report.checkpoints,
+                "logRoot": report.log_root,
+                "readModels": report.read_models,
+                "extendsCheckpoint": report.held,
+            }
+        )
+        return
     extends = "" if report.held is None else f"; extends your checkpoint of {report.held:,}"
     click.echo(
         f"OK: {counted(report.events, 'event')} of {counted(report.aggregates, 'aggregate')}"
@@ -66,57 +100,113 @@ def audit(database: str, trust: Path, held: Path | None, schema: str | None) -> 
     )
 
 
-@click.command()
-@click.argument("database")
-@click.option("--format", "form", type=click.Choice(["json", "csv"]), default="json")
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def disclosures(database: str, form: str, schema: str | None) -> None:
-    """Print the public disclosure register (R12) as JSON or CSV.
+_REGISTER = ["position", "kind", "subject", "version", "entry", "detail"]
 
-    It lists plans, commitments, evaluations, cancellations, R8 deviations and confirmations,
-    and is brought up to date first.
+
+def _summary(detail: dict[str, Any]) -> str:
+    return "; ".join(f"{k}: {text(v)}" for k, v in detail.items())
+
+
+@click.command(cls=DatabaseCommand)
+@DATABASE
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    help="table (default), json, csv (UTF-8 with BOM) or xlsx (needs --out).",
+)
+@JSON
+@OUT
+@FORCE
+@SCHEMA
+def disclosures(
+    database: str, form: str, as_json: bool, out: Path | None, force: bool, schema: str | None
+) -> None:
+    """Print the public disclosure register (R12): a table, JSON, CSV or XLSX.
+
+    It lists plans, commitments, evaluations, confirmations, R8 deviations, retirements (with
+    tonnes, instrument and serials) and exports, folded afresh from the verified history.
     """
-    try:
+    form = _format(form, as_json)
+    if out is not None:
+        refuse_existing(out, force)
+
+    def action() -> list[dict[str, Any]]:
         with open_ledger(existing(database), schema=schema) as ledger:
-            rows = ledger.disclosures()
-    except LedgerError as e:
-        fail(f"disclosure register failed: {e}", 1)
+            return ledger.disclosures()
+
+    rows = run(action, "disclosure register failed: ")
     if form == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["position", "kind", "subject", "version", "entry", "detail"])
-    for row in rows:
-        detail = json.dumps(row["detail"], sort_keys=True, ensure_ascii=False)
-        writer.writerow(
-            [row["position"], row["kind"], row["subject"], row["version"], row["entry"], detail]
-        )
+    flat = [
+        [r["position"], r["kind"], r["subject"], r["version"], r["entry"],
+         json.dumps(r["detail"], sort_keys=True, ensure_ascii=False)]
+        for r in rows
+    ]  # fmt: skip
+    if form == "csv":
+        emit_csv(_REGISTER, flat, out, force)
+    elif form == "xlsx":
+        write_xlsx(out, [("register", _REGISTER, flat)], force=force)
+    else:
+        print_table(
+            ["position", "kind", "subject", "version", "detail", "entry"],
+            ([r["position"], r["kind"], r["subject"], r["version"], _summary(r["detail"]),
+              r["entry"][:16]] for r in rows),
+            empty="nothing disclosed yet",
+        )  # fmt: skip
 
 
-@click.command()
-@click.argument("database")
-@click.option("--format", "form", type=click.Choice(["json", "csv", "text"]), default="json")
-@click.option("--schema", default=None, help="PostgreSQL schema of the ledger's tables.")
-def certificates(database: str, form: str, schema: str | None) -> None:
-    """Print every retirement certificate as JSON, CSV or readable text (R11)."""
-    try:
+@click.command(cls=DatabaseCommand)
+@DATABASE
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "json", "csv", "xlsx", "text"]),
+    default="table",
+    help="table (default), json, csv (UTF-8 with BOM), xlsx (needs --out) or text.",
+)
+@JSON
+@OUT
+@FORCE
+@SCHEMA
+def certificates(
+    database: str, form: str, as_json: bool, out: Path | None, force: bool, schema: str | None
+) -> None:
+    """Print every retirement certificate: a table, JSON, CSV, XLSX or readable text (R11)."""
+    form = _format(form, as_json)
+    if out is not None:
+        refuse_existing(out, force)
+
+    def action() -> list[dict[str, Any]]:
         with open_ledger(existing(database), schema=schema) as ledger:
-            rows = ledger.certificate_list()
-    except LedgerError as e:
-        fail(f"certificates failed: {e}", 1)
+            return ledger.certificate_list()
+
+    rows = run(action, "certificates failed: ")
     if form == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
     if form == "text":
         click.echo("\n".join(render_certificate(row) for row in rows), nl=False)
         return
     columns = list(rows[0]) if rows else []
-    writer = csv.writer(sys.stdout)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [json.dumps(row[c]) if isinstance(row[c], list) else row[c] for c in columns]
-        )
+    flat = [
+        [json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], list) else row[c]
+         for c in columns]
+        for row in rows
+    ]  # fmt: skip
+    if form == "csv":
+        emit_csv(columns, flat, out, force)
+    elif form == "xlsx":
+        write_xlsx(out, [("certificates", columns, flat)], force=force)
+    else:
+        print_table(
+            ["id", "instrument", "tonnes", "serials", "beneficiary", "retired at", "by"],
+            ([r["id"], r["instrument"], r["tonnes"], f"{r['serialStart']}-{r['serialEnd']}",
+              r["beneficiary"], r["retiredAt"], r["retiredBy"]] for r in rows),
+            empty="no certificates yet",
+        )  # fmt: skip
 
 
 COMMANDS = (audit, disclosures, certificates)

@@ -14,8 +14,6 @@ Rules:
 from __future__ import annotations
 
 import datetime
-import json
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -25,9 +23,11 @@ import click
 from ledger import Parcel
 from ledger.audit import Signer
 from ledger.cli._common import (
+    DATABASE,
     FILE,
     KEY,
     SCHEMA,
+    DatabaseGroup,
     acting,
     exact_tonnes,
     input_json,
@@ -35,6 +35,7 @@ from ledger.cli._common import (
     run,
     serial_range,
 )
+from ledger.cli._tables import JSON, echo_json, print_record, print_table
 from ledger.errors import InvalidInputError
 
 __all__ = ["COMMANDS", "sink"]
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from ledger import Ledger
 
 
-@click.group()
+@click.group(cls=DatabaseGroup)
 def sink() -> None:
     """Forest and marine sink projects: register, bind to an event, milestones, issuance."""
 
@@ -58,7 +59,7 @@ def _day(value: datetime.datetime | None) -> datetime.date | None:
 
 
 @sink.command("register")
-@click.argument("database")
+@DATABASE
 @KEY
 @FILE
 @SCHEMA
@@ -99,7 +100,7 @@ def _project(data: Any) -> dict[str, Any]:
 
 
 @sink.command("bind")
-@click.argument("database")
+@DATABASE
 @_PROJECT
 @KEY
 @click.option("--event", "event_id", required=True, type=click.UUID, help="The event's id.")
@@ -115,7 +116,7 @@ def bind(database: str, project: UUID, key_file: Path, event_id: UUID, schema: s
 
 
 @sink.command("file")
-@click.argument("database")
+@DATABASE
 @_PROJECT
 @KEY
 @_ON
@@ -132,7 +133,7 @@ def file_application(
 
 
 @sink.command("validate")
-@click.argument("database")
+@DATABASE
 @_PROJECT
 @KEY
 @_ON
@@ -149,7 +150,7 @@ def validate(
 
 
 @sink.command("measure")
-@click.argument("database")
+@DATABASE
 @_PROJECT
 @click.argument("tonnes")
 @KEY
@@ -170,7 +171,7 @@ def measure(
 
 
 @sink.command("issue")
-@click.argument("database")
+@DATABASE
 @_PROJECT
 @KEY
 @click.option("--serials", required=True, help="START-END, inclusive.")
@@ -194,11 +195,12 @@ def issue(
 
 
 @sink.command("show")
-@click.argument("database")
+@DATABASE
 @_PROJECT
+@JSON
 @SCHEMA
-def show(database: str, project: UUID, schema: str | None) -> None:
-    """Print the project's record and its R10 deadlines as JSON."""
+def show(database: str, project: UUID, as_json: bool, schema: str | None) -> None:
+    """Print the project's record and its R10 deadlines: tables, or JSON with --json."""
 
     def act() -> dict[str, Any]:
         with open_ledger(database, schema=schema) as ledger:
@@ -215,13 +217,26 @@ def show(database: str, project: UUID, schema: str | None) -> None:
             ],
         }  # fmt: skip
 
-    click.echo(json.dumps(run(act), indent=2, ensure_ascii=False, default=_text))
-
-
-def _text(value: object) -> str:
-    if isinstance(value, Decimal | datetime.date):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    record = run(act)
+    if as_json:
+        echo_json(record)
+        return
+    print_record(
+        [(k, v) for k, v in record.items() if k not in ("parcels", "deadlines")],
+        title=f"sink project {record['id']}",
+    )
+    print_table(
+        ["parcel", "detail"],
+        ([p.get("id", ""), {k: v for k, v in p.items() if k != "id"}] for p in record["parcels"]),
+        title="parcels",
+        empty="no parcels",
+    )
+    print_table(
+        ["what", "due", "done", "state"],
+        ([d["what"], d["due"], d["done"], d["state"]] for d in record["deadlines"]),
+        title="deadlines",
+        empty="no deadlines",
+    )
 
 
 COMMANDS = (sink,)

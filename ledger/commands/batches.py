@@ -178,6 +178,38 @@ class BatchCommands:
             raise NotFoundError(f"no credit batch {batch_id}")
         return replay_checked(events)
 
+    def batch_list(self) -> list[CreditBatch]:
+        """Every credit batch, folded in memory from the verified history, in issuance order.
+
+        Read-only: nothing is written to the store (no read model is kept).
+        """
+        batches: dict[UUID, CreditBatch] = self._store.aggregates(credit_batch.TOPICS)
+        return list(batches.values())
+
+    def holdings(self, account: str | None = None) -> list[tuple[str, UUID, str, int]]:
+        """Units per (account, batch, state): held, reserved, retired or exported.
+
+        Folded in memory from the verified history (nothing written); ``account`` limits the
+        rows to one account. Rows are sorted by account, then batch issuance order, then state.
+
+        Returns:
+            (account, batch id, state, units) rows.
+        """
+        rows: dict[tuple[str, UUID, str], int] = {}
+        for batch in self.batch_list():
+            for lot in batch.lots():
+                if account is not None and lot.account != account:
+                    continue
+                key = (lot.account, batch.id, lot.state.value)
+                rows[key] = rows.get(key, 0) + lot.serials.quantity
+        order = {batch_id: n for n, batch_id in enumerate(dict.fromkeys(k[1] for k in rows))}
+        return [
+            (who, batch_id, state, units)
+            for (who, batch_id, state), units in sorted(
+                rows.items(), key=lambda item: (item[0][0], order[item[0][1]], item[0][2])
+            )
+        ]
+
     def held_ranks(self, account: str) -> dict[UUID, int]:
         """Batches in which ``account`` holds free units, with each batch's R8 rank."""
         batches = self._store.aggregates(credit_batch.TOPICS)

@@ -4,13 +4,17 @@ Rules (R11, R12):
 - Serial units: one row per run of units in one state, per batch, kept with the domain's own
   :class:`~ledger.domain.UnitMap` rules; holdings per account are sums over it; and one
   history row per event that moved units, so every unit's life is a query (R11).
-- Disclosure register: every published plan, commitment, evaluation, confirmation,
-  cancellation (retirement or export) and R8 deviation, with the entry hash that proves it.
+- Disclosure register: every published plan, commitment, evaluation, confirmation, R8
+  deviation, retirement and export, with the entry hash that proves it. A retirement or an
+  export names its instrument, serials, units and tonnes (units x the batch's unit size), kept
+  from the batch's issuance. Member names of ``detail`` are camelCase, as in every JSON output.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,7 +164,20 @@ class SerialUnits:
         return {(batch, state): int(total) for batch, state, total in rows}
 
 
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def _camel(value: Any) -> Any:
+    """``value`` with snake_case dict keys renamed to camelCase, at every depth."""
+    if isinstance(value, dict):
+        return {_SNAKE.sub(lambda m: m.group(1).upper(), k): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
 def _disclosed(entry: Entry) -> tuple[str, dict[str, Any]] | None:
+    """The kind and detail the register shows for ``entry`` (cancellations: see _cancelled)."""
     event, topic = entry.event, entry.topic
     if topic == en.PLANNED:
         return "plan", {k: event[k] for k in ("version", "boundary", "offsets", "measures")}
@@ -172,18 +189,23 @@ def _disclosed(entry: Entry) -> tuple[str, dict[str, Any]] | None:
         return "confirmation", {"on": event["on"]}
     if topic == en.ALLOCATED and event["deviation"]:
         return "deviation", {k: event[k] for k in ("batch", "rank", "reason")}
-    if topic in (cb.RETIRED, cb.EXPORTED):
-        keys = (
-            "serial_start",
-            "serial_end",
-            "actor",
-            "event_name",
-            "beneficiary",
-            "reason",
-            "target_registry",
-        )
-        return "cancellation", {k: event[k] for k in keys if k in event}
     return None
+
+
+def _cancelled(entry: Entry, instrument: str, unit: Decimal) -> tuple[str, dict[str, Any]]:
+    """A retirement or an export, with its instrument, serials, units and tonnes."""
+    event = entry.event
+    units = event["serial_end"] - event["serial_start"] + 1
+    keys = ("actor", "event_name", "beneficiary", "reason", "target_registry")
+    detail = {
+        "instrument": instrument,
+        "serialStart": event["serial_start"],
+        "serialEnd": event["serial_end"],
+        "units": units,
+        "tonnes": str(unit * units),
+        **{k: event[k] for k in keys if k in event},
+    }
+    return ("retirement" if entry.topic == cb.RETIRED else "export"), detail
 
 
 class DisclosureRegister:
@@ -192,7 +214,14 @@ class DisclosureRegister:
     name = "disclosure-register"
 
     def define(self, metadata: sa.MetaData) -> list[sa.Table]:
-        """One row per disclosed entry."""
+        """One row per disclosed entry, and each batch's instrument and unit size."""
+        self.batches = sa.Table(
+            "ledger_view_disclosed_batches",
+            metadata,
+            sa.Column("batch", sa.Text, primary_key=True),
+            sa.Column("instrument", sa.Text, nullable=False),
+            sa.Column("unit", sa.Text, nullable=False),
+        )
         self.rows = sa.Table(
             "ledger_view_disclosures",
             metadata,
@@ -203,14 +232,34 @@ class DisclosureRegister:
             sa.Column("detail", sa.Text, nullable=False),
             sa.Column("entry", sa.Text, nullable=False),
         )
-        return [self.rows]
+        return [self.batches, self.rows]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
         """Add a row if the entry is something the register discloses."""
-        disclosed = _disclosed(entry)
+        if entry.topic == cb.ISSUED:
+            unit = entry.event["unit"]
+            connection.execute(
+                self.batches.insert().values(
+                    batch=entry.aggregate,
+                    instrument=entry.event["instrument"],
+                    unit=str(unit["_data_"] if isinstance(unit, dict) else unit),
+                )
+            )
+            return
+        if entry.topic in (cb.RETIRED, cb.EXPORTED):
+            c = self.batches.c
+            instrument, unit = connection.execute(
+                sa.select(c.instrument, c.unit).where(c.batch == entry.aggregate)
+            ).one()
+            disclosed: tuple[str, dict[str, Any]] | None = _cancelled(
+                entry, instrument, Decimal(unit)
+            )
+        else:
+            disclosed = _disclosed(entry)
         if disclosed is None:
             return
-        kind, detail = disclosed
+        kind, raw = disclosed
+        detail = _camel(raw)
         connection.execute(
             self.rows.insert().values(
                 position=position,

@@ -14,6 +14,7 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
         capture_output=True,
         text=True,
         cwd=cwd,
+        stdin=subprocess.DEVNULL,  # never a terminal: a confirmation is never waited for
         timeout=120,
         check=False,
     )

@@ -127,7 +127,7 @@ def test_export_import_and_the_read_model_commands_work_from_the_shell(
     demo: Path, tmp_path: Path
 ) -> None:
     history = tmp_path / "history.jsonl"
-    assert run("export", str(demo / "ledger.db"), str(history)).returncode == 0
+    assert run("export", str(demo / "ledger.db"), str(history), "--yes").returncode == 0
     copy = tmp_path / "copy.db"
     imported = run("import", str(copy), str(history))
     assert imported.returncode == 0, imported.stderr
@@ -135,15 +135,15 @@ def test_export_import_and_the_read_model_commands_work_from_the_shell(
     assert audited.stdout.startswith("OK: 25 events of 4 aggregates verified"), audited.stderr
     again = run("import", str(copy), str(history))
     assert again.returncode == 1 and "needs an empty store" in again.stderr
-    register = json.loads(run("disclosures", str(copy)).stdout)
+    register = json.loads(run("disclosures", str(copy), "--json").stdout)
     assert {row["kind"] for row in register} >= {"plan", "deviation", "evaluation"}
-    listed = json.loads(run("certificates", str(copy)).stdout)
+    listed = json.loads(run("certificates", str(copy), "--json").stdout)
     assert [c["quantity"] for c in listed] == [240, 20, 15]  # in the order retired
     text = run("certificates", str(demo / "ledger.db"), "--format", "text").stdout
     assert text.count("RETIREMENT CERTIFICATE ") == 3
     assert "donated by forum-sponsor-enterprise" in text
     csv_out = run("certificates", str(copy), "--format", "csv").stdout.splitlines()
-    assert len(csv_out) == 4 and csv_out[0].startswith("batch,")
+    assert len(csv_out) == 4 and csv_out[0].startswith("\ufeffbatch,")  # a BOM for Excel
 
 
 def test_a_csv_of_batches_with_a_bad_row_imports_nothing_from_the_shell(
@@ -187,9 +187,10 @@ def test_read_commands_refuse_a_missing_database_and_create_nothing(
 def test_factors_lists_the_shipped_table_all_checked() -> None:
     result = run("factors")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 12
-    assert all(" checked " in line for line in lines)
+    header, rule, *rows = [line for line in result.stdout.splitlines() if line.strip()]
+    assert header.split()[:4] == ["id", "kg", "CO2e", "per"] and set(rule.strip()) == {"─"}
+    assert len(rows) == 12
+    assert all(" checked " in row for row in rows)
     assert "12 factors, 12 checked against a source" in result.stderr
 
 
@@ -218,7 +219,7 @@ def test_the_documented_entry_for_shandong_2023_loads_as_a_user_table(tmp_path: 
     result = run("factors", "--table", str(mine))
     assert result.returncode == 0, result.stderr
     assert any(
-        line.startswith("electricity-shandong-2023     0.6191")
+        line.split()[:2] == ["electricity-shandong-2023", "0.6191"]
         for line in result.stdout.splitlines()
     )
     assert "13 factors, 13 checked against a source" in result.stderr

@@ -32,11 +32,11 @@ def _certificate(demo: Path) -> tuple[str, str]:
 def test_export_never_overwrites_a_file_without_force(demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "history.jsonl"
     out.write_text("keep me")
-    refused = run("export", demo / "ledger.db", out)
+    refused = run("export", demo / "ledger.db", out, "--yes")
     assert refused.returncode == 2
     assert refused.stderr == f"ledger: {out} exists; pass --force to overwrite it\n"
     assert out.read_text() == "keep me"
-    forced = run("export", demo / "ledger.db", out, "--force")
+    forced = run("export", demo / "ledger.db", out, "--force", "--yes")
     assert forced.returncode == 0, forced.stderr
     assert forced.stderr == "exported 25 signed events\n"
     assert out.read_text().startswith('{"format": "ledger.history.v1"}\n')

@@ -53,7 +53,7 @@ def test_a_300_participant_event_is_neutralized_from_the_shell(demo: Path, tmp_p
     early = run(*before, *lines)
     assert early.returncode == 1 and early.stderr.startswith("ledger: R6: 'Qingdao Expo' is ")
     assert run(*after, *lines).stdout == "accounted 11.548 tCO2e from 2 lines\n"
-    listed = json.loads(run("certificates", db).stdout)
+    listed = json.loads(run("certificates", db, "--json").stdout)
     (ccer,) = {c["batch"] for c in listed if c["instrument"] == "ccer"}
     offset = ["--serials", "1000016-1000027", "--reason", "CCERs at hand; no inclusion credits"]
     allocated = run(*after, "event", "allocate", db, event_id, ccer, "--key", org, *offset)
@@ -72,7 +72,7 @@ def test_a_300_participant_event_is_neutralized_from_the_shell(demo: Path, tmp_p
     assert statement["scale"] == 300
     confirmed = run(*after, "event", "confirm", db, event_id, "--key", org)
     assert confirmed.stdout.startswith("neutrality confirmed on ")
-    record = json.loads(run(*after, "event", "show", db, event_id).stdout)
+    record = json.loads(run(*after, "event", "show", db, event_id, "--json").stdout)
     assert (record["tier"], record["deadlines"][0]["state"]) == ("self_commitment", "met")
     assert run("audit", db, "--trust", demo / "root.json").stdout.startswith("OK: ")
 

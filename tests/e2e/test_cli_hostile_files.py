@@ -61,7 +61,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         checkpointed(ledger, signers["log"], signers["witness"])
         proof = ledger.proof(batch, cert.retirement_version)
     (folder / "proof.json").write_text(json.dumps(proof, indent=2))
-    assert run("export", folder / "ledger.db", folder / "history.jsonl").returncode == 0
+    assert run("export", folder / "ledger.db", folder / "history.jsonl", "--yes").returncode == 0
     return folder
 
 
@@ -108,11 +108,11 @@ def test_deeply_nested_json_given_as_a_witness_state_file_is_one_line(
     state = write(tmp_path / "w.json", DEEP)
     result = run("cosign", home / "ledger.db", "--key", home / "witness.key.json",
                  "--state", state)  # fmt: skip
-    one_line(result, 1, "deeper than 64 levels")
+    one_line(result, 2, "deeper than 64 levels")
     write(state, '{"origin": "o", "size": "7"}')
     result = run("cosign", home / "ledger.db", "--key", home / "witness.key.json",
                  "--state", state)  # fmt: skip
-    one_line(result, 1, f"{state} is not a witness state")
+    one_line(result, 2, f"{state} is not a witness state")
 
 
 def test_deeply_nested_json_given_as_a_factor_table_is_one_line(tmp_path: Path) -> None:
@@ -175,13 +175,13 @@ def test_a_csv_saved_by_excel_as_csv_utf8_with_a_bom_imports(home: Path, tmp_pat
 def test_a_csv_that_is_not_utf8_is_one_line(home: Path, tmp_path: Path) -> None:
     text = HEADER + "\nccer,2024,P-\xe9,Shandong,M,2001,2100,org.example,1\n"
     result = import_csv(home, write(tmp_path / "b.csv", text.encode("latin-1")))
-    one_line(result, 1, "import failed: the CSV file is not UTF-8 text")
+    one_line(result, 2, "import failed: the CSV file is not UTF-8 text")
 
 
 def test_a_csv_field_over_128_kib_is_one_line(home: Path, tmp_path: Path) -> None:
     text = HEADER + f"\nccer,2024,{'P' * 140_000},Shandong,M,3001,3100,org.example,1\n"
     result = import_csv(home, write(tmp_path / "b.csv", text))
-    one_line(result, 1, "the CSV file has a field over 128 KiB (131,072 characters) at line 2")
+    one_line(result, 2, "the CSV file has a field over 128 KiB (131,072 characters) at line 2")
 
 
 def test_a_csv_vintage_of_5000_digits_is_one_line(home: Path, tmp_path: Path) -> None:

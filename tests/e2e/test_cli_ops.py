@@ -72,6 +72,7 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
         "Jinan forum",
         "--reason",
         "neutralization",
+        "--yes",
     )
     certificate = json.loads(retired.stdout)
     assert (certificate["tonnes"], certificate["donors"]) == ("2.500", ["forum-sponsor-enterprise"])
@@ -87,6 +88,7 @@ def test_a_registry_day_from_the_shell(demo: Path, tmp_path: Path) -> None:
         "x",
         "--reason",
         "again",
+        "--yes",
     )
     assert again.returncode == 1 and again.stderr.startswith(
         "ledger: R11: cannot retire units 2000-2500"

@@ -53,7 +53,7 @@ def test_a_new_registry_is_set_up_from_the_shell_and_its_proof_verifies(tmp_path
     )  # fmt: skip
     batch = issued.stdout.split()[-1]
     retire = ["--serials", "1-10", "--beneficiary", "Org", "--reason", "offset"]
-    assert run("retire", db, batch, "--key", k["org"], *retire).returncode == 0
+    assert run("retire", db, batch, "--key", k["org"], *retire, "--yes").returncode == 0
     assert run("checkpoint", db, "--key", k["log"]).returncode == 0
     assert run("cosign", db, "--key", k["witness"], "--state", tmp_path / "w.json").returncode == 0
     assert run("proof", db, batch, "2", "--out", tmp_path / "p.json").returncode == 0
@@ -128,7 +128,7 @@ def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_pat
     over = run(*issue, "--serials", "1-30", "--methodology", "m")
     assert over.stderr.startswith(f"ledger: R7: issuing 30 t from project {project} would exceed")
     assert run(*issue, "--serials", "1-25", "--methodology", "m").stdout.startswith("issued batch")
-    shown = json.loads(run("sink", "show", db, project).stdout)
+    shown = json.loads(run("sink", "show", db, project, "--json").stdout)
     assert [d["state"] for d in shown["deadlines"]] == ["met", "met"]
     assert (shown["measuredRemovals"], shown["issuedRemovals"]) == ("25.5", "25")
 

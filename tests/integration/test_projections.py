@@ -81,7 +81,7 @@ def test_the_serial_unit_registry_equals_the_aggregates_and_survives_a_rebuild(
     assert steps == expected
 
 
-def test_the_disclosure_register_lists_plans_deviations_and_cancellations(
+def test_the_disclosure_register_lists_retirements_and_exports_with_tonnes_and_instrument(
     backend: Backend, ledger: Ledger, store: list[Any]
 ) -> None:
     runner = ProjectionRunner(ledger.store, DisclosureRegister(), backend.schema)
@@ -89,8 +89,11 @@ def test_the_disclosure_register_lists_plans_deviations_and_cancellations(
     with ledger.store.read() as connection:
         listing = runner.projection.listing(connection)  # type: ignore[attr-defined]
     kinds = [row["kind"] for row in listing]
-    assert kinds == ["cancellation", "cancellation"] * 3
-    assert listing[1]["detail"]["target_registry"] == "verra"
+    assert kinds == ["retirement", "export"] * 3
+    assert listing[1]["detail"]["targetRegistry"] == "verra"
+    retired = listing[0]["detail"]
+    assert {"instrument", "serialStart", "serialEnd", "units", "tonnes"} <= set(retired)
+    assert retired["units"] == retired["serialEnd"] - retired["serialStart"] + 1
     live = runner.snapshot()
     runner.rebuild()
     assert runner.snapshot() == live

@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ledger"
 STORAGE = ("sqlalchemy", "eventsourcing_sqlalchemy", "shapely", "numpy", "psycopg")
-RENDERING = ("reportlab", "jinja2", "segno", "markupsafe", "PIL")
+RENDERING = ("reportlab", "jinja2", "segno", "markupsafe", "PIL", "rich", "openpyxl")
 
 
 def _imports(folder: str) -> list[tuple[str, str]]:

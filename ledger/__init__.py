@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ledger.domain.event_neutralization import EventNeutralization
     from ledger.domain.event_values import Line, Organiser
     from ledger.domain.parcels import Parcel
-    from ledger.domain.sink_project import SinkProject
+    from ledger.domain.sink_project import ForestSinkProject, SinkProject
     from ledger.domain.values import Instrument, SerialRange
 
 _LAZY = {
@@ -54,6 +54,7 @@ _LAZY = {
     "CreditBatch": "ledger.domain.credit_batch",
     "EventNeutralization": "ledger.domain.event_neutralization",
     "Factor": "ledger.accounting",
+    "ForestSinkProject": "ledger.domain.sink_project",
     "FactorTable": "ledger.accounting",
     "Instrument": "ledger.domain.values",
     "KeyDirectory": "ledger.audit.keys",
@@ -96,6 +97,7 @@ __all__ = [
     "EventNeutralization",
     "Factor",
     "FactorTable",
+    "ForestSinkProject",
     "ImportRowsError",
     "Instrument",
     "InvalidInputError",

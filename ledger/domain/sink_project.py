@@ -56,6 +56,7 @@ __all__ = [
     "REMOVALS_ISSUED",
     "VALIDATED",
     "Ecosystem",
+    "ForestSinkProject",
     "SinkProject",
     "event_id_of",
     "recheck",
@@ -431,3 +432,7 @@ _COMMANDS: dict[str, tuple[str, Callable[[SinkProject, Mapping[str, Any]], None]
         lambda p, e: p.record_issuance(batch=e["batch"], tonnes=e["tonnes"], by=e["actor"]),
     ),
 }
+
+#: The SPEC's name for a forest sink project: the same aggregate (``ecosystem="forest"``; a
+#: marine sink is a ``SinkProject`` with ``ecosystem="marine"``).
+ForestSinkProject = SinkProject

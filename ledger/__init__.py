@@ -35,7 +35,7 @@ from ledger.errors import (
 )
 
 if TYPE_CHECKING:
-    from ledger._ledger import Ledger, database_url
+    from ledger._ledger import Ledger, database_url, holds_ledger
     from ledger.accounting import Factor, FactorTable
     from ledger.audit.certificate import Certificate
     from ledger.audit.keys import KeyDirectory, PublicKey, Signer
@@ -69,6 +69,7 @@ _LAZY = {
     "TrustRoot": "ledger.audit.trust",
     "Witness": "ledger.audit.witness",
     "database_url": "ledger._ledger",
+    "holds_ledger": "ledger._ledger",
     "verify_proof": "ledger.audit.proof",
 }
 
@@ -125,6 +126,7 @@ __all__ = [
     "UnknownSignerError",
     "Witness",
     "database_url",
+    "holds_ledger",
     "verify_proof",
 ]
 __version__ = "0.1.0"

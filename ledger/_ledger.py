@@ -36,9 +36,9 @@ from ledger.commands import (
     utc_now,
 )
 from ledger.errors import NotFoundError, TrustRootError
-from ledger.store import Store, database_url
+from ledger.store import Store, database_url, holds_ledger
 
-__all__ = ["Ledger", "database_url"]
+__all__ = ["Ledger", "database_url", "holds_ledger"]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -268,13 +268,18 @@ def open_ledger(
         database: a SQLite path or a ``sqlite:///`` or ``postgresql://`` URL.
         keys: as :class:`ledger.Ledger` takes them.
         schema: the PostgreSQL schema.
-        create: a missing SQLite file may be created (``init``, ``import``); otherwise a
-            missing file is one line and exit code 2, and no empty store is left behind.
+        create: a missing store may be created (``init``, ``import``); otherwise a missing
+            SQLite file, or a database without a ledger's tables (read-only, nothing is
+            created), is one line and exit code 2.
     """
     if not create:
         existing(database)
     backend(database)
-    from ledger import Ledger
+    from ledger import Ledger, holds_ledger
+
+    if not create and not holds_ledger(database, schema=schema):
+        where = f"{database} (schema {schema})" if schema else database
+        fail(f"no ledger database at {where}", 2)
 
     if _CLOCK:
         return Ledger(database, keys, schema=schema, clock=_CLOCK[0])

@@ -113,6 +113,7 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
     claim) and the file must end with a signed checkpoint of all of it.
     """
     trusted = None if trust is None else load_root(trust)
+    created = _new_sqlite_file(database)
 
     def action() -> int:
         with (
@@ -121,8 +122,22 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
         ):
             return ledger.import_history(history, bar, trusted)
 
-    count = run(action, "import failed, nothing written: ")
+    try:
+        count = run(action, "import failed, nothing written: ")
+    except SystemExit:
+        if created is not None:  # a failed import leaves no empty store behind
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{created}{suffix}").unlink(missing_ok=True)
+        raise
     click.echo(f"imported {count:,} signed events; run `ledger audit` to re-verify them")
+
+
+def _new_sqlite_file(database: str) -> Path | None:
+    """The SQLite file an import would create (None if it exists or is a server URL)."""
+    path = database[len("sqlite:///") :] if database.startswith("sqlite:///") else database
+    if "://" in path or Path(path).exists():
+        return None
+    return Path(path)
 
 
 @click.command("import-batches", cls=DatabaseCommand)

@@ -52,6 +52,7 @@ __all__ = [
     "Store",
     "compare_rows",
     "database_url",
+    "holds_ledger",
     "retrying",
     "row_order",
     "transcoder",
@@ -79,6 +80,27 @@ def database_url(database: str | Path) -> str:
         return text
     path = urllib.parse.quote(str(Path(text).expanduser().resolve()), safe="/")
     return f"sqlite:///file:{path}?uri=true&timeout=30"
+
+
+def holds_ledger(database: str | Path, *, schema: str | None = None) -> bool:
+    """True if ``database`` exists and holds a ledger's event table; creates and writes nothing.
+
+    A SQLite path that is not a file is no ledger (it is not created); a server database is
+    inspected read-only for ``ledger_events`` (in ``schema``, if given).
+    """
+    text = str(database)
+    if "://" not in text and not Path(text).expanduser().is_file():
+        return False
+    url = database_url(database)
+    if url.startswith("sqlite") and "mode=" not in url:
+        url = url.replace("?uri=true", "?mode=ro&uri=true", 1)
+    engine = sa.create_engine(url)
+    try:
+        return sa.inspect(engine).has_table("ledger_events", schema=schema)
+    except sa.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
 
 
 class Store:

@@ -151,3 +151,36 @@ def test_the_demo_ends_with_a_verify_command_that_works_as_printed(tmp_path: Pat
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
     )  # fmt: skip
     assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.postgres
+def test_a_read_command_on_a_database_without_a_ledger_creates_nothing_there(
+    postgres_url: str, tmp_path: Path, root: object
+) -> None:
+    import secrets
+
+    import sqlalchemy as sa
+
+    from ledger import database_url
+
+    schema = f"not_a_ledger_{secrets.token_hex(4)}"
+    trusted = tmp_path / "root.json"
+    trusted.write_text(json.dumps(root.to_json()))  # type: ignore[attr-defined]
+    for command in (["audit", "--trust", str(trusted)], ["disclosures"], ["batches"]):
+        done = run(command[0], postgres_url, *command[1:], "--schema", schema)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == f"ledger: no ledger database at {postgres_url} (schema {schema})\n"
+    engine = sa.create_engine(database_url(postgres_url))
+    try:
+        assert schema not in sa.inspect(engine).get_schema_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_import_leaves_no_empty_store_behind(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"format": "ledger.history.v1"}\n{"kind": "nothing"}\n')
+    store = tmp_path / "new.db"
+    done = run("import", store, history)
+    assert done.returncode == 1 and done.stderr.startswith("ledger: import failed, nothing written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.jsonl"]

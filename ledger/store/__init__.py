@@ -34,7 +34,7 @@ from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.sink_project import SinkProject
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, StorageError
 from ledger.store._application import LedgerApplication
 from ledger.store._audit import AuditReport, LogItem, audit_store, log_items
 from ledger.store._claims import ClaimIndex
@@ -87,6 +87,9 @@ def holds_ledger(database: str | Path, *, schema: str | None = None) -> bool:
 
     A SQLite path that is not a file is no ledger (it is not created); a server database is
     inspected read-only for ``ledger_events`` (in ``schema``, if given).
+
+    Raises:
+        StorageError: the database server cannot be reached.
     """
     text = str(database)
     if "://" not in text and not Path(text).expanduser().is_file():
@@ -97,6 +100,11 @@ def holds_ledger(database: str | Path, *, schema: str | None = None) -> bool:
     engine = sa.create_engine(url)
     try:
         return sa.inspect(engine).has_table("ledger_events", schema=schema)
+    except sa.exc.OperationalError as e:
+        if url.startswith("sqlite"):
+            return False  # a file that is not a SQLite database holds no ledger
+        reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+        raise StorageError(f"cannot open the ledger database: {reason}") from e
     except sa.exc.SQLAlchemyError:
         return False
     finally:

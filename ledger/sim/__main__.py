@@ -27,14 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3, help="worker processes per phase")
     parser.add_argument("--commands", type=int, default=60, help="commands per worker and phase")
     parser.add_argument("--kills", type=int, default=8, help="SIGKILLs placed per seed")
-    parser.add_argument("--ci", action="store_true", help="small bounded run on each backend")
+    parser.add_argument("--ci", action="store_true", help="small bounded run on both backends")
     parser.add_argument("--hours", type=float, help="long mode: seeds in a loop for H hours")
     parser.add_argument("--keep", action="store_true", help="keep stores and logs")
     parser.add_argument("--workdir", help="where run folders go")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if args.ci:
-        args.workers, args.commands, args.kills = 2, 25, 6
+        args.workers, args.commands, args.kills = 2, 30, 6
+        backends = ["sqlite", "postgres"] if args.backend in ("sqlite", "both") else backends
     total = Figures()
 
     def one(seed: int, backend: str) -> None:

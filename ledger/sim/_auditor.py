@@ -45,6 +45,7 @@ class Commands:
     results: dict[str, Any] = attrs.Factory(dict)
     args: dict[str, dict[str, Any]] = attrs.Factory(dict)
     errors: list[str] = attrs.Factory(list)
+    kills: Counter[str] = attrs.Factory(Counter)
 
     def count(self, outcome: str | None) -> int:
         return sum(1 for o in self.outcomes.values() if o == outcome)
@@ -74,6 +75,9 @@ def read_logs(paths: list[Path]) -> Commands:
                 record = json.loads(line)
             except ValueError:
                 continue  # a line cut short by a kill
+            if "kill" in record:
+                found.kills[record["kill"]] += 1
+                continue
             ident = record["id"]
             if "op" in record:
                 found.ops[ident] = record["op"]

@@ -19,9 +19,17 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["POINTS", "KillSwitch"]
+__all__ = ["POINTS", "POINT_OPS", "KillSwitch"]
 
 POINTS = ("claim", "leaf", "committed", "checkpoint", "projection", "import")
+POINT_OPS = {  # the commands that reach each point
+    "claim": ("issue", "sink"),
+    "leaf": ("transfer", "retire", "event"),
+    "committed": ("transfer", "retire", "split", "event"),
+    "checkpoint": ("checkpoint",),
+    "projection": ("project",),
+    "import": ("import",),
+}
 
 
 class KillSwitch:
@@ -30,6 +38,7 @@ class KillSwitch:
     def __init__(self) -> None:
         self.armed: str | None = None
         self.importing = False
+        self.last_words: Callable[[str], None] | None = None
         self._installed = False
 
     def arm(self, point: str | None) -> None:
@@ -42,6 +51,8 @@ class KillSwitch:
     def hit(self, point: str) -> None:
         """Called at ``point``: die now if it is armed."""
         if self.armed == point:
+            if self.last_words is not None:
+                self.last_words(point)
             os.kill(os.getpid(), signal.SIGKILL)
 
     def install(self) -> None:

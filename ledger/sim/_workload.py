@@ -33,7 +33,7 @@ from ledger.domain._units import Lot, UnitState
 from ledger.domain.parcels import Parcel
 from ledger.domain.topics import Batch, Event, Sink
 from ledger.domain.values import MAX_SERIAL
-from ledger.sim._crash import KillSwitch
+from ledger.sim._crash import POINT_OPS, KillSwitch
 from ledger.sim._signatures import Sig, batch_move
 from ledger.sim._world import ACCOUNTS, World
 
@@ -162,8 +162,12 @@ class Worker:
             weights.append(3)
         for index in range(commands):
             if kill is not None and index == kill[0]:
+                self.switch.last_words = lambda point: self._write({"kill": point})
                 self.switch.arm(kill[1])
             op = self.rng.choices(ops, weights)[0]
+            if self.switch.armed is not None and self.rng.random() < 0.5:
+                reaching = [o for o in POINT_OPS[self.switch.armed] if o in ops]
+                op = self.rng.choice(reaching) if reaching else op
             getattr(self, f"op_{op}")()
 
     # Helpers ----------------------------------------------------------------------------

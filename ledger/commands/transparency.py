@@ -25,7 +25,7 @@ from ledger.audit.keys import Signer
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
-from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys
+from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys, revokes
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
@@ -73,8 +73,10 @@ class TransparencyCommands:
 
     def sign_checkpoint(self, log: Signer) -> SignedNote:
         """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
-        latest = _latest(self.trust_roots())
-        if log.public.keyid not in {
+        roots = self.trust_roots()
+        latest = _latest(roots)
+        revoked = _revoked(roots)
+        if log.public.keyid in revoked or log.public.keyid not in {
             k.keyid for k in current_log_keys(latest, self._context.clock())
         }:
             raise InvalidInputError(
@@ -109,11 +111,15 @@ class TransparencyCommands:
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("there is no checkpoint to cosign")
-        latest = _latest(self.trust_roots())
+        roots = self.trust_roots()
+        latest = _latest(roots)
+        revoked = _revoked(roots)
         witness = [
             k
             for k in latest.with_role("witness")
-            if k.actor == signature.name and current(k, self._context.clock())
+            if k.actor == signature.name
+            and current(k, self._context.clock())
+            and k.keyid not in revoked
         ]
         if not witness:
             raise NoteError(
@@ -121,7 +127,8 @@ class TransparencyCommands:
                 f" {latest.version}"
             )
         cosigned = note.with_signature(signature)
-        if all(cosigned.cosigned_at(signature.name, k.public_key) is None for k in witness):
+        alone = attrs.evolve(note, signatures=(signature,))  # this cosignature, not an earlier one
+        if all(alone.cosigned_at(signature.name, k.public_key) is None for k in witness):
             raise NoteError(f"the cosignature of {signature.name} does not match its key")
         with self._store.write() as connection:
             self._store.log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
@@ -215,6 +222,14 @@ def _place(
             raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
         placed.append((entry, index, inclusion_proof(index, hashes)))
     return placed
+
+
+def _revoked(roots: Sequence[TrustRoot]) -> set[str]:
+    """Key ids that a later root revoked (by position in the log, whatever the clock says)."""
+    found: set[str] = set()
+    for before, root in zip([None, *roots], roots, strict=False):
+        found |= {k.keyid for k in root.keys if revokes(before, root, k)}
+    return found
 
 
 def _latest(roots: Sequence[TrustRoot]) -> TrustRoot:

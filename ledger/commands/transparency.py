@@ -227,8 +227,8 @@ def _place(
 def _revoked(roots: Sequence[TrustRoot]) -> set[str]:
     """Key ids that a later root revoked (by position in the log, whatever the clock says)."""
     found: set[str] = set()
-    for before, root in zip([None, *roots], roots, strict=False):
-        found |= {k.keyid for k in root.keys if revokes(before, root, k)}
+    for before, version in zip([None, *roots], roots, strict=False):
+        found |= {k.keyid for k in version.keys if revokes(before, version, k)}
     return found
 
 

@@ -20,7 +20,9 @@ from ledger.sim._run import POSTGRES, Figures, RunConfig, run_seed
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run; the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m ledger.sim", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ledger.sim", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--seed", type=int, default=1, help="the (first) seed")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--postgres", default=POSTGRES, help="PostgreSQL URL (a schema is made)")

@@ -191,7 +191,9 @@ def _check_units(history: list[tuple[str, str, dict[str, Any]]], findings: Findi
                         f" {max(s, start)}-{min(t, end)} are {state} for {account}"
                         f" ({purpose}): a unit in two states"
                     )
-            covered = sum(min(t, end) - max(s, start) + 1 for s, t, *_ in runs if s <= end and start <= t)
+            covered = sum(
+                min(t, end) - max(s, start) + 1 for s, t, *_ in runs if s <= end and start <= t
+            )
             if covered != end - start + 1:
                 findings.add(f"units: {topic} of {start}-{end} outside batch {aggregate}")
             account = e.get("to", actor)

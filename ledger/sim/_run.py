@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import datetime
 import json
+import multiprocessing
 import random
 import secrets
 import shutil
 import signal
-import multiprocessing
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ledger import Ledger, LedgerError
+from ledger import Ledger, LedgerError, Signer
 from ledger.sim._auditor import Findings, audit_run, read_logs
 from ledger.sim._crash import POINTS, KillSwitch
 from ledger.sim._workload import Worker, day
@@ -96,7 +97,8 @@ class Figures:
         return (
             f"seeds {self.seeds}, commands {self.commands} (acknowledged {self.acknowledged},"
             f" refused {self.refused}, cut short {self.cut_short}), crashes injected"
-            f" {self.crashes} {dict(sorted(self.kill_points.items()))}, events {self.events}, divergences {len(self.divergences)}"
+            f" {self.crashes} {dict(sorted(self.kill_points.items()))}, events {self.events},"
+            f" divergences {len(self.divergences)}"
             f" ({', '.join(self.failed_seeds) or 'none'}), {self.seconds:.0f} s"
         )
 
@@ -189,8 +191,15 @@ def _setup(url: str, schema: str | None, world: World, log: Path) -> list[str]:
     clock = [day(2)]
     with _ledger(url, world, schema, clock) as ledger, log.open("a", encoding="utf-8") as out:
         worker = Worker(
-            ledger, world, random.Random(0), "setup", out, clock, KillSwitch(),
-            batches=[], run_dir=log.parent,
+            ledger,
+            world,
+            random.Random(0),
+            "setup",
+            out,
+            clock,
+            KillSwitch(),
+            batches=[],
+            run_dir=log.parent,
         )
         for n, account in enumerate(ACCOUNTS):
             worker.count = n
@@ -199,20 +208,23 @@ def _setup(url: str, schema: str | None, world: World, log: Path) -> list[str]:
             from ledger import SerialRange
             from ledger.domain.topics import Batch
 
-            done, batch = worker.do(
-                "issue",
-                [(Batch.ISSUED, project)],
-                lambda r=registry, p=project, a=account, n=n: ledger.issue_batch(
+            serials = SerialRange(n * 1000 + 1, n * 1000 + 1000)
+
+            def action(
+                r: Signer = registry, p: str = project, a: str = account, s: SerialRange = serials
+            ) -> uuid.UUID:
+                return ledger.issue_batch(
                     r,
                     instrument="inclusion-forest",
                     vintage=2025,
                     project=p,
                     province="Shandong",
                     methodology="sim",
-                    serials=SerialRange(n * 1000 + 1, n * 1000 + 1000),
+                    serials=s,
                     holder=a,
-                ),
-            )
+                )
+
+            done, batch = worker.do("issue", [(Batch.ISSUED, project)], action)
             if not done:
                 raise LedgerError(f"setup: the issuance to {account} was refused")
             worker.batches.append(batch)
@@ -317,7 +329,9 @@ def _child(config_file: str, stderr: str) -> None:
 
 
 def _checkpoint(worker: Worker) -> None:
-    done, note = worker.do("checkpoint", [], lambda: worker.ledger.sign_checkpoint(worker.world.log))
+    done, note = worker.do(
+        "checkpoint", [], lambda: worker.ledger.sign_checkpoint(worker.world.log)
+    )
     if not done:
         raise LedgerError("the run's own checkpoint was refused")
     worker.clock[0] = datetime.datetime.now(datetime.UTC)
@@ -339,8 +353,15 @@ def _between(url: str, schema: str | None, world: World, run_dir: Path, log: Pat
     history = run_dir / "history.jsonl"
     with _ledger(url, world, schema, clock) as ledger, log.open("a", encoding="utf-8") as out:
         worker = Worker(
-            ledger, world, random.Random(1), "between", out, clock, KillSwitch(),
-            batches=[], run_dir=run_dir,
+            ledger,
+            world,
+            random.Random(1),
+            "between",
+            out,
+            clock,
+            KillSwitch(),
+            batches=[],
+            run_dir=run_dir,
         )
         _checkpoint(worker)
         with history.open("w", encoding="utf-8") as file:
@@ -356,8 +377,15 @@ def _finish(url: str, schema: str | None, world: World, log: Path) -> None:
     clock = [datetime.datetime.now(datetime.UTC)]
     with _ledger(url, world, schema, clock) as ledger, log.open("a", encoding="utf-8") as out:
         worker = Worker(
-            ledger, world, random.Random(2), "finish", out, clock, KillSwitch(),
-            batches=[], run_dir=log.parent,
+            ledger,
+            world,
+            random.Random(2),
+            "finish",
+            out,
+            clock,
+            KillSwitch(),
+            batches=[],
+            run_dir=log.parent,
         )
         _checkpoint(worker)
 

@@ -27,9 +27,11 @@ def main(config_path: str) -> int:
     switch = KillSwitch()
     switch.install()
     rng = random.Random(f"{config['seed']}:{config['name']}")
-    kill = tuple(config["kill"]) if config["kill"] else None
+    kill = (int(config["kill"][0]), str(config["kill"][1])) if config["kill"] else None
     with (
-        Ledger(config["url"], world.root(), schema=config["schema"], clock=lambda: clock[0]) as ledger,
+        Ledger(
+            config["url"], world.root(), schema=config["schema"], clock=lambda: clock[0]
+        ) as ledger,
         open(config["log"], "a", encoding="utf-8") as log,
     ):
         worker = Worker(
@@ -45,7 +47,7 @@ def main(config_path: str) -> int:
             import_file=Path(config["import_file"]) if config["import_file"] else None,
             projector=config["projector"],
         )
-        worker.run(config["commands"], kill)  # type: ignore[arg-type]
+        worker.run(config["commands"], kill)
     return 3 if worker.errors else 0
 
 

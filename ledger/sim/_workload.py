@@ -267,21 +267,24 @@ class Worker:
                 return method(signer, batch_id, SerialRange(a, b), to=to)
 
         elif op == "reserve":
-            extra = self.rng.choice(["Expo 2026", "Forum 2026", ""])
+            purpose = self.rng.choice(["Expo 2026", "Forum 2026", ""])
+            extra = purpose
 
             def action() -> Any:
-                return self.ledger.reserve(signer, batch_id, SerialRange(a, b), event_name=extra)
+                return self.ledger.reserve(signer, batch_id, SerialRange(a, b), event_name=purpose)
 
         elif op == "release":
-            extra = lot.purpose if self.rng.random() > 0.1 else "another event"
+            purpose = str(lot.purpose) if self.rng.random() > 0.1 else "another event"
+            extra = purpose
 
             def action() -> Any:
-                return self.ledger.release(signer, batch_id, SerialRange(a, b), event_name=extra)
+                return self.ledger.release(signer, batch_id, SerialRange(a, b), event_name=purpose)
 
         elif op == "retire":
-            extra = lot.purpose if lot.state is UnitState.RESERVED else None
+            named = lot.purpose if lot.state is UnitState.RESERVED else None
             if self.rng.random() < 0.05:
-                extra = "Forum 2026"
+                named = "Forum 2026"
+            extra = named
 
             def action() -> Any:
                 return self.ledger.retire(
@@ -290,7 +293,7 @@ class Worker:
                     SerialRange(a, b),
                     beneficiary="sim beneficiary",
                     reason="sim retirement",
-                    event_name=extra,
+                    event_name=named,
                 )
 
         else:
@@ -401,7 +404,11 @@ class Worker:
             Event.PLANNED,
             day(4) if self.rng.random() > 0.05 else day(7),
             lambda s: self.ledger.publish_plan(
-                s, event["id"], boundary=["purchased-electricity"], estimates={}, measures=[],
+                s,
+                event["id"],
+                boundary=["purchased-electricity"],
+                estimates={},
+                measures=[],
                 offsets=offsets,
             ),
         )
@@ -410,7 +417,7 @@ class Worker:
         picked = self.pick_lot((UnitState.HELD,))
         if picked is None:
             return
-        batch_id, lot, batch = picked
+        batch_id, lot, _ = picked
         a = lot.serials.start
         b = min(lot.serials.end, a + self.rng.choice([0, 4, 9]))
         signer = self.acting(event["organiser"])

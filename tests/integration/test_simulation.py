@@ -115,8 +115,11 @@ def test_the_auditor_names_a_parcel_id_and_an_area_used_by_two_projects() -> Non
     overlapping = {"parcels": [{"id": "P-2", "geometry": square("117.00")}]}
     findings = Findings()
     _check_parcels(
-        [(Sink.REGISTERED, "s1", first), (Sink.REGISTERED, "s2", again),
-         (Sink.REGISTERED, "s3", overlapping)],
+        [
+            (Sink.REGISTERED, "s1", first),
+            (Sink.REGISTERED, "s2", again),
+            (Sink.REGISTERED, "s3", overlapping),
+        ],
         findings,
     )
     assert [d.split(" ")[1:3] for d in findings.divergences] == [

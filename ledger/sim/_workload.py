@@ -353,7 +353,7 @@ class Worker:
             return self._register_event()
         event = self.rng.choice(self.events)
         steps = ("plan", "allocate", "account", "retire", "commit", "confirm", "done")
-        step = steps[event["stage"]]
+        step = steps[min(event["stage"], len(steps) - 1)]
         if step == "done" or self.rng.random() < 0.1:
             step = self.rng.choice(steps[:-1])
         getattr(self, f"_event_{step}")(event)
@@ -489,7 +489,7 @@ class Worker:
             return self._register_sink()
         project = self.rng.choice(self.projects)
         steps = ("bind", "file", "validate", "measure", "issue", "done")
-        step = steps[project["stage"]]
+        step = steps[min(project["stage"], len(steps) - 1)]
         if step == "done" or self.rng.random() < 0.1:
             step = self.rng.choice(steps[:-1])
         getattr(self, f"_sink_{step}")(project)

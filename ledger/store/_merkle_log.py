@@ -96,9 +96,20 @@ class LogStore:
         return None if found is None else int(found)
 
     def save_checkpoint(self, connection: sa.Connection, size: int, note: str) -> None:
-        """Keep a signed checkpoint (replacing the note of the same size, e.g. cosigned)."""
-        connection.execute(self.checkpoints.delete().where(self.checkpoints.c.tree_size == size))
-        connection.execute(self.checkpoints.insert().values(tree_size=size, note=note))
+        """Keep a signed checkpoint (replacing the note of the same size, e.g. cosigned).
+
+        One upsert, so two writers saving a note of the same size at once (two cosigners, or
+        a checkpoint and a cosignature) do not collide on the primary key: the last one wins.
+        """
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(self.checkpoints).values(tree_size=size, note=note)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[self.checkpoints.c.tree_size], set_={"note": note}
+            )
+        )
 
     def checkpoint_notes(self, connection: sa.Connection) -> list[tuple[int, str]]:
         """Every kept checkpoint note, by size."""

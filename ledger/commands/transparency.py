@@ -25,7 +25,7 @@ from ledger.audit.keys import Signer
 from ledger.audit.merkle import Subtree, consistency_path, inclusion_path, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
-from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys
+from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys, revokes
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
@@ -73,8 +73,10 @@ class TransparencyCommands:
 
     def sign_checkpoint(self, log: Signer) -> SignedNote:
         """Sign a checkpoint of the whole log with the trust root's ``log`` key."""
-        latest = _latest(self.trust_roots())
-        if log.public.keyid not in {
+        roots = self.trust_roots()
+        latest = _latest(roots)
+        revoked = _revoked(roots)
+        if log.public.keyid in revoked or log.public.keyid not in {
             k.keyid for k in current_log_keys(latest, self._context.clock())
         }:
             raise InvalidInputError(
@@ -109,23 +111,29 @@ class TransparencyCommands:
         note = self.latest_checkpoint()
         if note is None:
             raise NotFoundError("there is no checkpoint to cosign")
-        latest = _latest(self.trust_roots())
+        roots = self.trust_roots()
+        latest = _latest(roots)
+        revoked = _revoked(roots)
         witness = [
             k
             for k in latest.with_role("witness")
-            if k.actor == signature.name and current(k, self._context.clock())
+            if k.actor == signature.name
+            and current(k, self._context.clock())
+            and k.keyid not in revoked
         ]
         if not witness:
             raise NoteError(
                 f"{signature.name!r} is not a current (unrevoked) witness of trust root version"
                 f" {latest.version}"
             )
-        cosigned = note.with_signature(signature)
-        if all(cosigned.cosigned_at(signature.name, k.public_key) is None for k in witness):
+        alone = attrs.evolve(note, signatures=(signature,))  # this cosignature, not an earlier one
+        if all(alone.cosigned_at(signature.name, k.public_key) is None for k in witness):
             raise NoteError(f"the cosignature of {signature.name} does not match its key")
         with self._store.write() as connection:
-            self._store.log.save_checkpoint(connection, note.checkpoint.size, cosigned.text())
-        return cosigned
+            text = self._store.log.add_signature(connection, note.checkpoint.size, signature.line())
+        if text is None:
+            raise NotFoundError(f"the checkpoint of size {note.checkpoint.size} is gone")
+        return SignedNote.parse(text)
 
     def audit(
         self,
@@ -227,6 +235,14 @@ class _Tree:
 
     def path(self, index: int) -> list[bytes]:
         return inclusion_path(index, self.size, self.subtree)
+
+
+def _revoked(roots: Sequence[TrustRoot]) -> set[str]:
+    """Key ids that a later root revoked (by position in the log, whatever the clock says)."""
+    found: set[str] = set()
+    for before, version in zip([None, *roots], roots, strict=False):
+        found |= {k.keyid for k in version.keys if revokes(before, version, k)}
+    return found
 
 
 def _latest(roots: Sequence[TrustRoot]) -> TrustRoot:

@@ -170,9 +170,41 @@ class LogStore:
         return None if found is None else int(found)
 
     def save_checkpoint(self, connection: sa.Connection, size: int, note: str) -> None:
-        """Keep a signed checkpoint (replacing the note of the same size, e.g. cosigned)."""
-        connection.execute(self.checkpoints.delete().where(self.checkpoints.c.tree_size == size))
-        connection.execute(self.checkpoints.insert().values(tree_size=size, note=note))
+        """Keep a signed checkpoint (replacing the note of the same size, e.g. cosigned).
+
+        One upsert, so two writers saving a note of the same size at once (two cosigners, or
+        a checkpoint and a cosignature) do not collide on the primary key: the last one wins.
+        """
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(self.checkpoints).values(tree_size=size, note=note)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[self.checkpoints.c.tree_size], set_={"note": note}
+            )
+        )
+
+    def add_signature(self, connection: sa.Connection, size: int, line: str) -> str | None:
+        """Append one signature line to the note of ``size``, unless it is there; the new note.
+
+        One conditional update (compare and set on the note's text), retried on a lost race,
+        so two cosigners at once keep both lines. None if there is no note of that size.
+        """
+        c = self.checkpoints.c
+        for _ in range(20):
+            old = connection.execute(sa.select(c.note).where(c.tree_size == size)).scalar()
+            if old is None:
+                return None
+            if line in str(old).split("\n\n", 1)[-1].splitlines(keepends=True):
+                return str(old)
+            new = str(old) + line
+            done = connection.execute(
+                self.checkpoints.update().where(c.tree_size == size, c.note == old).values(note=new)
+            )
+            if done.rowcount == 1:
+                return new
+        raise StorageError(f"the checkpoint of size {size} kept changing; try again")
 
     def checkpoint_notes(self, connection: sa.Connection) -> list[tuple[int, str]]:
         """Every kept checkpoint note, by size."""

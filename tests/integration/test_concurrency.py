@@ -205,3 +205,41 @@ def test_two_processes_binding_the_same_land_to_two_events_leave_exactly_one_win
         + ("ledger_parcels" if backend.schema is None else f"{backend.schema}.ledger_parcels")
     )
     assert parcels[0][0] == ROUNDS
+
+
+@pytest.mark.postgres
+def test_two_writers_saving_a_checkpoint_of_the_same_size_at_once_do_not_collide(
+    postgres_url: str, root: TrustRoot
+) -> None:
+    """Found by ``python -m ledger.sim --hours``: a cosignature raced a checkpoint of its size.
+
+    Saving was a delete and an insert; the second writer's insert hit the primary key and a raw
+    IntegrityError left ``add_cosignature``. It is one upsert now.
+    """
+    import secrets
+    import threading
+
+    schema = f"t_{secrets.token_hex(6)}"
+    with Ledger(postgres_url, root, schema=schema) as ledger:
+        store = ledger.store
+        first = store.engine.connect()
+        transaction = first.begin()
+        store.log.save_checkpoint(first, 7, "first note")
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                with store.write() as connection:
+                    store.log.save_checkpoint(connection, 7, "second note")
+            except BaseException as e:
+                errors.append(e)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)  # blocked on the first writer's row
+        transaction.commit()
+        first.close()
+        thread.join(timeout=30)
+        assert errors == []
+        with store.read() as connection:
+            assert store.log.checkpoint_notes(connection) == [(7, "second note")]

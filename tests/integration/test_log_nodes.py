@@ -54,3 +54,19 @@ def test_a_log_written_before_nodes_were_kept_gets_them_when_opened() -> None:
     reopened = LogStore(engine, None)
     with engine.connect() as connection:
         assert reopened.subtree(connection)(0, 13) == root(hashes)
+
+
+def test_two_cosignatures_added_at_once_are_both_kept_and_none_twice() -> None:
+    engine = sa.create_engine("sqlite://")
+    log = LogStore(engine, None)
+    note = "origin\n1\nAAAA\n\n\u2014 origin log-line\n"
+    with engine.begin() as connection:
+        log.save_checkpoint(connection, 1, note)
+        stale = log.checkpoint_notes(connection)[0][1]  # what a second cosigner read
+        log.add_signature(connection, 1, "\u2014 w1 first\n")
+        assert stale == note  # the second cosigner's copy is now out of date...
+        log.add_signature(connection, 1, "\u2014 w2 second\n")  # ...its line is still added
+        log.add_signature(connection, 1, "\u2014 w1 first\n")
+        kept = log.checkpoint_notes(connection)[0][1]
+        assert log.add_signature(connection, 9, "\u2014 w1 first\n") is None
+    assert kept == note + "\u2014 w1 first\n\u2014 w2 second\n"

@@ -135,7 +135,7 @@ def verify_proof(proof: object, trusted: TrustRoot) -> None:
         if not isinstance(event, Mapping) or set(event) != {"entries"}:
             raise ProofError("event", 'must be null or exactly {"entries": [...]}')
         items += _envelopes("event.entries", event["entries"])
-    timeline = Timeline(trusted, newer_trusted=True)
+    timeline = Timeline(trusted, newer_trusted=True, last_version=note.checkpoint.trust_root)
     chains = _walk(sorted(items, key=lambda item: item.index), timeline, note.checkpoint)
     try:
         timeline.finish()
@@ -272,7 +272,7 @@ def _checkpoint(note: SignedNote, timeline: Timeline) -> None:
             "checkpoint", f"{len(witnessed)} witness cosignatures; the root needs {needed}"
         )
     try:
-        timeline.check_dated(note.checkpoint.size, witnessed, mark)
+        timeline.check_dated(note.checkpoint.size, witnessed, mark, needed)
     except DatedError as e:
         raise ProofError(e.where, str(e)) from e
     if timeline.violation is not None:
@@ -324,7 +324,7 @@ def _rules(name: str, entries: list[Entry]) -> None:
             state = replay_event(state, event)
         except LedgerError as e:
             raise ProofError(f"{name}[{number}]", f"breaks the rules: {e}") from e
-        except (ValueError, TypeError, KeyError) as e:
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as e:
             raise ProofError(f"{name}[{number}]", f"is not a valid {entry.topic}: {e!r}") from e
 
 

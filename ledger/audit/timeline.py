@@ -108,6 +108,8 @@ class Timeline:
     latest_where: str = ""
     violation: tuple[str, str] | None = None
     keys: KeyDirectory = attrs.Factory(KeyDirectory)
+    last_version: int | None = None
+    """The last root version the log (or proof) holds, when known before the walk."""
 
     @property
     def current(self) -> TrustRoot:
@@ -157,16 +159,22 @@ class Timeline:
         if self.latest is None or moment > self.latest:
             self.latest, self.latest_where = moment, where
 
-    def check_dated(self, size: int, cosigned: Mapping[bytes, int], mark: Mark | None) -> None:
+    def check_dated(
+        self, size: int, cosigned: Mapping[str, int], mark: Mark | None, needed: int = 0
+    ) -> None:
         """Refuse an entry dated after the checkpoint covering it was cosigned (+ tolerance).
 
         ``mark`` is the latest time among the checkpoint's leaves and where it is
-        (:meth:`mark`); the bound is the earliest valid cosignature's time.
+        (:meth:`mark`). The bound is the time the checkpoint reached its quorum: the
+        ``needed``-th earliest witness's cosignature (the latest one when none is needed), so
+        one witness alone cannot make honest entries look misdated when more are required.
         """
         if not cosigned or mark is None:
             return
         moment, where = mark
-        signed = datetime.datetime.fromtimestamp(min(cosigned.values()), datetime.UTC)
+        times = sorted(cosigned.values())
+        quorum = times[needed - 1] if 0 < needed <= len(times) else times[-1]
+        signed = datetime.datetime.fromtimestamp(quorum, datetime.UTC)
         if moment > signed + CLOCK_TOLERANCE:
             raise DatedError(
                 where,
@@ -187,7 +195,7 @@ class Timeline:
                 f"key of {key.actor!r} ({key.role}) was revoked by trust root version {version}"
                 f" at log leaf {position}; nothing after it may carry its signature"
             )
-        if moment is not None and self.trusted.version > self.current.version:
+        if moment is not None and self._trusted_is_newer():
             self.trusted.directory().get(key.keyid).check_window(moment)
 
     def check_entry(self, entry: Entry, where: str) -> None:
@@ -215,8 +223,10 @@ class Timeline:
             raise TrustRootError(f"a checkpoint of size {size} covers no trust root")
         return found[-1]
 
-    def check_checkpoint(self, note: SignedNote) -> dict[bytes, int]:
-        """Verify a checkpoint's log signature and cosignatures; the witnesses' keys and times.
+    def check_checkpoint(self, note: SignedNote) -> dict[str, int]:
+        """Verify a checkpoint's log signature and cosignatures; each witness's cosigning time.
+
+        Witnesses are counted by actor (two keys of one witness are one witness).
 
         The checkpoint must name the version of the root in force at its size (its
         ``trust-root`` line). The log key and the witness keys are that root's, not revoked;
@@ -246,8 +256,16 @@ class Timeline:
             )
         return self._witnessed(note, root)
 
-    def _witnessed(self, note: SignedNote, root: TrustRoot) -> dict[bytes, int]:
-        witnessed: dict[bytes, int] = {}
+    def _trusted_is_newer(self) -> bool:
+        """True when the trusted root is later than every root the log (or proof) holds.
+
+        Only then do the trusted root's windows apply on top; while a walk has not yet reached
+        a trusted root that the log does hold, the root in force decides alone.
+        """
+        return self.last_version is not None and self.trusted.version > self.last_version
+
+    def _witnessed(self, note: SignedNote, root: TrustRoot) -> dict[str, int]:
+        witnessed: dict[str, int] = {}
         names = {signature.name for signature in note.signatures}
         for key in root.with_role("witness"):
             if key.actor not in names:
@@ -257,9 +275,9 @@ class Timeline:
                 continue  # no line under this key (another key of the same witness, say)
             self._check_before(key, note.checkpoint.size)
             when = datetime.datetime.fromtimestamp(moment, datetime.UTC)
-            latest = self.trusted if self.trusted.version > self.current.version else self.current
+            latest = self.trusted if self._trusted_is_newer() else self.current
             _window(latest, key).check_window(when)
-            witnessed[key.public_key] = moment
+            witnessed[key.actor] = min(moment, witnessed.get(key.actor, moment))
         return witnessed
 
     def _check_before(self, key: PublicKey, size: int) -> None:

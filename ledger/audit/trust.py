@@ -16,8 +16,9 @@ Rules (after TUF root metadata):
   a list of roots is in increasing version order without gaps, from its first root on.
 - The version and the threshold are at least 1 and witnesses at least 0, when a root is created
   and when one is read: a root that needs no operator signature is never accepted.
-- Revocation closes a key's window (``validUntil``); a key, once listed, is never dropped, so
-  what it signed inside its window stays provable.
+- Revocation closes a key's window (``validUntil``); a key, once listed, is never dropped and
+  its window never reopens or moves later, so what it signed inside its window stays provable
+  and a revoked key stays revoked.
 - ``origin`` names the log; its checkpoints are signed by the ``log`` key whose actor is the
   origin; a proof needs at least ``witnesses`` cosignatures by ``witness`` keys.
 """
@@ -139,6 +140,16 @@ class TrustRoot:
             raise TrustRootError(
                 f"root version {successor.version} drops keys; revoke them instead"
             )
+        later = {k.keyid: k for k in successor.keys}
+        for key in self.keys:
+            kept = later[key.keyid]
+            if key.valid_until is not None and (
+                kept.valid_until is None or kept.valid_until > key.valid_until
+            ):
+                raise TrustRootError(
+                    f"root version {successor.version} reopens the window of the key of"
+                    f" {key.actor!r} that version {self.version} closed; add a new key instead"
+                )
         _require_threshold(successor, self, f"version {self.version}'s")
         successor.verify_alone()
 

@@ -68,11 +68,17 @@ def write_xlsx(out: Path | None, sheets: Sequence[Sheet], *, force: bool) -> Non
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([_cell(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+                    cell.data_type = "s"  # text, never a formula (names come from users)
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     write_output(out, buffer.getvalue(), force=force)
     click.echo(f"written to {out}", err=True)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:

@@ -28,6 +28,7 @@ from ledger.errors import InvalidInputError, LedgerError, TamperError
 __all__ = ["KINDS", "decode", "domain_event", "replay_event"]
 
 Recheck = Callable[[Any, Any], None]
+#: Each namespace of signed kinds: its aggregate class and the re-check of its rules.
 _DECODERS: dict[str, Callable[[str], object]] = {
     "datetime_iso": datetime.datetime.fromisoformat,
     "decimal_str": Decimal,
@@ -35,15 +36,12 @@ _DECODERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def _kinds() -> dict[str, tuple[type, Recheck | None]]:
+def _kinds() -> dict[str, tuple[type, Recheck]]:
     """The aggregate class and the rule re-check of each namespace of signed kinds."""
     return {
         "ledger.credit-batch.": (credit_batch.CreditBatch, credit_batch.recheck),
-        "ledger.event.": (
-            event_neutralization.EventNeutralization,
-            getattr(event_neutralization, "recheck", None),
-        ),
-        "ledger.sink-project.": (sink_project.SinkProject, getattr(sink_project, "recheck", None)),
+        "ledger.event.": (event_neutralization.EventNeutralization, event_neutralization.recheck),
+        "ledger.sink-project.": (sink_project.SinkProject, sink_project.recheck),
     }
 
 
@@ -71,7 +69,12 @@ def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[st
     state["originator_id"] = aggregate
     state["originator_version"] = version
     from_version = state.pop("class_version", 1)
-    while from_version < getattr(cls, "class_version", 1):
+    newest = getattr(cls, "class_version", 1)
+    if isinstance(from_version, bool) or not isinstance(from_version, int):
+        raise TamperError(f"a {topic} event's class_version {from_version!r} is not an integer")
+    if not 1 <= from_version <= newest:
+        raise TamperError(f"a {topic} event's class_version {from_version} is not 1..{newest}")
+    while from_version < newest:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
     if dataclasses.is_dataclass(cls):
@@ -102,8 +105,7 @@ def replay_event(before: Any, event: Any) -> Any:
     if before is not None and not isinstance(before, kind):
         raise TamperError(f"a {topic} event on an aggregate of kind {type(before).__name__}")
     try:
-        if recheck is not None:
-            recheck(before, event)
+        recheck(before, event)
         return event.mutate(before)
     except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
         if isinstance(e, LedgerError):

@@ -102,10 +102,11 @@ class Replay:
         if len(self.hashes) in self.sizes:
             self.marks[len(self.hashes)] = self.timeline.mark()
 
-    def dated(self, size: int, cosigned: Mapping[bytes, int]) -> None:
+    def dated(self, size: int, cosigned: Mapping[str, int]) -> None:
         """Refuse the entry dated after checkpoint ``size`` (``cosigned``: its witness times)."""
+        needed = self.timeline.governing(size).witnesses
         try:
-            self.timeline.check_dated(size, cosigned, self.marks.get(size))
+            self.timeline.check_dated(size, cosigned, self.marks.get(size), needed)
         except DatedError as e:
             raise AuditError(f"{e.where}: {e}") from e
 

@@ -582,3 +582,33 @@ def test_case_3_a_confirmation_without_the_verifiers_evaluation_is_named_by_audi
         proof = ledger.proof(certificate.batch_id, certificate.retirement_version)
     with pytest.raises(ProofError, match=r"^event.entries\[\d+\]: breaks the rules: R2: "):
         verify_proof(proof, root)
+
+
+def test_an_honest_event_between_a_roots_signing_and_its_adoption_audits_under_either_root(
+    backend: Backend,
+    ledger: Ledger,
+    root: TrustRoot,
+    operators: tuple[Signer, Signer],
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 100)
+    v2 = rotated(root, operators, close=(organiser,))  # signed now, adopted later
+    ledger.transfer(organiser, batch, SerialRange(1, 10), to=stranger.actor)  # still under v1
+    ledger.adopt_root(v2)
+    assert audit(backend, root).events == audit(backend, v2).events == 2
+
+
+def test_a_rotation_may_not_reopen_a_revoked_key(
+    root: TrustRoot, operators: tuple[Signer, Signer], organiser: Signer
+) -> None:
+    v2 = rotated(root, operators, close=(organiser,))
+    reopened = attrs.evolve(
+        v2,
+        version=3,
+        keys=tuple(attrs.evolve(k, valid_until=None) for k in v2.keys),
+        signatures=(),
+    ).signed_by(*operators)
+    with pytest.raises(TrustRootError, match=r"reopens the window of the key of"):
+        v2.verify_successor(reopened)

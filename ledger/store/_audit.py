@@ -73,7 +73,12 @@ class LogItem:
 
 
 def log_items(store: Store) -> Iterator[LogItem]:
-    """The store's log in order, each leaf matched to its root document or stored event."""
+    """The store's log in order, each leaf matched to its root document or stored event.
+
+    The walk is of the log as it was when it began: the newest event then bounds it, so
+    entries committed while it runs (a live store) end it rather than look like tampering.
+    """
+    newest = store.max_notification_id()
     with store.read() as connection:
         leaves = store.log.rows(connection)
         documents = store.log.root_rows(connection)
@@ -84,22 +89,30 @@ def log_items(store: Store) -> Iterator[LogItem]:
             raise AuditError(f"log leaf {position} is missing (the next leaf is {index})")
         if aggregate == ROOT_LEAF:
             yield LogItem(position, leaf, root=_root(documents.pop(version, None), leaf))
-        else:
-            stored = next(events, None)
-            if stored is None:
-                raise AuditError(
-                    f"log leaf {position}: aggregate {aggregate} version {version} is missing"
-                    " from the store"
-                )
-            yield LogItem(position, leaf, stored=stored)
+            continue
+        stored = next(events, None)
+        if stored is None or getattr(stored, "id", 0) > newest:
+            if store.max_notification_id() > newest:
+                return  # the rest was written after the walk began
+            raise AuditError(
+                f"log leaf {position}: aggregate {aggregate} version {version} is missing"
+                " from the store"
+            )
+        yield LogItem(position, leaf, stored=stored)
     extra = next(events, None)
-    if extra is not None:
+    if extra is not None and getattr(extra, "id", 0) <= newest:
         raise AuditError(
             f"log leaf {len(leaves)}: aggregate {extra.originator_id} version"
             f" {extra.originator_version} is stored but not in the log"
         )
-    if documents:
-        raise AuditError(f"trust root version {min(documents)} is stored but not in the log")
+    with store.read() as connection:  # a root adopted while the walk ran has its leaf now
+        unlogged = [
+            v
+            for v in sorted(documents)
+            if (at := store.log.index_of(connection, ROOT_LEAF, v)) is None or at < len(leaves)
+        ]
+    if unlogged:
+        raise AuditError(f"trust root version {unlogged[0]} is stored but not in the log")
 
 
 def _root(document: str | None, leaf: Leaf) -> TrustRoot:

@@ -612,3 +612,17 @@ def test_a_rotation_may_not_reopen_a_revoked_key(
     ).signed_by(*operators)
     with pytest.raises(TrustRootError, match=r"reopens the window of the key of"):
         v2.verify_successor(reopened)
+
+
+def test_case_1_a_root_document_inserted_without_its_log_leaf_is_named(
+    backend: Backend, root: TrustRoot, operators: tuple[Signer, Signer], history: dict[str, Any]
+) -> None:
+    from ledger.audit import root_leaf
+
+    v2 = rotated(root, operators)  # even a validly signed version: it is not in the log
+    backend.execute(
+        f"INSERT INTO {table(backend, 'ledger_trust_roots')} VALUES (2, :d)",
+        d=root_leaf(v2).decode(),
+    )
+    with pytest.raises(AuditError, match=r"^trust root version 2 is stored but not in the log"):
+        audit(backend, root)

@@ -126,7 +126,7 @@ class Store:
         self.keys = keys
         self.schema = schema
         self._app = LedgerApplication(database_url(database), keys, schema=schema)
-        self._extends_checkpoint = False
+        self._verified: tuple[int, str] | None = None
 
     @property
     def log(self) -> LogStore:
@@ -155,24 +155,27 @@ class Store:
         self._app.save(*aggregates, signer=signer)
 
     def check_log(self) -> None:
-        """Refuse to go on unless the log extends its latest signed checkpoint (once).
+        """Refuse to go on unless the log extends its latest signed checkpoint.
 
         The checkpoint must verify under a ``log`` key this store accepts, and the root of the
-        log's first ``size`` leaves must be the checkpoint's root.
+        log's first ``size`` leaves must be the checkpoint's root. The leaves are read again
+        on this store's first write and whenever the latest checkpoint has changed since; in
+        between, each write checks that the log has not shrunk below it.
 
         Raises:
             LogForkError: naming the checkpoint the log no longer extends.
         """
-        if self._extends_checkpoint:
-            return
         with self.read() as connection:
-            notes = self.log.checkpoint_notes(connection)
-            if notes:
-                size, text = notes[-1]
-                hashes = self.log.hashes(connection, size)
-        if notes:
-            check_extends(text, size, hashes, self.keys)
-        self._extends_checkpoint = True
+            latest = self.log.latest_checkpoint(connection)
+            size_now = self.log.size(connection)
+            if latest is None:
+                return
+            size, text = latest
+            if self._verified == latest and size_now >= size:
+                return
+            hashes = self.log.hashes(connection, size)
+        check_extends(text, size, hashes, self.keys)
+        self._verified = latest
 
     def update(
         self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]

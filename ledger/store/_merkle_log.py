@@ -206,6 +206,13 @@ class LogStore:
                 return new
         raise StorageError(f"the checkpoint of size {size} kept changing; try again")
 
+    def latest_checkpoint(self, connection: sa.Connection) -> tuple[int, str] | None:
+        """The latest kept checkpoint (size, note), if any."""
+        c = self.checkpoints.c
+        query = sa.select(c.tree_size, c.note).order_by(c.tree_size.desc()).limit(1)
+        found = connection.execute(query).first()
+        return None if found is None else (int(found[0]), str(found[1]))
+
     def checkpoint_notes(self, connection: sa.Connection) -> list[tuple[int, str]]:
         """Every kept checkpoint note, by size."""
         c = self.checkpoints.c

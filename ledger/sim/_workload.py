@@ -641,7 +641,8 @@ class Worker:
         self.do("project", [], action, args={"projection": make.__name__})
 
     def op_import(self) -> None:
-        assert self.import_file is not None
+        if self.import_file is None:
+            return  # no history exported yet in this run: nothing to import
         target = self.run_dir / f"import-{self.tag()}.db"
         source = self.import_file
 

@@ -29,7 +29,7 @@ from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys, revokes
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
-from ledger.errors import InvalidInputError, NotFoundError
+from ledger.errors import ConcurrencyError, InvalidInputError, NotFoundError
 from ledger.projections.check import check_read_models, fresh
 from ledger.projections.reports import CertificateView
 from ledger.projections.views import DisclosureRegister
@@ -67,8 +67,15 @@ class TransparencyCommands:
         else:
             root.verify_alone()
         self._store.check_log()
-        with self._store.write() as connection:
-            self._store.log.add_root(connection, root)
+        try:
+            with self._store.write() as connection:
+                if self._store.log.root_rows(connection).keys() != {r.version for r in adopted}:
+                    raise ConcurrencyError("another root was adopted meanwhile; re-read and retry")
+                self._store.log.add_root(connection, root)
+        except sa.exc.IntegrityError as e:
+            raise ConcurrencyError(
+                f"another writer appended to the log first; re-read and retry ({e.orig})"
+            ) from e
         self._store.keys.replace(root.keys)
 
     def sign_checkpoint(self, log: Signer) -> SignedNote:

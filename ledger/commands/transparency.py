@@ -29,7 +29,7 @@ from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys, revokes
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
-from ledger.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from ledger.errors import InvalidInputError, NotFoundError
 from ledger.projections.check import check_read_models, fresh
 from ledger.projections.reports import CertificateView
 from ledger.projections.views import DisclosureRegister
@@ -67,15 +67,13 @@ class TransparencyCommands:
         else:
             root.verify_alone()
         self._store.check_log()
-        try:
-            with self._store.write() as connection:
-                if self._store.log.root_rows(connection).keys() != {r.version for r in adopted}:
-                    raise ConcurrencyError("another root was adopted meanwhile; re-read and retry")
-                self._store.log.add_root(connection, root)
-        except sa.exc.IntegrityError as e:
-            raise ConcurrencyError(
-                f"another writer appended to the log first; re-read and retry ({e.orig})"
-            ) from e
+
+        def add(connection: sa.Connection) -> None:
+            if self._store.log.root_rows(connection).keys() != {r.version for r in adopted}:
+                raise TrustRootError("another root was adopted meanwhile; read the roots again")
+            self._store.log.add_root(connection, root)
+
+        self._store.transact(add)
         self._store.keys.replace(root.keys)
 
     def sign_checkpoint(self, log: Signer) -> SignedNote:
@@ -92,12 +90,15 @@ class TransparencyCommands:
             )
         origin = latest.origin
         self._store.check_log()
-        with self._store.write() as connection:
+
+        def sign(connection: sa.Connection) -> SignedNote:
             hashes = self._store.log.hashes(connection)
             checkpoint = Checkpoint(origin, len(hashes), root(hashes), latest.version)
             note = sign_checkpoint(checkpoint, log)
             self._store.log.save_checkpoint(connection, len(hashes), note.text())
-        return note
+            return note
+
+        return self._store.transact(sign)
 
     def latest_checkpoint(self) -> SignedNote | None:
         """The latest signed checkpoint, with the cosignatures it gathered."""
@@ -136,8 +137,8 @@ class TransparencyCommands:
         alone = attrs.evolve(note, signatures=(signature,))  # this cosignature, not an earlier one
         if all(alone.cosigned_at(signature.name, k.public_key) is None for k in witness):
             raise NoteError(f"the cosignature of {signature.name} does not match its key")
-        with self._store.write() as connection:
-            text = self._store.log.add_signature(connection, note.checkpoint.size, signature.line())
+        size, line = note.checkpoint.size, signature.line()
+        text = self._store.transact(lambda c: self._store.log.add_signature(c, size, line))
         if text is None:
             raise NotFoundError(f"the checkpoint of size {note.checkpoint.size} is gone")
         return SignedNote.parse(text)

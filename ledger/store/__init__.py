@@ -34,7 +34,7 @@ from ledger.audit.trust import TrustRoot
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.sink_project import SinkProject
-from ledger.errors import NotFoundError, StorageError
+from ledger.errors import ConcurrencyError, NotFoundError, StorageError
 from ledger.store._application import LedgerApplication
 from ledger.store._audit import AuditReport, LogItem, audit_store, log_items
 from ledger.store._claims import ClaimIndex
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 _NOUNS: dict[type[Aggregate], str] = {
     CreditBatch: "credit batch",
     SinkProject: "sink project",
@@ -265,6 +266,27 @@ class Store:
     def read(self) -> AbstractContextManager[sa.Connection]:
         """A read-only connection context (``with store.read() as connection``)."""
         return self._app.read()
+
+    def transact(self, action: Callable[[sa.Connection], T]) -> T:
+        """Run ``action`` in one write transaction; a write that lost a lock race is run again.
+
+        Raises:
+            ConcurrencyError: still losing after a few tries (SQLite busy, PostgreSQL
+                deadlock or a unique key taken by another writer).
+            StorageError: the database refused the write for another reason.
+        """
+
+        def attempt() -> T:
+            try:
+                with self.write() as connection:
+                    return action(connection)
+            except (sa.exc.OperationalError, sa.exc.IntegrityError) as e:
+                text = str(e)
+                if isinstance(e, sa.exc.IntegrityError) or "locked" in text or "deadlock" in text:
+                    raise ConcurrencyError(f"another writer came first; retrying ({e.orig})") from e
+                raise StorageError(f"the database refused the write: {e.orig}") from e
+
+        return retrying(attempt)
 
     def write(self) -> AbstractContextManager[sa.Connection]:
         """A connection context that commits (``with store.write() as connection``)."""

@@ -18,12 +18,14 @@ Rules:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from ledger.audit.envelope import Entry
+from ledger.errors import StorageError
 from ledger.store import Store, row_order
 
 __all__ = ["Projection", "ProjectionRunner"]
@@ -41,6 +43,18 @@ class Projection(Protocol):
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
         """Apply one verified entry (at notification ``position``)."""
         ...
+
+
+def _create(metadata: sa.MetaData, engine: sa.Engine) -> None:
+    """Create the tables if missing; a SQLite writer holding the lock is waited for."""
+    for attempt in range(100):
+        try:
+            metadata.create_all(engine, checkfirst=True)
+            return
+        except sa.exc.OperationalError as e:
+            if "locked" not in str(e) or attempt == 99:
+                raise StorageError(f"cannot create the read model's tables: {e.orig}") from e
+            time.sleep(0.1)
 
 
 class ProjectionRunner:
@@ -65,7 +79,7 @@ class ProjectionRunner:
         )
         self.tables = projection.define(metadata)
         self._engine = store.engine if engine is None else engine
-        metadata.create_all(self._engine, checkfirst=True)
+        _create(metadata, self._engine)
 
     @property
     def engine(self) -> sa.Engine:

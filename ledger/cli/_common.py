@@ -375,9 +375,19 @@ def progress(verb: str = "audited") -> Iterator[Callable[[int, int], None] | Non
         yield report
 
 
+def sqlite_file(database: str) -> Path | None:
+    """The SQLite file a path or ``sqlite:///`` URL names (None for a server URL).
+
+    A path is a file name as it is (``a?mode=ro.db`` included); only a URL has options.
+    """
+    if database.startswith("sqlite:///"):
+        return Path(database[len("sqlite:///") :].split("?", 1)[0])
+    return None if "://" in database else Path(database)
+
+
 def existing(database: str) -> str:
     """``database`` itself, if it is a server URL or an existing SQLite file; else exit code 2."""
-    path = database[len("sqlite:///") :] if database.startswith("sqlite:///") else database
-    if "://" not in path and not Path(path.split("?", 1)[0]).is_file():
+    path = sqlite_file(database)
+    if path is not None and not path.is_file():
         fail(f"no ledger database at {path}", 2)
     return database

@@ -28,6 +28,7 @@ from ledger.cli._common import (
     open_ledger,
     progress,
     run,
+    sqlite_file,
 )
 from ledger.cli._output import FORCE, refuse_existing
 
@@ -134,10 +135,8 @@ def import_(database: str, history: IO[bytes], trust: Path | None, schema: str |
 
 def _new_sqlite_file(database: str) -> Path | None:
     """The SQLite file an import would create (None if it exists or is a server URL)."""
-    path = database[len("sqlite:///") :] if database.startswith("sqlite:///") else database
-    if "://" in path or Path(path).exists():
-        return None
-    return Path(path)
+    path = sqlite_file(database)
+    return None if path is None or path.exists() else path
 
 
 @click.command("import-batches", cls=DatabaseCommand)

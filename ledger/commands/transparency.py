@@ -20,12 +20,13 @@ import attrs
 import sqlalchemy as sa
 
 from ledger.audit import strict_json
+from ledger.audit.certificate import certificates
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import Subtree, consistency_path, inclusion_path, root
+from ledger.audit.merkle import consistency_path, root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
-from ledger.audit.timeline import ROOT_LEAF, current, current_log_keys, revokes
+from ledger.audit.timeline import current, current_log_keys, revokes
 from ledger.audit.trust import TrustRoot, TrustRootError
 from ledger.commands._context import Context
 from ledger.commands.batches import BatchCommands
@@ -50,10 +51,7 @@ class TransparencyCommands:
         """Every adopted trust root, oldest first."""
         with self._store.read() as connection:
             documents = self._store.log.root_documents(connection)
-        return [
-            TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
-            for document in documents
-        ]
+        return [_root(document) for document in documents]
 
     def adopt_root(self, root: TrustRoot) -> None:
         """Adopt the first trust root, or a rotation of the last one, and accept its keys.
@@ -103,8 +101,8 @@ class TransparencyCommands:
     def latest_checkpoint(self) -> SignedNote | None:
         """The latest signed checkpoint, with the cosignatures it gathered."""
         with self._store.read() as connection:
-            notes = self._store.log.checkpoint_notes(connection)
-        return SignedNote.parse(notes[-1][1]) if notes else None
+            latest = self._store.log.latest_checkpoint(connection)
+        return None if latest is None else SignedNote.parse(latest[1])
 
     def consistency(self, first: int, second: int) -> list[bytes]:
         """An RFC 9162 consistency proof from tree size ``first`` to ``second``."""
@@ -182,26 +180,50 @@ class TransparencyCommands:
         return sorted(bodies, key=lambda body: (body["retiredAt"], body["id"]))
 
     def proof(self, batch_id: UUID, version: int) -> dict[str, Any]:
-        """The offline-verifiable proof of the retirement saved as version ``version``."""
-        certificate = self._batches.certificate(batch_id, version)
+        """The offline-verifiable proof of the retirement saved as version ``version``.
+
+        Its cost does not grow with the log: the batch's history (and the event's) is read
+        and verified once, and the log is read by index only (each entry's leaf by aggregate
+        and version, the trust-root leaves, the latest checkpoint, and the O(log n) stored
+        nodes of every inclusion path, in a few queries).
+        """
         history = self._batches.history(batch_id, upto=version)
-        note = self.latest_checkpoint()
-        if note is None:
-            raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
+        found = certificates(history, version=version)
+        if not found:
+            raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
+        certificate = found[0]
         event = _event_history(self._store, certificate.event_name)
-        size = note.checkpoint.size
+        log = self._store.log
         with self._store.read() as connection:
-            tree = _Tree(size, self._store.log.subtree(connection))
-            placed = _place(self._store, connection, history, tree)
-            placed_event = _place(self._store, connection, event, tree, covered_only=True)
+            latest = log.latest_checkpoint(connection)
+            if latest is None:
+                raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
+            note = SignedNote.parse(latest[1])
+            size = note.checkpoint.size
+            documents = log.root_documents(connection)
+            root_at = log.root_indices(connection)
+            placed = _indexed(self._store, connection, history, size)
+            if len(placed) < len(history):
+                raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
+            placed_event = _indexed(self._store, connection, event, size)
             roots = [
-                (root, index, tree.path(index))
-                for root in self.trust_roots()
-                if (index := self._store.log.index_of(connection, ROOT_LEAF, root.version))
-                is not None
-                and index < size
+                (root, root_at[root.version])
+                for root in map(_root, documents)
+                if root_at.get(root.version, size) < size
             ]
-        return build_proof(certificate, placed, note, roots, placed_event)
+            indices = [i for _, i in placed] + [i for _, i in placed_event]
+            paths = log.inclusion_paths(connection, indices + [i for _, i in roots], size)
+        return build_proof(
+            certificate,
+            [(entry, index, paths[index]) for entry, index in placed],
+            note,
+            [(root, index, paths[index]) for root, index in roots],
+            [(entry, index, paths[index]) for entry, index in placed_event],
+        )
+
+
+def _root(document: str) -> TrustRoot:
+    return TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
 
 
 def _event_history(store: Store, label: str | None) -> list[Entry]:
@@ -211,38 +233,20 @@ def _event_history(store: Store, label: str | None) -> list[Entry]:
     return store.entries(UUID(match.group(1)))
 
 
-def _place(
-    store: Store,
-    connection: Any,
-    entries: Sequence[Entry],
-    tree: _Tree,
-    *,
-    covered_only: bool = False,
-) -> list[tuple[Entry, int, list[bytes]]]:
-    """Entries with their leaf index and inclusion path.
-
-    ``covered_only``: stop at the first entry the checkpoint does not cover (else an error).
-    """
+def _indexed(
+    store: Store, connection: sa.Connection, entries: Sequence[Entry], size: int
+) -> list[tuple[Entry, int]]:
+    """The entries with their leaf index, up to the first one the checkpoint does not cover."""
+    if not entries:
+        return []
+    at = store.log.indices_of(connection, entries[0].aggregate, [e.version for e in entries])
     placed = []
     for entry in entries:
-        index = store.log.index_of(connection, entry.aggregate, entry.version)
-        if index is None or index >= tree.size:
-            if covered_only:
-                break
-            raise NotFoundError("no checkpoint covers this retirement yet; sign one first")
-        placed.append((entry, index, tree.path(index)))
+        index = at.get(entry.version)
+        if index is None or index >= size:
+            break
+        placed.append((entry, index))
     return placed
-
-
-@attrs.frozen
-class _Tree:
-    """The log's tree at one size, its subtree hashes read from the stored nodes."""
-
-    size: int
-    subtree: Subtree
-
-    def path(self, index: int) -> list[bytes]:
-        return inclusion_path(index, self.size, self.subtree)
 
 
 def _revoked(roots: Sequence[TrustRoot]) -> set[str]:

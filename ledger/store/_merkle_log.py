@@ -12,7 +12,10 @@ Rules:
   a checkpoint gaining cosignature lines.
 - The interior nodes of every complete, aligned subtree are stored as leaves complete them, in
   the same transaction (``ledger_log_nodes``: level >= 1, index), so an inclusion or
-  consistency proof reads O(log n) nodes instead of every leaf (:meth:`LogStore.subtree`).
+  consistency proof reads O(log n) nodes instead of every leaf (:meth:`LogStore.subtree`);
+  :meth:`LogStore.inclusion_paths` reads the nodes of many paths in a few queries.
+- Reads a proof makes are indexed: a leaf by (aggregate, version), the trust-root leaves by
+  their aggregate, nodes by (level, index), the checkpoint by the largest size.
   Proofs built from them are checked by their verifier against a signed root; checkpoints
   are signed, and the audit and the write guard check, from the leaves themselves.
 """
@@ -20,16 +23,19 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from ledger.audit.merkle import Subtree, leaf_hash, node_hash
+from ledger.audit.merkle import Subtree, inclusion_path, leaf_hash, node_hash
 from ledger.audit.timeline import ROOT_LEAF, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.errors import StorageError
 
 __all__ = ["LogStore"]
+
+T = TypeVar("T")
+_PART = 500  # parameters per IN list
 
 
 class LogStore:
@@ -129,19 +135,70 @@ class LogStore:
 
     def subtree(self, connection: sa.Connection) -> Subtree:
         """RFC 9162 MTH of any leaf range, from the stored nodes (for building proofs)."""
+        return self._subtree(connection, {})
+
+    def _subtree(self, connection: sa.Connection, known: dict[tuple[int, int], bytes]) -> Subtree:
+        """MTH of any range from the stored nodes in ``known`` (each one missing is read)."""
         cache: dict[tuple[int, int], bytes] = {}
 
         def mth(start: int, end: int) -> bytes:
-            n = end - start
             if (start, end) not in cache:
-                if n & (n - 1) == 0 and start % n == 0:
-                    cache[start, end] = self._node(connection, n.bit_length() - 1, start // n)
+                aligned = _aligned(start, end)
+                if aligned is not None:
+                    if aligned not in known:
+                        known[aligned] = self._node(connection, *aligned)
+                    cache[start, end] = known[aligned]
                 else:
-                    k = 1 << ((n - 1).bit_length() - 1)
+                    k = 1 << ((end - start - 1).bit_length() - 1)
                     cache[start, end] = node_hash(mth(start, start + k), mth(start + k, end))
             return cache[start, end]
 
         return mth
+
+    def inclusion_paths(
+        self, connection: sa.Connection, indices: Iterable[int], size: int
+    ) -> dict[int, list[bytes]]:
+        """The RFC 9162 inclusion path of each leaf index in the tree of ``size`` leaves.
+
+        The stored nodes every path needs (O(log n) per index) are found first, without
+        reading, and then read in a few queries, so the cost is O(indices x log n) rows and a
+        handful of round trips, whatever the log's size.
+
+        Raises:
+            LogProofError: an index is outside the tree.
+        """
+        wanted = sorted(set(indices))
+        needed: set[tuple[int, int]] = set()
+
+        def plan(start: int, end: int) -> bytes:
+            needed.update(_pieces(start, end))
+            return b""
+
+        for index in wanted:
+            inclusion_path(index, size, plan)
+        mth = self._subtree(connection, self._nodes(connection, needed))
+        return {index: inclusion_path(index, size, mth) for index in wanted}
+
+    def _nodes(
+        self, connection: sa.Connection, wanted: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """The stored hashes at (level, index) ``wanted`` that exist, in a few queries."""
+        leaves = sorted(index for level, index in wanted if level == 0)
+        nodes = sorted((level, index) for level, index in wanted if level > 0)
+        found: dict[tuple[int, int], bytes] = {}
+        lc, nc = self.leaves.c, self.nodes.c
+        for part in _chunks(leaves):
+            query = sa.select(lc.leaf_index, lc.leaf_hash).where(lc.leaf_index.in_(part))
+            found.update({(0, int(i)): bytes(h) for i, h in connection.execute(query)})
+        for pairs in _chunks(nodes):
+            levels: dict[int, list[int]] = {}
+            for level, index in pairs:
+                levels.setdefault(level, []).append(index)
+            # one indexed search per level (a row-value IN would scan the table on SQLite)
+            where = [sa.and_(nc.level == lv, nc.node_index.in_(ix)) for lv, ix in levels.items()]
+            query = sa.select(nc.level, nc.node_index, nc.node_hash).where(sa.or_(*where))
+            found.update({(int(lv), int(i)): bytes(h) for lv, i, h in connection.execute(query)})
+        return found
 
     def size(self, connection: sa.Connection) -> int:
         """How many leaves the log has."""
@@ -168,6 +225,24 @@ class LogStore:
             sa.select(c.leaf_index).where(c.aggregate == aggregate, c.version == version)
         ).scalar()
         return None if found is None else int(found)
+
+    def indices_of(
+        self, connection: sa.Connection, aggregate: str, versions: Iterable[int]
+    ) -> dict[int, int]:
+        """The leaf index of each of ``versions`` of ``aggregate`` that is in the log."""
+        c, found = self.leaves.c, {}
+        for part in _chunks(sorted(set(versions))):
+            query = sa.select(c.version, c.leaf_index).where(
+                c.aggregate == aggregate, c.version.in_(part)
+            )
+            found.update({int(v): int(i) for v, i in connection.execute(query)})
+        return found
+
+    def root_indices(self, connection: sa.Connection) -> dict[int, int]:
+        """The leaf index of every adopted trust-root version (one indexed read)."""
+        c = self.leaves.c
+        query = sa.select(c.version, c.leaf_index).where(c.aggregate == ROOT_LEAF)
+        return {int(v): int(i) for v, i in connection.execute(query)}
 
     def save_checkpoint(self, connection: sa.Connection, size: int, note: str) -> None:
         """Keep a signed checkpoint (replacing the note of the same size, e.g. cosigned).
@@ -242,3 +317,25 @@ class LogStore:
         """Every kept trust root document by its version (as stored, to be checked)."""
         query = sa.select(self.roots.c.version, self.roots.c.document)
         return {int(version): str(document) for version, document in connection.execute(query)}
+
+
+def _aligned(start: int, end: int) -> tuple[int, int] | None:
+    """(level, index) of the stored node that is exactly leaves ``start .. end``, if any."""
+    n = end - start
+    if n & (n - 1) == 0 and start % n == 0:
+        return n.bit_length() - 1, start // n
+    return None
+
+
+def _pieces(start: int, end: int) -> list[tuple[int, int]]:
+    """The stored nodes whose hashes make up MTH(leaves ``start .. end``), left to right."""
+    aligned = _aligned(start, end)
+    if aligned is not None:
+        return [aligned]
+    k = 1 << ((end - start - 1).bit_length() - 1)
+    return [*_pieces(start, start + k), *_pieces(start + k, end)]
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    """``items`` in parts small enough for one statement's parameters (SQLite: 32,766)."""
+    return [items[n : n + _PART] for n in range(0, len(items), _PART)]

@@ -7,6 +7,7 @@ log written before nodes were kept gets them on open.
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from ledger.audit.merkle import (
@@ -16,6 +17,7 @@ from ledger.audit.merkle import (
     inclusion_proof,
     root,
 )
+from ledger.errors import StorageError
 from ledger.store._merkle_log import LogStore
 
 
@@ -44,6 +46,35 @@ def test_proofs_from_stored_nodes_equal_proofs_from_the_leaves_at_every_size() -
                 assert consistency_path(first, size, subtree) == consistency_proof(
                     first, hashes[:size]
                 )
+
+
+def test_inclusion_paths_read_together_equal_the_paths_from_the_leaves_at_every_size() -> None:
+    engine = sa.create_engine("sqlite://")
+    log, hashes = filled(engine, [1, 2, 3, 5, 8, 1, 13])
+    with engine.connect() as connection:
+        for size in range(1, len(hashes) + 1):
+            paths = log.inclusion_paths(connection, [*range(size), 0], size)
+            assert paths == {i: inclusion_proof(i, hashes[:size]) for i in range(size)}
+
+
+def test_inclusion_paths_of_a_log_missing_a_stored_node_name_the_missing_node() -> None:
+    engine = sa.create_engine("sqlite://")
+    log, _ = filled(engine, [8])
+    with engine.begin() as connection:
+        connection.execute(log.nodes.delete().where(log.nodes.c.level == 2))
+    with engine.connect() as connection, pytest.raises(StorageError, match="level 2, index 1"):
+        log.inclusion_paths(connection, [0], 8)
+
+
+def test_a_leaf_index_is_found_by_aggregate_and_version_and_roots_by_their_aggregate() -> None:
+    engine = sa.create_engine("sqlite://")
+    log, _ = filled(engine, [5])
+    with engine.begin() as connection:
+        log.append(connection, [("trust-root", 1, b"a root"), ("b", 1, b"b1")])
+    with engine.connect() as connection:
+        assert log.indices_of(connection, "a", [2, 4, 99]) == {2: 1, 4: 3}
+        assert log.indices_of(connection, "b", range(1, 600)) == {1: 6}
+        assert log.root_indices(connection) == {1: 5}
 
 
 def test_a_log_written_before_nodes_were_kept_gets_them_when_opened() -> None:

@@ -9,12 +9,15 @@ Rules:
   that kind could have made it on the state before (each kind's ``recheck``), then applies it.
 - Pure: no I/O, no storage. The store's audit, the import and the offline proof verifier all
   replay through here, so a rule lives in one place.
+- An aggregate's module is loaded when an event of its namespace is first replayed (loading it
+  registers its kinds' topics), so the offline verifier loads only the aggregates it replays.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,13 +25,17 @@ from typing import Any
 
 from eventsourcing.utils import resolve_topic
 
-from ledger.domain import credit_batch, event_neutralization, sink_project
 from ledger.errors import InvalidInputError, LedgerError, TamperError
 
-__all__ = ["KINDS", "decode", "domain_event", "replay_event"]
+__all__ = ["decode", "domain_event", "replay_event"]
 
 Recheck = Callable[[Any, Any], None]
-#: Each namespace of signed kinds: its aggregate class and the re-check of its rules.
+#: Each namespace of signed kinds: the module of its aggregate and the aggregate's class name.
+_MODULES = {
+    "ledger.credit-batch.": ("ledger.domain.credit_batch", "CreditBatch"),
+    "ledger.event.": ("ledger.domain.event_neutralization", "EventNeutralization"),
+    "ledger.sink-project.": ("ledger.domain.sink_project", "SinkProject"),
+}
 _DECODERS: dict[str, Callable[[str], object]] = {
     "datetime_iso": datetime.datetime.fromisoformat,
     "decimal_str": Decimal,
@@ -36,16 +43,18 @@ _DECODERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def _kinds() -> dict[str, tuple[type, Recheck]]:
-    """The aggregate class and the rule re-check of each namespace of signed kinds."""
-    return {
-        "ledger.credit-batch.": (credit_batch.CreditBatch, credit_batch.recheck),
-        "ledger.event.": (event_neutralization.EventNeutralization, event_neutralization.recheck),
-        "ledger.sink-project.": (sink_project.SinkProject, sink_project.recheck),
-    }
+def _kind(topic: str) -> tuple[type, Recheck] | None:
+    """The aggregate class and rule re-check of ``topic``'s namespace, loaded on first use.
 
-
-KINDS = _kinds()
+    Loading the module registers its kinds' topics, so a verifier replaying only credit
+    batches never imports the other aggregates.
+    """
+    prefix = next((p for p in _MODULES if topic.startswith(p)), None)
+    if prefix is None:
+        return None
+    name, aggregate = _MODULES[prefix]
+    module = importlib.import_module(name)
+    return getattr(module, aggregate), module.recheck
 
 
 def decode(value: Any) -> Any:
@@ -61,6 +70,7 @@ def decode(value: Any) -> Any:
 
 def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[str, Any]) -> Any:
     """The domain event of kind ``topic`` with decoded ``fields``, upcast to its class version."""
+    _kind(topic)  # registers the topics of its namespace
     try:
         cls = resolve_topic(topic)
     except Exception as e:  # eventsourcing raises TopicError, a plain Exception subclass
@@ -98,10 +108,10 @@ def replay_event(before: Any, event: Any) -> Any:
         TamperError: an event of an unknown kind, or of another kind than its aggregate.
     """
     topic = str(getattr(type(event), "TOPIC", ""))
-    prefix = next((p for p in KINDS if topic.startswith(p)), None)
-    if prefix is None:
+    found = _kind(topic)
+    if found is None:
         raise TamperError(f"unknown event kind {topic!r}")
-    kind, recheck = KINDS[prefix]
+    kind, recheck = found
     if before is not None and not isinstance(before, kind):
         raise TamperError(f"a {topic} event on an aggregate of kind {type(before).__name__}")
     try:

@@ -9,13 +9,16 @@ Rules:
   commands would take hours, and a proof reads only the log's leaves and nodes, the proved
   aggregates' events and the checkpoint. Such a store fails ``ledger audit`` (its padding
   leaves are no stored events); only the proof rows use it.
-- The cache is keyed by the leaf count and :data:`LAYOUT`; the actors' keys are kept beside
-  it (bench keys, never real ones) so a later run can sign and verify against the same root.
+- The cache is a folder per leaf count and :data:`LAYOUT` (``ledger.db`` and ``actors.json``,
+  the bench actors' keys, never real ones), so a later run verifies against the same root.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,22 +51,33 @@ class BigLog:
 
 
 def big_log(leaves: int, log: Callable[[str], None] = print) -> BigLog:
-    """The cached store of ``leaves`` leaves, built now if it is not there yet."""
+    """The cached store of ``leaves`` leaves, built now if it is not there yet.
+
+    A store is built in a folder of its own and renamed into place when complete, so two
+    runs at once never read a half-built one (the later rename loses and is discarded).
+    """
     CACHE.mkdir(exist_ok=True)
     (CACHE / ".gitignore").write_text("*\n")
-    path = CACHE / f"log-{leaves}-v{LAYOUT}.db"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists():
-        found = _load(path, leaves, json.loads(meta.read_text()))
-        if found is not None:
-            return found
-    path.unlink(missing_ok=True)
+    folder = CACHE / f"log-{leaves}-v{LAYOUT}"
+    found = _load(folder, leaves)
+    if found is not None:
+        return found
     started = time.perf_counter()
+    building = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", dir=CACHE))
     actors = Actors.create()
-    target = _build(path, leaves, actors, log)
-    seconds = time.perf_counter() - started
-    meta.write_text(json.dumps(_dump(actors, target)))
-    return BigLog(path, leaves, target, actors, seconds)
+    target = _build(building / "ledger.db", leaves, actors, log)
+    with sqlite3.connect(building / "ledger.db") as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")  # one file, safe to rename
+    (building / "actors.json").write_text(json.dumps(_dump(actors, target)))
+    try:
+        building.rename(folder)
+    except OSError:  # another run finished first: use its store
+        shutil.rmtree(building, ignore_errors=True)
+        found = _load(folder, leaves)
+        if found is None:
+            raise
+        return found
+    return BigLog(folder / "ledger.db", leaves, target, actors, time.perf_counter() - started)
 
 
 def _build(path: Path, leaves: int, actors: Actors, log: Callable[[str], None]) -> UUID:
@@ -111,14 +125,15 @@ def _dump(actors: Actors, target: object) -> dict[str, object]:
     }
 
 
-def _load(path: Path, leaves: int, meta: dict[str, object]) -> BigLog | None:
+def _load(folder: Path, leaves: int) -> BigLog | None:
     try:
-        signers = [Signer.from_json(s) for s in meta["signers"]]  # type: ignore[attr-defined]
-        ops = int(meta["operators"])  # type: ignore[call-overload]
-        root = TrustRoot.from_json(meta["root"])  # type: ignore[arg-type]
+        meta = json.loads((folder / "actors.json").read_text())
+        signers = [Signer.from_json(s) for s in meta["signers"]]
+        ops = int(meta["operators"])
+        root = TrustRoot.from_json(meta["root"])
         target = UUID(str(meta["target"]))
-    except (KeyError, TypeError, ValueError):
+    except (OSError, KeyError, TypeError, ValueError):
         return None
     operators, rest = signers[:ops], signers[ops:]
     actors = Actors(operators, rest[0], rest[1], rest[2], rest[3:], root)
-    return BigLog(path, leaves, target, actors, 0.0)
+    return BigLog(folder / "ledger.db", leaves, target, actors, 0.0)

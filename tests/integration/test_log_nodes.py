@@ -10,15 +10,19 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from ledger import database_url
 from ledger.audit.merkle import (
     consistency_path,
     consistency_proof,
     inclusion_path,
     inclusion_proof,
+    leaf_hash,
     root,
 )
 from ledger.errors import StorageError
 from ledger.store._merkle_log import LogStore
+
+from conftest import Backend
 
 
 def filled(engine: sa.Engine, batches: list[int]) -> tuple[LogStore, list[bytes]]:
@@ -55,6 +59,25 @@ def test_inclusion_paths_read_together_equal_the_paths_from_the_leaves_at_every_
         for size in range(1, len(hashes) + 1):
             paths = log.inclusion_paths(connection, [*range(size), 0], size)
             assert paths == {i: inclusion_proof(i, hashes[:size]) for i in range(size)}
+
+
+def test_inclusion_paths_and_leaf_indices_read_the_same_on_each_backend(backend: Backend) -> None:
+    engine = sa.create_engine(database_url(backend.url))
+    try:
+        log = LogStore(engine, backend.schema)
+        states = [f"event {n}".encode() for n in range(600)]
+        with engine.begin() as connection:
+            log.append(connection, [("a", n + 1, state) for n, state in enumerate(states)])
+        hashes = [leaf_hash(state) for state in states]
+        with engine.connect() as connection:
+            for size in (1, 2, 7, 64, 600):
+                wanted = sorted({0, size // 3, size // 2, size - 1})
+                paths = log.inclusion_paths(connection, wanted, size)
+                assert paths == {i: inclusion_proof(i, hashes[:size]) for i in wanted}
+            assert len(log.inclusion_paths(connection, range(600), 600)) == 600
+            assert log.indices_of(connection, "a", [1, 600, 601]) == {1: 0, 600: 599}
+    finally:
+        engine.dispose()
 
 
 def test_inclusion_paths_of_a_log_missing_a_stored_node_name_the_missing_node() -> None:

@@ -23,7 +23,7 @@ from ledger.audit import strict_json
 from ledger.audit.certificate import certificates
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import consistency_path, root
+from ledger.audit.merkle import root
 from ledger.audit.note import Checkpoint, NoteError, NoteSignature, SignedNote, sign_checkpoint
 from ledger.audit.proof import build_proof
 from ledger.audit.timeline import current, current_log_keys, revokes
@@ -110,7 +110,7 @@ class TransparencyCommands:
             size = self._store.log.size(connection)
             if size < second:
                 raise NotFoundError(f"the log has {size} leaves, not {second}")
-            return consistency_path(first, second, self._store.log.subtree(connection))
+            return self._store.log.consistency_path(connection, first, second)
 
     def add_cosignature(self, signature: NoteSignature) -> SignedNote:
         """Keep a witness's cosignature on the latest checkpoint, if it verifies."""

@@ -22,12 +22,12 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from ledger.audit.merkle import Subtree, inclusion_path, leaf_hash, node_hash
+from ledger.audit.merkle import Subtree, consistency_path, inclusion_path, leaf_hash, node_hash
 from ledger.audit.timeline import ROOT_LEAF, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.errors import StorageError
@@ -168,16 +168,30 @@ class LogStore:
             LogProofError: an index is outside the tree.
         """
         wanted = sorted(set(indices))
+
+        def paths(subtree: Subtree) -> dict[int, list[bytes]]:
+            return {index: inclusion_path(index, size, subtree) for index in wanted}
+
+        return self._read_ahead(connection, paths)
+
+    def consistency_path(self, connection: sa.Connection, first: int, size: int) -> list[bytes]:
+        """The RFC 9162 consistency proof from ``first`` to ``size`` leaves, in one read.
+
+        Raises:
+            LogProofError: not 0 < first <= size.
+        """
+        return self._read_ahead(connection, lambda subtree: consistency_path(first, size, subtree))
+
+    def _read_ahead(self, connection: sa.Connection, make: Callable[[Subtree], T]) -> T:
+        """``make(subtree)``, its stored nodes found by a dry run and read in a few queries."""
         needed: set[tuple[int, int]] = set()
 
         def plan(start: int, end: int) -> bytes:
             needed.update(_pieces(start, end))
             return b""
 
-        for index in wanted:
-            inclusion_path(index, size, plan)
-        mth = self._subtree(connection, self._nodes(connection, needed))
-        return {index: inclusion_path(index, size, mth) for index in wanted}
+        make(plan)
+        return make(self._subtree(connection, self._nodes(connection, needed)))
 
     def _nodes(
         self, connection: sa.Connection, wanted: Iterable[tuple[int, int]]

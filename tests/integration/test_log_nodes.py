@@ -52,13 +52,17 @@ def test_proofs_from_stored_nodes_equal_proofs_from_the_leaves_at_every_size() -
                 )
 
 
-def test_inclusion_paths_read_together_equal_the_paths_from_the_leaves_at_every_size() -> None:
+def test_paths_read_together_equal_the_proofs_from_the_leaves_at_every_size() -> None:
     engine = sa.create_engine("sqlite://")
     log, hashes = filled(engine, [1, 2, 3, 5, 8, 1, 13])
     with engine.connect() as connection:
         for size in range(1, len(hashes) + 1):
             paths = log.inclusion_paths(connection, [*range(size), 0], size)
             assert paths == {i: inclusion_proof(i, hashes[:size]) for i in range(size)}
+            for first in range(1, size + 1):
+                assert log.consistency_path(connection, first, size) == consistency_proof(
+                    first, hashes[:size]
+                )
 
 
 def test_inclusion_paths_and_leaf_indices_read_the_same_on_each_backend(backend: Backend) -> None:

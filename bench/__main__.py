@@ -2,7 +2,9 @@
 
 Usage::
 
-    python -m bench                 # quick mode (about 2-4 minutes on 2 cores)
+    python -m bench                 # quick mode (about 2-4 minutes on 2 cores; the first run
+                                    # also builds the proof rows' 1,000,000-leaf log, a few
+                                    # minutes, kept under bench/.cache for later runs)
     python -m bench --full          # the big sizes (50k imports, 100k-event logs): much longer;
                                     # also writes the curves into docs/scaling.md (or --scaling)
     python -m bench --only retire,audit --no-readme

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
+import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
@@ -69,7 +70,8 @@ class AuditReport:
 class LogItem:
     """One leaf of a store's log: a trust root (``root``) or an event (``stored``).
 
-    ``verified``: the raw public key a verifier pool checked the event's signature with.
+    ``verified``: the raw public key a verifier pool checked the event's signature with;
+    ``final``: no later leaf of the log is of the event's aggregate.
     """
 
     position: int
@@ -77,18 +79,40 @@ class LogItem:
     root: TrustRoot | None = None
     stored: StoredEvent | None = None
     verified: bytes | None = None
+    final: bool = False
 
 
-def _leaves(store: Store, total: int) -> Iterator[Leaf]:
-    """The log's first ``total`` leaves in order, read page by page."""
+def _leaves(store: Store, total: int) -> Iterator[tuple[Leaf, bool]]:
+    """The log's first ``total`` leaves in order, read page by page, each with ``final``.
+
+    ``final``: no later leaf (of the first ``total``) is of the same aggregate, so a replay
+    may forget the aggregate's state after it. One query per page finds them.
+    """
     start = 0
     while start < total:
         with store.read() as connection:
             page = store.log.rows(connection, start, min(_PAGE, total - start))
-        yield from page
+            lasts = _last_leaves(store, connection, {leaf[2] for leaf in page}, total)
+        yield from ((leaf, lasts.get(leaf[2]) == leaf[0]) for leaf in page)
         if not page:
             return
         start = page[-1][0] + 1
+
+
+def _last_leaves(
+    store: Store, connection: sa.Connection, aggregates: set[str], total: int
+) -> dict[str, int]:
+    """The index of the last of the first ``total`` leaves of each of ``aggregates``."""
+    c = store.log.leaves.c
+    aggregates.discard(ROOT_LEAF)
+    if not aggregates:
+        return {}
+    query = (
+        sa.select(c.aggregate, sa.func.max(c.leaf_index))
+        .where(c.aggregate.in_(sorted(aggregates)), c.leaf_index < total)
+        .group_by(c.aggregate)
+    )
+    return {str(aggregate): int(index) for aggregate, index in connection.execute(query)}
 
 
 def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogItem]:
@@ -110,7 +134,7 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
         else pool.stream(notifications, lambda n: n.state)
     )
     count = 0
-    for position, leaf in enumerate(_leaves(store, total)):
+    for position, (leaf, final) in enumerate(_leaves(store, total)):
         count = position + 1
         index, _, aggregate, version = leaf
         if index != position:
@@ -126,7 +150,7 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
                 f"log leaf {position}: aggregate {aggregate} version {version} is missing"
                 " from the store"
             )
-        yield LogItem(position, leaf, stored=stored, verified=verified)
+        yield LogItem(position, leaf, stored=stored, verified=verified, final=final)
     extra, _ = next(events, (None, None))
     if extra is not None and getattr(extra, "id", 0) <= newest:
         raise AuditError(
@@ -195,7 +219,7 @@ def audit_store(
         _compare_claims(store, replay)
         return AuditReport(
             replay.events,
-            len(replay.aggregates),
+            replay.aggregate_count,
             len(notes),
             tree[replay.size].hex(),
             len(replay.timeline.roots),
@@ -246,6 +270,8 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
                 f" {stored.originator_version}"
             )
         replay.event(stored, where, item.verified)
+        if item.final:
+            replay.forget(leaf[2])
     if replay.last_hash != leaf[1]:
         raise AuditError(
             f"log leaf {position} is aggregate {leaf[2]} version {leaf[3]}, which does not"

@@ -18,7 +18,8 @@ Rules: the log is taken item by item, in log order (trust roots and events inter
   audit's verifier pool (``verified``: the raw public key it verified with), which counts only
   if that is the key in force for it here.
 What is kept per aggregate is its latest state and its chain head (version and entry hash),
-never its events or envelopes.
+never its events or envelopes; a caller that knows an aggregate has no later event in the log
+(the audit reads it from the log's leaves) lets both go (:meth:`Replay.forget`).
 Nothing here reads the store's trust roots, claims or checkpoints to decide what is true.
 """
 
@@ -116,6 +117,7 @@ class Replay:
         self.tree = _Frontier(self.sizes)
         self.last_hash: bytes | None = None
         self.events = 0
+        self.aggregate_count = 0
         self.claims = ReplayClaims()
 
     @property
@@ -166,11 +168,18 @@ class Replay:
             raise AuditError(f"{where}: {detail}") from e
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
             raise AuditError(f"{where}: not a well-formed event ({e!r})") from e
+        if entry.version == 1:
+            self.aggregate_count += 1
         self.last[entry.aggregate] = _Head(entry.aggregate, entry.version, entry.hash)
         self._leaf(bytes.fromhex(entry.hash))  # SHA-256(0x00 || stored bytes): the leaf hash
         self.events += 1
         self._mark()
         return entry, domain_event
+
+    def forget(self, aggregate: str) -> None:
+        """Drop an aggregate's state and chain head: the caller knows no later event is of it."""
+        self.last.pop(aggregate, None)
+        self.aggregates.pop(aggregate, None)
 
     def _mark(self) -> None:
         if self.size in self.sizes:

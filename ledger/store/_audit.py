@@ -10,10 +10,16 @@ Rules:
 - Every stored checkpoint: signed by the log key in force at its size, known witnesses'
   cosignatures verifying, its root equal to the log's root at its size.
 - The auditor's checkpoint: signed and cosigned as the trust root in force at its size asks
-  (at least ``witnesses`` cosignatures), and the store's log proven to extend it by an RFC 9162
-  consistency proof; a log shorter than it lost entries.
+  (at least ``witnesses`` cosignatures), and the store's log proven to extend it: every leaf
+  was hashed again, so the log's root at its size must be its root (exactly what an RFC 9162
+  consistency proof from it would prove); a log shorter than it lost entries.
 - The claim tables equal the claims made again from the signed history, row for row.
 The first failure raises :class:`AuditError` naming the log leaf, checkpoint or table row.
+
+Cost (docs/scaling.md): leaves and events are read page by page; signatures of a log of at
+least :data:`POOL_FROM` leaves are checked by a :class:`~ledger.audit._sigpool.VerifierPool`
+ahead of the walk (the verdict and the first failure named are the same either way); what is
+kept grows with the aggregates still open, not with the log.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ Leaf = tuple[int, bytes, str, int]
 #: Leaves read per query.
 _PAGE = 2000
 #: The smallest log whose audit starts a verifier pool (its start costs about a second).
-POOL_FROM = 3000
+POOL_FROM = 1000
 
 
 @attrs.frozen

@@ -51,7 +51,7 @@ def _quiet(connection: Any, _: object = None) -> None:
     """No fsync, no rollback journal: the file is scratch, thrown away after the replay."""
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA journal_mode = MEMORY")
-    connection.execute("PRAGMA cache_size = -16000")  # at most ~16 MB of pages in memory
+    connection.execute("PRAGMA cache_size = -4000")  # at most ~4 MB of pages in memory
 
 
 class ReplayClaims:

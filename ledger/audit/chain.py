@@ -9,15 +9,35 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 from uuid import UUID
 
 from ledger.audit.envelope import Entry, entry_hash
 from ledger.errors import ChainError
 
-__all__ = ["ChainHeads", "check_link"]
+__all__ = ["ChainHeads", "Link", "check_link"]
 
 
-def check_link(previous: Entry | None, entry: Entry) -> None:
+class Link(Protocol):
+    """What the chain check reads of the event before: an :class:`Entry` or just its head."""
+
+    @property
+    def aggregate(self) -> str:
+        """The aggregate id."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The version."""
+        ...
+
+    @property
+    def hash(self) -> str:
+        """The entry hash (hex)."""
+        ...
+
+
+def check_link(previous: Link | None, entry: Entry) -> None:
     """Return None if ``entry`` follows ``previous`` in its chain, else raise ChainError."""
     if previous is None:
         if entry.version != 1 or entry.prev is not None:

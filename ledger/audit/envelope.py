@@ -11,6 +11,10 @@ Byte layout (docs/proof-format.md):
   "sig": b64}]}``; exactly these bytes are stored, and a non-canonical form is rejected.
 - entry hash: ``SHA-256(0x00 || envelope)``, the RFC 9162 section 2.1.1 leaf hash, so the chain
   and the Merkle log hash the same bytes.
+- Reading canonicalizes once: stored bytes proven canonical are kept and hashed as they are, and
+  plain JSON (no float, integers below 2**53, ASCII member names) is written by the standard
+  library's sorted encoder, which then gives exactly the RFC 8785 bytes; anything else goes
+  through the full RFC 8785 writer.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +38,45 @@ __all__ = ["Entry", "Envelope", "entry_hash", "pae", "payload_type_for", "signed
 
 _PAYLOAD_TYPE = re.compile(r"application/vnd\.(ledger\.[a-z0-9.-]+)\+json")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+#: Text that RFC 8785 writes as it is between quotes: printable ASCII but ``"`` and ``\\``.
+_PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*")
+_LIMIT = 2**53
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def _plain(obj: object) -> bool:
+    """True if the standard library's sorted encoder writes ``obj`` exactly as RFC 8785 does.
+
+    That holds for JSON without floats, with integers inside IEEE 754's exact range and with
+    ASCII member names (UTF-16 and code point order then agree); strings are escaped alike.
+    """
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) or item is None or item is True or item is False:
+            continue
+        if isinstance(item, int):
+            if not -_LIMIT < item < _LIMIT:
+                return False
+        elif isinstance(item, dict):
+            for key in item:
+                if not key.isascii():
+                    return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """RFC 8785 bytes of ``obj`` (as :func:`canonical_json`, by a faster path when plain)."""
+    if _plain(obj):
+        return _ENCODER.encode(obj).encode()
+    return canonical_json(obj)
 
 
 def payload_type_for(topic: str) -> str:
@@ -79,6 +123,8 @@ class Envelope:
     payload: bytes
     keyid: str
     sig: bytes
+    #: The stored bytes, once proven canonical (never part of equality).
+    raw: bytes | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def seal(cls, payload_type: str, payload: bytes, signer: Signer) -> Envelope:
@@ -96,6 +142,18 @@ class Envelope:
 
     def to_bytes(self) -> bytes:
         """The canonical bytes that are stored and hashed."""
+        if self.raw is not None:
+            return self.raw
+        if _PLAIN_TEXT.fullmatch(self.keyid) and _PLAIN_TEXT.fullmatch(self.payload_type):
+            return (
+                b'{"payload":"%b","payloadType":"%b","signatures":[{"keyid":"%b","sig":"%b"}]}'
+                % (
+                    base64.b64encode(self.payload),
+                    self.payload_type.encode(),
+                    self.keyid.encode(),
+                    base64.b64encode(self.sig),
+                )
+            )
         return canonical_json(self.to_json())
 
     @classmethod
@@ -128,17 +186,30 @@ class Envelope:
         envelope = cls.from_json(parsed)
         if envelope.to_bytes() != data:
             raise TamperError("stored envelope is not in canonical form")
-        return envelope
+        return attrs.evolve(envelope, raw=bytes(data))
 
-    def verify(self, keys: KeyDirectory) -> PublicKey:
-        """Return the signer's key if the signature verifies; raise a TamperError if not."""
+    def verify(
+        self, keys: KeyDirectory, verified: bytes | None = None, *, hashed: bool = False
+    ) -> PublicKey:
+        """Return the signer's key if the signature verifies; raise a TamperError if not.
+
+        ``verified``: the raw public key a verifier pool already checked this very signature
+        with (:mod:`ledger.audit._sigpool`); the check is skipped only if it is the key found.
+        ``hashed``: the caller proved these exact bytes by their hash under a signed checkpoint
+        (a read-model rebuild); the key must still be known, its signature is not checked.
+        """
         key = keys.get(self.keyid)
-        key.verify(self.sig, pae(self.payload_type, self.payload))
+        if hashed:
+            return key
+        if verified is None or verified != key.public_key:
+            key.verify(self.sig, pae(self.payload_type, self.payload))
         return key
 
-    def open(self, keys: KeyDirectory) -> Entry:
-        """Verify the signature and decode the signed payload."""
-        key = self.verify(keys)
+    def open(
+        self, keys: KeyDirectory, verified: bytes | None = None, *, hashed: bool = False
+    ) -> Entry:
+        """Verify the signature (see :meth:`verify`) and decode the signed payload."""
+        key = self.verify(keys, verified, hashed=hashed)
         return Entry.decode(self, key)
 
 
@@ -163,7 +234,7 @@ class Entry:
         except InvalidInputError as e:
             raise TamperError(str(e)) from e
         try:
-            canonical = canonical_json(body)
+            canonical = canonical_bytes(body)
         except InvalidInputError as e:
             raise TamperError(f"payload is not canonical JSON: {e}") from e
         if canonical != envelope.payload:

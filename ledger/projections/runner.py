@@ -13,13 +13,18 @@ Rules:
   ones (tested). It can also be built in another engine (an in-memory SQLite database), from
   the verified history alone: read commands and the audit do that, so rows edited in the
   store's own tables are never printed as true (:mod:`ledger.projections.check`).
+- :func:`rebuild` builds any number of projections in another engine in ONE pass over the
+  notifications: each event is read, checked and decoded once and handed to every projection
+  whose target position it is within. The events are proven by their hashes against the
+  latest signed checkpoint (:mod:`ledger.projections._hashed`; signatures are the audit's
+  job); a failure anywhere raises before the caller sees any table.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -28,7 +33,7 @@ from ledger.audit.envelope import Entry
 from ledger.errors import StorageError
 from ledger.store import Store, row_order
 
-__all__ = ["Projection", "ProjectionRunner"]
+__all__ = ["Projection", "ProjectionRunner", "rebuild"]
 
 
 class Projection(Protocol):
@@ -177,3 +182,51 @@ class ProjectionRunner:
                 )
                 for table in self.tables
             }
+
+
+def rebuild(
+    store: Store,
+    projections: Sequence[Projection],
+    engine: sa.Engine,
+    until: Mapping[str, int] | None = None,
+    page: int = 500,
+) -> list[ProjectionRunner]:
+    """Build ``projections`` from zero in ``engine`` in one pass over the verified history.
+
+    Args:
+        store: the store whose notifications are read.
+        projections: the read models to build (their tables must not exist in ``engine``).
+        engine: where to build them (e.g. an in-memory SQLite database).
+        until: the last notification id to apply, per projection name (default: all).
+        page: events applied per transaction.
+
+    Returns:
+        A runner per projection, in order, over its rebuilt tables.
+
+    Raises:
+        TamperError, LogForkError: an event or the log fails its check (nothing is usable).
+    """
+    from ledger.projections._hashed import hashed_entries
+
+    runners = [ProjectionRunner(store, projection, engine=engine) for projection in projections]
+    limits = [None if until is None else until.get(p.name, 0) for p in projections]
+    last = None if until is None or None in limits else max([0, *limits])  # type: ignore[type-var]
+    reached = [0] * len(runners)
+    stream = hashed_entries(store, last)
+    done = False
+    while not done:
+        with engine.begin() as connection:
+            for _ in range(page):
+                item = next(stream, None)
+                if item is None:
+                    done = True
+                    break
+                notification, entry = item
+                for n, (runner, limit) in enumerate(zip(runners, limits, strict=True)):
+                    if limit is None or notification.id <= limit:
+                        runner.projection.apply(connection, notification.id, entry)
+                        reached[n] = notification.id
+            for runner, position in zip(runners, reached, strict=True):
+                if position:
+                    runner._advance(connection, position)
+    return runners

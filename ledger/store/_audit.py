@@ -10,28 +10,34 @@ Rules:
 - Every stored checkpoint: signed by the log key in force at its size, known witnesses'
   cosignatures verifying, its root equal to the log's root at its size.
 - The auditor's checkpoint: signed and cosigned as the trust root in force at its size asks
-  (at least ``witnesses`` cosignatures), and the store's log proven to extend it by an RFC 9162
-  consistency proof; a log shorter than it lost entries.
+  (at least ``witnesses`` cosignatures), and the store's log proven to extend it: every leaf
+  was hashed again, so the log's root at its size must be its root (exactly what an RFC 9162
+  consistency proof from it would prove); a log shorter than it lost entries.
 - The claim tables equal the claims made again from the signed history, row for row.
 The first failure raises :class:`AuditError` naming the log leaf, checkpoint or table row.
+
+Cost (docs/scaling.md): leaves and events are read page by page; signatures of a log of at
+least :data:`POOL_FROM` leaves are checked by a :class:`~ledger.audit._sigpool.VerifierPool`
+ahead of the walk (the verdict and the first failure named are the same either way); what is
+kept grows with the aggregates still open, not with the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
+import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
-from ledger.audit.merkle import consistency_proof, roots_at, verify_consistency
+from ledger.audit._sigpool import VerifierPool
 from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
-from ledger.errors import AuditError, LedgerError
+from ledger.errors import AuditError, LedgerError, LogProofError
 from ledger.store._replay import Replay
-from ledger.store._rows import compare_rows
 
 if TYPE_CHECKING:
     from ledger.store import Store
@@ -39,6 +45,10 @@ if TYPE_CHECKING:
 __all__ = ["AuditReport", "LogItem", "audit_store", "log_items"]
 
 Leaf = tuple[int, bytes, str, int]
+#: Leaves read per query.
+_PAGE = 2000
+#: The smallest log whose audit starts a verifier pool (its start costs about a second).
+POOL_FROM = 1000
 
 
 @attrs.frozen
@@ -64,33 +74,81 @@ class AuditReport:
 
 @attrs.frozen
 class LogItem:
-    """One leaf of a store's log: a trust root (``root``) or an event (``stored``)."""
+    """One leaf of a store's log: a trust root (``root``) or an event (``stored``).
+
+    ``verified``: the raw public key a verifier pool checked the event's signature with;
+    ``final``: no later leaf of the log is of the event's aggregate.
+    """
 
     position: int
     leaf: Leaf
     root: TrustRoot | None = None
     stored: StoredEvent | None = None
+    verified: bytes | None = None
+    final: bool = False
 
 
-def log_items(store: Store) -> Iterator[LogItem]:
+def _leaves(store: Store, total: int) -> Iterator[tuple[Leaf, bool]]:
+    """The log's first ``total`` leaves in order, read page by page, each with ``final``.
+
+    ``final``: no later leaf (of the first ``total``) is of the same aggregate, so a replay
+    may forget the aggregate's state after it. One query per page finds them.
+    """
+    start = 0
+    while start < total:
+        with store.read() as connection:
+            page = store.log.rows(connection, start, min(_PAGE, total - start))
+            lasts = _last_leaves(store, connection, {leaf[2] for leaf in page}, total)
+        yield from ((leaf, lasts.get(leaf[2]) == leaf[0]) for leaf in page)
+        if not page:
+            return
+        start = page[-1][0] + 1
+
+
+def _last_leaves(
+    store: Store, connection: sa.Connection, aggregates: set[str], total: int
+) -> dict[str, int]:
+    """The index of the last of the first ``total`` leaves of each of ``aggregates``."""
+    c = store.log.leaves.c
+    aggregates.discard(ROOT_LEAF)
+    if not aggregates:
+        return {}
+    query = (
+        sa.select(c.aggregate, sa.func.max(c.leaf_index))
+        .where(c.aggregate.in_(sorted(aggregates)), c.leaf_index < total)
+        .group_by(c.aggregate)
+    )
+    return {str(aggregate): int(index) for aggregate, index in connection.execute(query)}
+
+
+def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogItem]:
     """The store's log in order, each leaf matched to its root document or stored event.
 
     The walk is of the log as it was when it began: the newest event then bounds it, so
     entries committed while it runs (a live store) end it rather than look like tampering.
+    Leaves and events are read page by page. With a ``pool``, events come with the key their
+    signature was already checked with, a few pages ahead of the walk.
     """
     newest = store.max_notification_id()
     with store.read() as connection:
-        leaves = store.log.rows(connection)
+        total = store.log.size(connection)
         documents = store.log.root_rows(connection)
-    events = iter(store.notifications())
-    for position, leaf in enumerate(leaves):
+    notifications = store.notifications()
+    events: Iterator[tuple[StoredEvent, bytes | None]] = (
+        ((n, None) for n in notifications)
+        if pool is None
+        else pool.stream(notifications, lambda n: n.state)
+    )
+    count = 0
+    for position, (leaf, final) in enumerate(_leaves(store, total)):
+        count = position + 1
         index, _, aggregate, version = leaf
         if index != position:
             raise AuditError(f"log leaf {position} is missing (the next leaf is {index})")
         if aggregate == ROOT_LEAF:
             yield LogItem(position, leaf, root=_root(documents.pop(version, None), leaf))
             continue
-        stored = next(events, None)
+        stored, verified = next(events, (None, None))
         if stored is None or getattr(stored, "id", 0) > newest:
             if store.max_notification_id() > newest:
                 return  # the rest was written after the walk began
@@ -98,18 +156,18 @@ def log_items(store: Store) -> Iterator[LogItem]:
                 f"log leaf {position}: aggregate {aggregate} version {version} is missing"
                 " from the store"
             )
-        yield LogItem(position, leaf, stored=stored)
-    extra = next(events, None)
+        yield LogItem(position, leaf, stored=stored, verified=verified, final=final)
+    extra, _ = next(events, (None, None))
     if extra is not None and getattr(extra, "id", 0) <= newest:
         raise AuditError(
-            f"log leaf {len(leaves)}: aggregate {extra.originator_id} version"
+            f"log leaf {count}: aggregate {extra.originator_id} version"
             f" {extra.originator_version} is stored but not in the log"
         )
     with store.read() as connection:  # a root adopted while the walk ran has its leaf now
         unlogged = [
             v
             for v in sorted(documents)
-            if (at := store.log.index_of(connection, ROOT_LEAF, v)) is None or at < len(leaves)
+            if (at := store.log.index_of(connection, ROOT_LEAF, v)) is None or at < count
         ]
     if unlogged:
         raise AuditError(f"trust root version {unlogged[0]} is stored but not in the log")
@@ -130,15 +188,27 @@ def audit_store(
     trusted: TrustRoot,
     held: SignedNote | Checkpoint | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
 ) -> AuditReport:
-    """Audit everything ``store`` holds against ``trusted`` (and ``held``); see the rules."""
+    """Audit everything ``store`` holds against ``trusted`` (and ``held``); see the rules.
+
+    ``workers``: processes checking signatures beside the walk (None: two for a log of at
+    least :data:`POOL_FROM` leaves, else none; 0: none).
+    """
     with store.read() as connection:
         total = store.log.size(connection)
         notes = store.log.checkpoint_notes(connection)
+        documents = store.log.root_rows(connection)
     held_size = [] if held is None else [_size(held)]
-    replay = Replay(store, trusted, sizes=[size for size, _ in notes] + held_size)
+    replay = Replay(
+        store, trusted, sizes=[size for size, _ in notes] + held_size, keep_hashes=False
+    )
+    if workers is None:
+        workers = 2 if total >= POOL_FROM else 0
+    pool = VerifierPool(_known_keys(trusted, documents.values()), workers) if workers else None
     try:
-        for item in log_items(store):
+        for item in log_items(store, pool):
             _replay_item(replay, item)
             if progress is not None:
                 progress(item.position + 1, total)
@@ -146,9 +216,7 @@ def audit_store(
             replay.timeline.finish()
         except LedgerError as e:
             raise AuditError(str(e)) from e
-        size = len(replay.hashes)
-        sizes = [s for s, _ in notes if s <= size] + [size]
-        tree = roots_at(replay.hashes, sizes + [s for s in held_size if s <= size])
+        tree = replay.roots
         for note_size, text in notes:
             replay.checkpoint(note_size, text, tree)
         if held is not None:
@@ -157,14 +225,33 @@ def audit_store(
         _compare_claims(store, replay)
         return AuditReport(
             replay.events,
-            len(replay.aggregates),
+            replay.aggregate_count,
             len(notes),
-            tree[size].hex(),
+            tree[replay.size].hex(),
             len(replay.timeline.roots),
             held_size[0] if held_size else None,
         )
     finally:
+        if pool is not None:
+            pool.close()
         replay.close()
+
+
+def _known_keys(trusted: TrustRoot, documents: Iterable[str]) -> dict[str, bytes]:
+    """Every public key a root names, by key id: what the pool may check signatures with.
+
+    Stored root documents are read leniently here: a key listed by a root that turns out
+    false is harmless (the walk uses only the keys in force), and a root that does not parse
+    is named by the walk.
+    """
+    keys = {key.keyid: key.public_key for key in trusted.keys}
+    for document in documents:
+        try:
+            root = TrustRoot.from_json(strict_json.loads(document, source="a stored trust root"))
+        except LedgerError:
+            continue
+        keys |= {key.keyid: key.public_key for key in root.keys}
+    return keys
 
 
 def _size(held: SignedNote | Checkpoint) -> int:
@@ -188,8 +275,10 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
                 f" match the stored event aggregate {stored.originator_id} version"
                 f" {stored.originator_version}"
             )
-        replay.event(stored, where)
-    if replay.hashes[-1] != leaf[1]:
+        replay.event(stored, where, item.verified)
+        if item.final:
+            replay.forget(leaf[2])
+    if replay.last_hash != leaf[1]:
         raise AuditError(
             f"log leaf {position} is aggregate {leaf[2]} version {leaf[3]}, which does not"
             " match the hash of what is stored for it"
@@ -198,7 +287,7 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
 
 def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, bytes]) -> None:
     checkpoint = held.checkpoint if isinstance(held, SignedNote) else held
-    size, now = checkpoint.size, len(replay.hashes)
+    size, now = checkpoint.size, replay.size
     where = f"the checkpoint you hold (size {size})"
     if size > now:
         raise AuditError(
@@ -213,8 +302,7 @@ def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, b
             replay.dated(size, witnessed)
         if size == 0:
             raise AuditError(f"{where} is of an empty log")
-        proof = consistency_proof(size, replay.hashes)
-        verify_consistency(size, now, checkpoint.root, tree[now], proof)
+        _extends(size, now, checkpoint.root, tree[size])
     except AuditError:
         raise
     except LedgerError as e:
@@ -223,7 +311,19 @@ def _check_held(replay: Replay, held: SignedNote | Checkpoint, tree: dict[int, b
         ) from e
 
 
+def _extends(size: int, now: int, held_root: bytes, root_then: bytes) -> None:
+    """Refuse a log whose tree at ``size`` is not the held one (as a consistency proof would).
+
+    Every leaf was hashed again, so the log's tree at ``size`` is known: the RFC 9162
+    consistency proof from it to the whole log verifies exactly when it equals the held root.
+    """
+    if held_root == root_then:
+        return
+    if size == now:
+        raise LogProofError(f"two different roots for the same size {size}")
+    raise LogProofError(f"consistency proof from {size} to {now} does not match the roots")
+
+
 def _compare_claims(store: Store, replay: Replay) -> None:
     with store.read() as connection:
-        stored = store.claims.rows(connection)
-    compare_rows("claim", stored, replay.claim_rows())
+        replay.claims.compare(connection, store.claims)

@@ -236,10 +236,16 @@ class LogStore:
             query = query.where(self.leaves.c.leaf_index < size)
         return [bytes(row[0]) for row in connection.execute(query)]
 
-    def rows(self, connection: sa.Connection) -> list[tuple[int, bytes, str, int]]:
-        """Every leaf with its aggregate and version, in order."""
+    def rows(
+        self, connection: sa.Connection, start: int = 0, limit: int | None = None
+    ) -> list[tuple[int, bytes, str, int]]:
+        """Every leaf with its aggregate and version, in order (``limit`` from ``start`` on)."""
         c = self.leaves.c
         query = sa.select(c.leaf_index, c.leaf_hash, c.aggregate, c.version).order_by(c.leaf_index)
+        if start:
+            query = query.where(c.leaf_index >= start)
+        if limit is not None:
+            query = query.limit(limit)
         return [(int(i), bytes(h), str(a), int(v)) for i, h, a, v in connection.execute(query)]
 
     def index_of(self, connection: sa.Connection, aggregate: str, version: int) -> int | None:

@@ -7,9 +7,19 @@ Rules: the log is taken item by item, in log order (trust roots and events inter
   follow its aggregate's previous event in the hash chain, and must be one that a command of
   its aggregate kind could have made on the state before it (each kind's ``recheck``);
 - the claims every event makes (serial blocks per registry, parcels and areas, bindings) are
-  made again in an in-memory claim index of their own, so R9 and R11 are re-checked from the
-  signed history, never from the claim tables;
-- the leaf hash of each item is computed, never read, so a caller can compare it with a log.
+  made again in a claim index of their own (:mod:`ledger.store._replay_claims`, a scratch
+  SQLite file), so R9 and R11 are re-checked from the signed history, never from the claim
+  tables;
+- the leaf hash of each item is computed, never read, so a caller can compare it with a log;
+  the tree hash at each size asked for is folded as the leaves pass (at most log n subtree
+  hashes are kept), so a caller that does not ask for every leaf hash (``keep_hashes``) holds
+  no memory per leaf;
+- each event is canonicalized once; its signature check may have been done already by the
+  audit's verifier pool (``verified``: the raw public key it verified with), which counts only
+  if that is the key in force for it here.
+What is kept per aggregate is its latest state and its chain head (version and entry hash),
+never its events or envelopes; a caller that knows an aggregate has no later event in the log
+(the audit reads it from the log's leaves) lets both go (:meth:`Replay.forget`).
 Nothing here reads the store's trust roots, claims or checkpoints to decide what is true.
 """
 
@@ -18,23 +28,63 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+import attrs
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
-from ledger.audit.merkle import leaf_hash
+from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.domain.replay import replay_event
 from ledger.errors import AuditError, DatedError, LedgerError, TamperError
-from ledger.store._claims import ClaimIndex, claims_for
+from ledger.store._claims import claims_for
+from ledger.store._replay_claims import ReplayClaims
 
 if TYPE_CHECKING:
     from ledger.store import Store
 
 __all__ = ["Replay"]
+
+
+@attrs.frozen
+class _Head:
+    """An aggregate's chain head: all :func:`check_link` reads of the event before."""
+
+    aggregate: str
+    version: int
+    hash: str
+
+
+class _Frontier:
+    """The complete subtrees of the leaves so far (RFC 9162 2.1.1), and roots at asked sizes."""
+
+    def __init__(self, sizes: Iterable[int]) -> None:
+        self.sizes = set(sizes)
+        self.count = 0
+        self.stack: list[tuple[int, bytes]] = []
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.sizes else {}
+
+    def add(self, hashed: bytes) -> None:
+        stack = self.stack
+        stack.append((1, hashed))
+        self.count += 1
+        count = self.count
+        while count % 2 == 0:
+            (size, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((size * 2, node_hash(left, right)))
+            count //= 2
+        if self.count in self.sizes:
+            self.roots[self.count] = self.root()
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        result = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            result = node_hash(left, result)
+        return result
 
 
 class Replay:
@@ -43,6 +93,8 @@ class Replay:
     Args:
         store: the store whose mapper decodes events (nothing is read from its tables).
         trusted: the trust root the caller already trusts.
+        sizes: the log sizes whose tree hash (:attr:`roots`) and time mark are wanted.
+        keep_hashes: keep every leaf hash in :attr:`hashes` (the import needs them).
     """
 
     def __init__(
@@ -52,39 +104,63 @@ class Replay:
         *,
         newer_trusted: bool = False,
         sizes: Iterable[int] = (),
+        keep_hashes: bool = True,
     ):
         self.store = store
         self.timeline = Timeline(trusted, newer_trusted)
         self.sizes = set(sizes)
         self.marks: dict[int, Mark | None] = {}
-        self.last: dict[str, Entry] = {}
+        self.last: dict[str, _Head] = {}
         self.aggregates: dict[str, Any] = {}
         self.hashes: list[bytes] = []
+        self.keep_hashes = keep_hashes
+        self.tree = _Frontier(self.sizes)
+        self.last_hash: bytes | None = None
         self.events = 0
-        self._claim_engine = sa.create_engine("sqlite://")
-        self.claims = ClaimIndex(self._claim_engine, None)
+        self.aggregate_count = 0
+        self.claims = ReplayClaims()
+
+    @property
+    def size(self) -> int:
+        """How many log items were taken."""
+        return self.tree.count
+
+    @property
+    def roots(self) -> dict[int, bytes]:
+        """The tree hash at each size asked for that was reached, and at the current size."""
+        return self.tree.roots | {self.tree.count: self.tree.root()}
+
+    def _leaf(self, hashed: bytes) -> None:
+        self.last_hash = hashed
+        if self.keep_hashes:
+            self.hashes.append(hashed)
+        self.tree.add(hashed)
 
     def root(self, root: TrustRoot, where: str) -> None:
         """Take a trust-root version at the next log position."""
         try:
-            self.timeline.admit(root, len(self.hashes))
+            self.timeline.admit(root, self.size)
         except LedgerError as e:
             raise AuditError(f"{where}: {e}") from e
-        self.hashes.append(leaf_hash(root_leaf(root)))
+        self._leaf(leaf_hash(root_leaf(root)))
         self._mark()
 
-    def event(self, stored: StoredEvent, where: str) -> tuple[Entry, Any]:
-        """Take a stored event at the next log position; return its entry and domain event."""
+    def event(
+        self, stored: StoredEvent, where: str, verified: bytes | None = None
+    ) -> tuple[Entry, Any]:
+        """Take a stored event at the next log position; return its entry and domain event.
+
+        ``verified``: the raw public key a verifier pool checked its signature with, if any.
+        """
         try:
-            entry = self.store.open(stored, self.timeline.keys)
+            entry = self.store.open(stored, self.timeline.keys, verified)
             check_link(self.last.get(entry.aggregate), entry)
             self.timeline.check_entry(entry, where)
             domain_event = self.store.event_of(stored, entry)
             self._rules(entry, domain_event)
             claims = claims_for([domain_event])
             if claims:
-                with self._claim_engine.begin() as connection:
-                    self.claims.claim(connection, claims)
+                self.claims.claim(claims)
         except AuditError:
             raise
         except LedgerError as e:
@@ -92,15 +168,22 @@ class Replay:
             raise AuditError(f"{where}: {detail}") from e
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
             raise AuditError(f"{where}: not a well-formed event ({e!r})") from e
-        self.last[entry.aggregate] = entry
-        self.hashes.append(leaf_hash(stored.state))
+        if entry.version == 1:
+            self.aggregate_count += 1
+        self.last[entry.aggregate] = _Head(entry.aggregate, entry.version, entry.hash)
+        self._leaf(bytes.fromhex(entry.hash))  # SHA-256(0x00 || stored bytes): the leaf hash
         self.events += 1
         self._mark()
         return entry, domain_event
 
+    def forget(self, aggregate: str) -> None:
+        """Drop an aggregate's state and chain head: the caller knows no later event is of it."""
+        self.last.pop(aggregate, None)
+        self.aggregates.pop(aggregate, None)
+
     def _mark(self) -> None:
-        if len(self.hashes) in self.sizes:
-            self.marks[len(self.hashes)] = self.timeline.mark()
+        if self.size in self.sizes:
+            self.marks[self.size] = self.timeline.mark()
 
     def dated(self, size: int, cosigned: Mapping[str, int]) -> None:
         """Refuse the entry dated after checkpoint ``size`` (``cosigned``: its witness times)."""
@@ -131,10 +214,10 @@ class Replay:
             note = SignedNote.parse(text)
             if note.checkpoint.size != size:
                 raise AuditError(f"checkpoint {size}: the note says size {note.checkpoint.size}")
-            if size > len(self.hashes):
+            if size > self.size:
                 raise AuditError(
                     f"checkpoint {size}: covers {size} leaves but the log has"
-                    f" {len(self.hashes)} (entries were deleted or cut off)"
+                    f" {self.size} (entries were deleted or cut off)"
                 )
             cosigned = self.timeline.check_checkpoint(note)
             needed = self.timeline.governing(size).witnesses
@@ -156,9 +239,8 @@ class Replay:
 
     def claim_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the replayed claim tables, sorted by table."""
-        with self._claim_engine.connect() as connection:
-            return self.claims.rows(connection)
+        return self.claims.rows()
 
     def close(self) -> None:
-        """Release the in-memory claim index."""
-        self._claim_engine.dispose()
+        """Release the replay's claim index."""
+        self.claims.close()

@@ -1,0 +1,143 @@
+"""The verified event stream of a read-model rebuild: proven by hashes, not signatures (issue 13).
+
+Rules (SPEC 5a):
+- The latest stored checkpoint counts only if it is signed by a ``log`` key the store accepts
+  (for its origin); with none, or one that does not verify (a plain key directory, or an
+  edited note), every event's signature is verified as on any read: never less checked.
+- Each event the stream yields at a log position inside that checkpoint must be the leaf at its
+  position (same aggregate and version) and its stored bytes must hash to that leaf's hash; the
+  Merkle root of the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust
+  roots, and of leaves past the last event asked for, are taken from the log), must be the
+  signed root. So an edited event, leaf or order fails as surely as a bad signature would,
+  without an Ed25519 check per event: verifying every signature is the audit's job.
+- An event past the checkpoint (not yet covered by one) is verified by its signature.
+- Everything else a read checks (canonical form, a known key of the right actor and role, the
+  signed columns) is checked for every event.
+- The walk reads leaves and events page by page and keeps O(log n) hashes; the root is
+  compared when the walk has passed the checkpoint's size, and a failure raises there: a caller
+  writes what it built only after the stream ended (:func:`ledger.projections.runner.rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eventsourcing.persistence import Notification
+
+from ledger.audit.envelope import Entry
+from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from ledger.audit.note import SignedNote
+from ledger.audit.timeline import ROOT_LEAF
+from ledger.errors import LedgerError, LogForkError, TamperError
+from ledger.store import Store
+
+__all__ = ["hashed_entries"]
+
+_PAGE = 2000
+
+
+class _Root:
+    """The RFC 9162 tree hash of the leaves added so far (O(log n) subtree hashes)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stack: list[tuple[int, bytes]] = []
+
+    def add(self, hashed: bytes) -> None:
+        stack = self.stack
+        stack.append((1, hashed))
+        self.count += 1
+        count = self.count
+        while count % 2 == 0:
+            (size, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((size * 2, node_hash(left, right)))
+            count //= 2
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        result = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            result = node_hash(left, result)
+        return result
+
+
+def _checkpoint(store: Store) -> tuple[int, bytes]:
+    """The size and root of the latest checkpoint whose log signature verifies (0 if none)."""
+    with store.read() as connection:
+        latest = store.log.latest_checkpoint(connection)
+    if latest is None:
+        return 0, EMPTY_ROOT
+    size, text = latest
+    try:
+        note = SignedNote.parse(text)
+    except LedgerError:
+        return 0, EMPTY_ROOT
+    origin = note.checkpoint.origin
+    for key in store.keys:
+        if key.role == "log" and key.actor == origin and note.checkpoint.size == size:
+            try:
+                note.verify_log(key.actor, key.public_key)
+            except LedgerError:
+                continue
+            return size, note.checkpoint.root
+    return 0, EMPTY_ROOT
+
+
+def _leaves(store: Store, total: int) -> Iterator[tuple[int, bytes, str, int]]:
+    start = 0
+    while start < total:
+        with store.read() as connection:
+            page = store.log.rows(connection, start, min(_PAGE, total - start))
+        if not page:
+            return
+        yield from page
+        start = page[-1][0] + 1
+
+
+def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Notification, Entry]]:
+    """Each stored event (up to notification id ``until``) with its entry; see the rules.
+
+    Raises:
+        TamperError: an event that is not the leaf at its position, or fails a read's checks.
+        LogForkError: the checkpoint does not verify, or the log's root at its size is not it.
+    """
+    size, signed_root = _checkpoint(store)
+    tree = _Root()
+    leaves = _leaves(store, size)
+    events = store.notifications()
+    for notification in events:
+        if until is not None and notification.id > until:
+            break
+        leaf = next(leaves, None)
+        while leaf is not None and leaf[2] == ROOT_LEAF:
+            tree.add(leaf[1])
+            leaf = next(leaves, None)
+        if leaf is None:  # past the checkpoint: proven by its signature
+            yield notification, store.open(notification)
+            continue
+        position, hashed, aggregate, version = leaf
+        stored_as = (str(notification.originator_id), notification.originator_version)
+        if position != tree.count or (aggregate, version) != stored_as:
+            raise TamperError(
+                f"log leaf {tree.count} is not aggregate {stored_as[0]} version {stored_as[1]},"
+                " the next stored event (run ledger audit)"
+            )
+        if leaf_hash(notification.state) != hashed:
+            raise TamperError(
+                f"log leaf {position}: the stored event does not hash to the leaf (run ledger"
+                " audit)",
+                aggregate=notification.originator_id,
+                version=notification.originator_version,
+            )
+        tree.add(hashed)
+        yield notification, store.open(notification, hashed=True)
+    for position, hashed, _, _ in leaves:  # the rest of the checkpoint, from the log's hashes
+        if position != tree.count:
+            break
+        tree.add(hashed)
+    if size and (tree.count != size or tree.root() != signed_root):
+        raise LogForkError(
+            f"the log no longer extends the latest signed checkpoint (size {size}): entries"
+            " were deleted, replaced or reordered (run ledger audit)"
+        )

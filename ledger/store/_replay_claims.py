@@ -1,0 +1,159 @@
+"""The claims a replay makes again, kept on disk so an audit's memory stays flat (SPEC 5a).
+
+Rules:
+- The replayed claims live in a private SQLite file of their own (a temporary directory,
+  removed on :meth:`ReplayClaims.close`), made by the same :class:`ClaimIndex` as the store's
+  tables, so R9 and R11 are re-checked from the signed history, never from the claim tables.
+- A claim of serial blocks only (every batch issuance) is checked and written with two
+  prepared statements: the same overlap query as :class:`ClaimIndex` (the same earlier batch
+  is named) and the same insert; any other claim goes through :class:`ClaimIndex` whole.
+- :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
+  the replayed ones. The serial blocks (one row per batch: the table that grows with the
+  ledger) are streamed into the private file and compared there by SQL, so memory does not
+  grow with them; parcels and bindings are compared in memory. Either way the first row that
+  differs is named exactly as :func:`~ledger.store._rows.compare_rows` names it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger.store._claims import ClaimIndex, Claims
+from ledger.store._claims._serials import _overlap
+from ledger.store._rows import compare_rows, row_order
+
+__all__ = ["ReplayClaims"]
+
+_SERIALS = "ledger_serial_blocks"
+_COLUMNS = ("registry", "serial_start", "serial_end", "batch")
+# The replayed blocks of a registry never overlap (each was checked before it was written), so
+# the overlapping block that starts first is the last one starting at or before the new start,
+# if it reaches it, else the first one starting inside the new block: two index lookups,
+# whatever the number of blocks (the store's own query scans every block that starts before).
+_BEFORE = (
+    f"SELECT batch, serial_start, serial_end FROM {_SERIALS} WHERE registry = ?"
+    " AND serial_start <= ? ORDER BY serial_start DESC LIMIT 1"
+)
+_INSIDE = (
+    f"SELECT batch, serial_start, serial_end FROM {_SERIALS} WHERE registry = ?"
+    " AND serial_start > ? AND serial_start <= ? ORDER BY serial_start LIMIT 1"
+)
+_INSERT = f"INSERT INTO {_SERIALS} (registry, serial_start, serial_end, batch) VALUES (?, ?, ?, ?)"
+_PAGE = 5000
+
+
+def _quiet(connection: Any, _: object = None) -> None:
+    """No fsync, no rollback journal: the file is scratch, thrown away after the replay."""
+    connection.execute("PRAGMA synchronous = OFF")
+    connection.execute("PRAGMA journal_mode = MEMORY")
+    connection.execute("PRAGMA cache_size = -4000")  # at most ~4 MB of pages in memory
+
+
+class ReplayClaims:
+    """A claim index of a replay's own, in a temporary SQLite file."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="ledger-replay-")
+        path = Path(self._folder.name) / "claims.db"
+        self.engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.StaticPool)
+        sa.event.listen(self.engine, "connect", _quiet)
+        self.index = ClaimIndex(self.engine, None)
+        self._raw = sqlite3.connect(path, isolation_level=None)
+        _quiet(self._raw)
+        # the guard trigger scans every earlier block per insert; the checks here replace it
+        self._raw.execute(f"DROP TRIGGER IF EXISTS {_SERIALS}_no_overlap")
+        self._pending = 0
+
+    def claim(self, claims: Claims) -> None:
+        """Make ``claims`` again, or raise the RuleViolationError the store would."""
+        if claims.parcels or claims.bindings or claims.sources:
+            self._commit()
+            with self.engine.begin() as connection:
+                self.index.claim(connection, claims)
+            return
+        raw = self._raw
+        if not raw.in_transaction:
+            raw.execute("BEGIN")  # committed in pages of inserts, or before another reader
+        for serial in claims.serials:
+            span = serial.serials
+            found = raw.execute(_BEFORE, (serial.registry, span.start)).fetchone()
+            if found is None or found[2] < span.start:
+                found = raw.execute(_INSIDE, (serial.registry, span.start, span.end)).fetchone()
+            if found is not None:
+                raise _overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
+            raw.execute(_INSERT, (serial.registry, span.start, span.end, serial.batch))
+            self._pending += 1
+        if self._pending >= _PAGE:
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._raw.in_transaction:
+            self._raw.execute("COMMIT")
+        self._pending = 0
+
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every replayed claim row, sorted, by table (all in memory: for small histories)."""
+        self._commit()
+        with self.engine.connect() as connection:
+            return self.index.rows(connection)
+
+    def compare(self, kept: sa.Connection, index: ClaimIndex) -> None:
+        """Raise AuditError naming the first row that differs from the store's claim tables.
+
+        ``kept``: a connection to the store; ``index``: the store's claim tables.
+        """
+        self._commit()
+        self._compare_serials(kept, index.serials.table)
+        mine = (self.index.parcels.table, self.index.parcels.bindings)
+        theirs = (index.parcels.table, index.parcels.bindings)
+        with self.engine.connect() as connection:
+            for table, kept_table in zip(mine, theirs, strict=True):
+                made = sorted(
+                    (tuple(row) for row in connection.execute(sa.select(table))), key=row_order
+                )
+                stored = sorted(
+                    (tuple(row) for row in kept.execute(sa.select(kept_table))), key=row_order
+                )
+                compare_rows("claim", {table.name: stored}, {table.name: made})
+
+    def _compare_serials(self, kept: sa.Connection, table: sa.Table) -> None:
+        raw = self._raw
+        raw.execute(f"CREATE TEMP TABLE kept ({', '.join(_COLUMNS)})")
+        result = kept.execution_options(stream_results=True, yield_per=_PAGE).execute(
+            sa.select(*(table.c[name] for name in _COLUMNS))
+        )
+        for page in result.partitions(_PAGE):
+            raw.executemany("INSERT INTO kept VALUES (?, ?, ?, ?)", [tuple(r) for r in page])
+        columns = ", ".join(_COLUMNS)
+        same = " AND ".join(f"a.{name} IS b.{name}" for name in _COLUMNS)
+        counted = "SELECT {c}, COUNT(*) AS n FROM {t} GROUP BY {c}"
+        query = (
+            f"SELECT a.registry, a.serial_start, a.serial_end, a.batch, a.n - COALESCE(b.n, 0)"
+            f" FROM ({counted.format(c=columns, t='{}')}) AS a"
+            f" LEFT JOIN ({counted.format(c=columns, t='{}')}) AS b ON {same}"
+            " WHERE b.n IS NULL OR a.n > b.n"
+        )
+        extra = raw.execute(query.format("kept", _SERIALS)).fetchall()
+        missing = raw.execute(query.format(_SERIALS, "kept")).fetchall()
+        raw.execute("DROP TABLE kept")
+        if extra:
+            compare_rows("claim", {_SERIALS: _rows(extra)}, {_SERIALS: []})
+        if missing:
+            compare_rows("claim", {_SERIALS: []}, {_SERIALS: _rows(missing)})
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        self._raw.close()
+        self.engine.dispose()
+        self._folder.cleanup()
+
+
+def _rows(found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Differing rows (each ``count`` times over), sorted as the store's rows are."""
+    rows = [tuple(row[:4]) for row in found for _ in range(int(row[4]))]
+    return sorted(rows, key=row_order)

@@ -1,0 +1,106 @@
+"""The parts that make the audit fast keep its answers exact (issue 13)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ledger.audit._canonical import canonical_json
+from ledger.audit._sigpool import VerifierPool, check_page
+from ledger.audit.envelope import Envelope, canonical_bytes, payload_type_for
+from ledger.audit.keys import Signer
+from ledger.audit.merkle import leaf_hash, roots_at
+from ledger.domain.values import SerialRange
+from ledger.errors import InvalidInputError, RuleViolationError
+from ledger.store._claims import Claims
+from ledger.store._claims._serials import SerialClaim
+from ledger.store._replay import _Frontier
+from ledger.store._replay_claims import ReplayClaims
+
+TRICKY = [
+    {"a": '\x00\x1f\x7f\u2028\u2029"\\/', "b": [1, -(2**53) + 1, 2**53 - 1, True, None]},
+    {"é": 1},  # a non-ASCII member name: written by the full RFC 8785 writer
+    {"\ue000": 1, "\U0001f600": 2},  # UTF-16 order differs from code point order here
+    {"z": {"y": ["\U0010ffff", "😀", "é"]}, "a": {}},
+]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_the_fast_canonical_writer_gives_the_rfc_8785_bytes(value: object) -> None:
+    assert canonical_bytes(value) == canonical_json(value)
+
+
+@pytest.mark.parametrize("value", [{"n": 2**53}, {"f": 1.5}, [0.0]])
+def test_the_fast_canonical_writer_refuses_what_rfc_8785_refuses(value: object) -> None:
+    with pytest.raises(InvalidInputError):
+        canonical_bytes(value)
+
+
+def test_an_envelope_read_from_bytes_is_written_back_as_the_same_bytes() -> None:
+    signer = Signer.generate("registry-a", "registry")
+    sealed = Envelope.seal(payload_type_for("ledger.credit-batch.Issued"), b"{}", signer)
+    data = sealed.to_bytes()
+    assert data == canonical_json(sealed.to_json())
+    assert Envelope.from_bytes(data).to_bytes() == data
+
+
+def sealed(signer: Signer, body: bytes) -> bytes:
+    return Envelope.seal("application/vnd.ledger.x+json", body, signer).to_bytes()
+
+
+def test_a_page_check_returns_the_key_each_signature_verifies_with_or_none() -> None:
+    one, two = Signer.generate("a", "registry"), Signer.generate("b", "registry")
+    good, other = sealed(one, b'{"n":1}'), sealed(two, b'{"n":2}')
+    forged = good.replace(
+        b'"keyid":"' + one.public.keyid.encode(), b'"keyid":"' + two.public.keyid.encode()
+    )
+    keys = {one.public.keyid: one.public.public_key, two.public.keyid: two.public.public_key}
+    found = check_page([good, other, forged, b"not json", sealed(one, b"{}")], keys)
+    assert found == [
+        one.public.public_key,
+        two.public.public_key,
+        None,
+        None,
+        one.public.public_key,
+    ]
+    assert check_page([good], {}) == [None]
+
+
+def test_the_pool_streams_every_item_in_order_with_its_key() -> None:
+    signer = Signer.generate("a", "registry")
+    items = [sealed(signer, b'{"n":%d}' % n) for n in range(7)]
+    with VerifierPool({signer.public.keyid: signer.public.public_key}, workers=2) as pool:
+        out = list(pool.stream(items, lambda item: item, page=3))
+    assert [item for item, _ in out] == items
+    assert {key for _, key in out} == {signer.public.public_key}
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 7, 8, 13])
+def test_the_frontier_gives_the_roots_of_the_whole_tree_at_every_size(count: int) -> None:
+    leaves = [leaf_hash(bytes([n])) for n in range(count)]
+    sizes = list(range(count + 1))
+    frontier = _Frontier(sizes)
+    for hashed in leaves:
+        frontier.add(hashed)
+    assert frontier.roots == roots_at(leaves, sizes)
+    assert frontier.root() == roots_at(leaves, [count])[count]
+
+
+def claim(registry: str, start: int, end: int, batch: str) -> Claims:
+    return Claims(serials=[SerialClaim(registry, SerialRange(start, end), batch)])
+
+
+def test_a_replayed_serial_block_that_overlaps_names_the_first_block_it_overlaps() -> None:
+    claims = ReplayClaims()
+    try:
+        for n, (start, end) in enumerate([(1, 10), (20, 29), (30, 39), (50, 59)]):
+            claims.claim(claim("reg", start, end, f"b{n}"))
+        claims.claim(claim("other", 1, 100, "elsewhere"))
+        for start, end, named in [(5, 25, "b0 (1-10)"), (15, 35, "b1 (20-29)"), (59, 70, "b3")]:
+            with pytest.raises(RuleViolationError, match=rf"overlap batch {re.escape(named)}"):
+                claims.claim(claim("reg", start, end, "new"))
+        claims.claim(claim("reg", 11, 19, "fits"))
+        assert len(claims.rows()["ledger_serial_blocks"]) == 6
+    finally:
+        claims.close()

@@ -66,6 +66,7 @@ class LogStore:
             sa.Column("document", sa.Text, nullable=False),
         )
         metadata.create_all(engine, checkfirst=True)
+        self._head: tuple[int, bytes | None, tuple[tuple[int, bytes], ...]] | None = None
         with engine.begin() as connection:
             self._backfill(connection)
 
@@ -78,21 +79,48 @@ class LogStore:
             self._add_nodes(connection, 0, hashes)
 
     def append(self, connection: sa.Connection, stored: Iterable[tuple[Any, int, bytes]]) -> None:
-        """Append one leaf per stored (aggregate, version, envelope bytes), in order."""
-        start = self.size(connection)
+        """Append one leaf per stored (aggregate, version, envelope bytes), in order.
+
+        One query finds the log's size and last leaf; the frontier (the complete subtrees
+        the next leaf joins) is the one this store computed at its last append when that
+        append's size and last leaf are still the log's (committed leaves never change), and
+        is read from the stored nodes otherwise.
+        """
         items = list(stored)
+        if not items:
+            return
+        start, last = self._top(connection)
         hashes = [leaf_hash(state) for _, _, state in items]
         rows = [
             {"leaf_index": start + n, "leaf_hash": h, "aggregate": str(a), "version": v}
             for n, ((a, v, _), h) in enumerate(zip(items, hashes, strict=True))
         ]
-        if rows:
-            connection.execute(self.leaves.insert(), rows)
-            self._add_nodes(connection, start, hashes)
+        head = self._head
+        stack = list(head[2]) if head is not None and head[:2] == (start, last) else None
+        connection.execute(self.leaves.insert(), rows)
+        stack = self._add_nodes(connection, start, hashes, stack)
+        self._head = (start + len(hashes), hashes[-1], tuple(stack))
 
-    def _add_nodes(self, connection: sa.Connection, start: int, hashes: list[bytes]) -> None:
-        """Store the nodes that leaves ``start ..`` (``hashes``) complete."""
-        stack = self._frontier(connection, start)
+    def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
+        """The log's size and its last leaf hash (None when empty)."""
+        c = self.leaves.c
+        query = sa.select(c.leaf_index, c.leaf_hash).order_by(c.leaf_index.desc()).limit(1)
+        found = connection.execute(query).first()
+        return (0, None) if found is None else (int(found[0]) + 1, bytes(found[1]))
+
+    def _add_nodes(
+        self,
+        connection: sa.Connection,
+        start: int,
+        hashes: list[bytes],
+        stack: list[tuple[int, bytes]] | None = None,
+    ) -> list[tuple[int, bytes]]:
+        """Store the nodes that leaves ``start ..`` (``hashes``) complete; the new frontier.
+
+        ``stack``: the frontier of the first ``start`` leaves, if known (else it is read).
+        """
+        if stack is None:
+            stack = self._frontier(connection, start)
         made = []
         for offset, hashed in enumerate(hashes):
             count = start + offset + 1
@@ -106,6 +134,7 @@ class LogStore:
                 count //= 2
         if made:
             connection.execute(self.nodes.insert(), made)
+        return stack
 
     def _frontier(self, connection: sa.Connection, size: int) -> list[tuple[int, bytes]]:
         """The complete subtrees of the first ``size`` leaves, left to right (level, hash)."""

@@ -25,6 +25,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore, Notification, Recording, StoredEvent
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
@@ -56,7 +57,7 @@ class ChainedEventStore(EventStore[UUID]):
             raise AuthorizationError("no signer: save events with Store.save(signer, ...)")
         sealed = [self.mapper.seal(event, signer) for event in domain_events]
         stored = [s for s, _ in sealed]
-        ids = self.recorder.insert_events(stored, **kwargs)
+        ids = self._insert(stored, **kwargs)
         self._pending().extend(sealed)
         if not ids:
             return []
@@ -73,6 +74,32 @@ class ChainedEventStore(EventStore[UUID]):
             )
             for event, s, n in zip(domain_events, stored, ids, strict=True)
         ]
+
+    def _insert(self, stored: list[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Insert ``stored`` as the recorder does (table lock, notify), in one statement.
+
+        The recorder's own insert goes through the ORM (a unit-of-work flush per event); a
+        single core INSERT ... RETURNING does the same while the event table is locked.
+        """
+        recorder = self.recorder
+        if not isinstance(recorder, SQLAlchemyApplicationRecorder) or kwargs.get("tracking"):
+            return recorder.insert_events(stored, **kwargs)
+        table = recorder.events_record_cls.__table__
+        rows = [
+            {
+                "originator_id": s.originator_id,
+                "originator_version": s.originator_version,
+                "topic": s.topic,
+                "state": s.state,
+            }
+            for s in stored
+        ]
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        with recorder.transaction(commit=True) as session:
+            recorder._lock_table(session)
+            ids = [int(row[0]) for row in session.connection().execute(statement, rows)]
+            recorder._notify_channel(session)
+        return ids
 
     def _pending(self) -> list[tuple[StoredEvent, Entry]]:
         if not hasattr(self, "_local"):

@@ -167,11 +167,11 @@ class Store:
             LogForkError: naming the checkpoint the log no longer extends.
         """
         with self.read() as connection:
-            latest = self.log.latest_checkpoint(connection)
-            size_now = self.log.size(connection)
-            if latest is None:
+            found = self.log.latest_checkpoint_and_size(connection)
+            if found is None:
                 return
-            size, text = latest
+            size, text, size_now = found
+            latest = (size, text)
             if self._verified == latest and size_now >= size:
                 return
             hashes = self.log.hashes(connection, size)

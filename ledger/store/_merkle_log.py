@@ -242,6 +242,16 @@ class LogStore:
         found = connection.execute(query).first()
         return None if found is None else (int(found[0]), str(found[1]))
 
+    def latest_checkpoint_and_size(self, connection: sa.Connection) -> tuple[int, str, int] | None:
+        """The latest kept checkpoint's size and note with the log's size (one query), if any."""
+        c = self.checkpoints.c
+        top = sa.select(sa.func.max(self.leaves.c.leaf_index)).scalar_subquery()
+        query = sa.select(c.tree_size, c.note, top).order_by(c.tree_size.desc()).limit(1)
+        found = connection.execute(query).first()
+        if found is None:
+            return None
+        return int(found[0]), str(found[1]), 0 if found[2] is None else int(found[2]) + 1
+
     def checkpoint_notes(self, connection: sa.Connection) -> list[tuple[int, str]]:
         """Every kept checkpoint note, by size."""
         c = self.checkpoints.c

@@ -79,7 +79,9 @@ class ChainedEventStore(EventStore[UUID]):
         """Insert ``stored`` as the recorder does (table lock, notify), in one statement.
 
         The recorder's own insert goes through the ORM (a unit-of-work flush per event); a
-        single core INSERT ... RETURNING does the same while the event table is locked.
+        single core INSERT ... RETURNING does the same while the event table is locked. The
+        NOTIFY (PostgreSQL) is queued before the lock is taken: it is delivered at commit
+        either way, and the lock is held by one writer at a time.
         """
         recorder = self.recorder
         if not isinstance(recorder, SQLAlchemyApplicationRecorder) or kwargs.get("tracking"):
@@ -96,9 +98,9 @@ class ChainedEventStore(EventStore[UUID]):
         ]
         statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         with recorder.transaction(commit=True) as session:
+            recorder._notify_channel(session)  # sent at commit: no need to hold the lock for it
             recorder._lock_table(session)
             ids = [int(row[0]) for row in session.connection().execute(statement, rows)]
-            recorder._notify_channel(session)
         return ids
 
     def _pending(self) -> list[tuple[StoredEvent, Entry]]:

@@ -31,6 +31,8 @@ from ledger.errors import StorageError
 
 __all__ = ["LogStore"]
 
+_ONE_STATEMENT = 64  # leaves appended with their nodes in one statement (bind parameters)
+
 
 class LogStore:
     """The log, checkpoint and trust-root tables of one ledger database."""
@@ -97,8 +99,17 @@ class LogStore:
         ]
         head = self._head
         stack = list(head[2]) if head is not None and head[:2] == (start, last) else None
-        connection.execute(self.leaves.insert(), rows)
-        stack = self._add_nodes(connection, start, hashes, stack)
+        if stack is None:
+            stack = self._frontier(connection, start)
+        stack, made = _nodes(start, hashes, stack)
+        if made and len(rows) <= _ONE_STATEMENT and connection.dialect.name == "postgresql":
+            # one round trip while the event table is locked: the leaves ride in a CTE
+            leaves = self.leaves.insert().values(rows).cte("new_leaves")
+            connection.execute(self.nodes.insert().values(made).add_cte(leaves))
+        else:
+            connection.execute(self.leaves.insert(), rows)
+            if made:
+                connection.execute(self.nodes.insert(), made)
         self._head = (start + len(hashes), hashes[-1], tuple(stack))
 
     def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
@@ -108,33 +119,11 @@ class LogStore:
         found = connection.execute(query).first()
         return (0, None) if found is None else (int(found[0]) + 1, bytes(found[1]))
 
-    def _add_nodes(
-        self,
-        connection: sa.Connection,
-        start: int,
-        hashes: list[bytes],
-        stack: list[tuple[int, bytes]] | None = None,
-    ) -> list[tuple[int, bytes]]:
-        """Store the nodes that leaves ``start ..`` (``hashes``) complete; the new frontier.
-
-        ``stack``: the frontier of the first ``start`` leaves, if known (else it is read).
-        """
-        if stack is None:
-            stack = self._frontier(connection, start)
-        made = []
-        for offset, hashed in enumerate(hashes):
-            count = start + offset + 1
-            stack.append((0, hashed))
-            while count % 2 == 0:
-                (level, right), (_, left) = stack.pop(), stack.pop()
-                parent = node_hash(left, right)
-                index = (start + offset + 1) // (2 << level) - 1
-                made.append({"level": level + 1, "node_index": index, "node_hash": parent})
-                stack.append((level + 1, parent))
-                count //= 2
+    def _add_nodes(self, connection: sa.Connection, start: int, hashes: list[bytes]) -> None:
+        """Store the nodes that leaves ``start ..`` (``hashes``) complete."""
+        _, made = _nodes(start, hashes, self._frontier(connection, start))
         if made:
             connection.execute(self.nodes.insert(), made)
-        return stack
 
     def _frontier(self, connection: sa.Connection, size: int) -> list[tuple[int, bytes]]:
         """The complete subtrees of the first ``size`` leaves, left to right (level, hash)."""
@@ -281,3 +270,24 @@ class LogStore:
         """Every kept trust root document by its version (as stored, to be checked)."""
         query = sa.select(self.roots.c.version, self.roots.c.document)
         return {int(version): str(document) for version, document in connection.execute(query)}
+
+
+def _nodes(
+    start: int, hashes: list[bytes], stack: list[tuple[int, bytes]]
+) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
+    """The new frontier and the node rows that leaves ``start ..`` (``hashes``) complete.
+
+    ``stack``: the frontier of the first ``start`` leaves (level, hash), left to right.
+    """
+    stack, made = list(stack), []
+    for offset, hashed in enumerate(hashes):
+        count = start + offset + 1
+        stack.append((0, hashed))
+        while count % 2 == 0:
+            (level, right), (_, left) = stack.pop(), stack.pop()
+            parent = node_hash(left, right)
+            index = (start + offset + 1) // (2 << level) - 1
+            made.append({"level": level + 1, "node_index": index, "node_hash": parent})
+            stack.append((level + 1, parent))
+            count //= 2
+    return stack, made

@@ -96,7 +96,10 @@ class ChainedEventStore(EventStore[UUID]):
             }
             for s in stored
         ]
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        statement = getattr(self, "_insert_statement", None)
+        if statement is None:
+            statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            self._insert_statement = statement
         with recorder.transaction(commit=True) as session:
             recorder._notify_channel(session)  # sent at commit: no need to hold the lock for it
             recorder._lock_table(session)

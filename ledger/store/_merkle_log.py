@@ -69,6 +69,16 @@ class LogStore:
         )
         metadata.create_all(engine, checkfirst=True)
         self._head: tuple[int, bytes | None, tuple[tuple[int, bytes], ...]] | None = None
+        c, top = self.leaves.c, sa.func.max(self.leaves.c.leaf_index)
+        self._top_query = (
+            sa.select(c.leaf_index, c.leaf_hash).order_by(c.leaf_index.desc()).limit(1)
+        )
+        k = self.checkpoints.c
+        self._head_query = (
+            sa.select(k.tree_size, k.note, sa.select(top).scalar_subquery())
+            .order_by(k.tree_size.desc())
+            .limit(1)
+        )
         with engine.begin() as connection:
             self._backfill(connection)
 
@@ -114,9 +124,7 @@ class LogStore:
 
     def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
         """The log's size and its last leaf hash (None when empty)."""
-        c = self.leaves.c
-        query = sa.select(c.leaf_index, c.leaf_hash).order_by(c.leaf_index.desc()).limit(1)
-        found = connection.execute(query).first()
+        found = connection.execute(self._top_query).first()
         return (0, None) if found is None else (int(found[0]) + 1, bytes(found[1]))
 
     def _add_nodes(self, connection: sa.Connection, start: int, hashes: list[bytes]) -> None:
@@ -233,10 +241,7 @@ class LogStore:
 
     def latest_checkpoint_and_size(self, connection: sa.Connection) -> tuple[int, str, int] | None:
         """The latest kept checkpoint's size and note with the log's size (one query), if any."""
-        c = self.checkpoints.c
-        top = sa.select(sa.func.max(self.leaves.c.leaf_index)).scalar_subquery()
-        query = sa.select(c.tree_size, c.note, top).order_by(c.tree_size.desc()).limit(1)
-        found = connection.execute(query).first()
+        found = connection.execute(self._head_query).first()
         if found is None:
             return None
         return int(found[0]), str(found[1]), 0 if found[2] is None else int(found[2]) + 1

@@ -24,7 +24,7 @@ from ledger.domain.topics import Batch
 from ledger.domain.values import Instrument, SerialRange, priority_rank
 from ledger.errors import InvalidInputError
 
-__all__ = ["Certificate", "Trail", "certificate_of", "certificates"]
+__all__ = ["Certificate", "Trail", "certificate_of", "certificates", "followed"]
 
 
 @attrs.frozen
@@ -94,6 +94,21 @@ class Trail:
                 if topic == Batch.DONATED:
                     _add(donors, move["actor"])
         return holders, donors
+
+
+def followed(trail: Trail | None, entries: Iterable[Entry]) -> Trail | None:
+    """A new trail: ``trail`` (None before the issuance) followed through later ``entries``.
+
+    ``trail`` itself is not changed, so a kept trail can be extended by several readers.
+    """
+    if trail is not None:
+        trail = Trail(trail.issued, trail.issued_hash, list(trail.moves))
+    for entry in entries:
+        if entry.topic == Batch.ISSUED:
+            trail = Trail(entry.event, entry.hash)
+        elif trail is not None and entry.topic in (Batch.TRANSFERRED, Batch.DONATED):
+            trail.moves.append((entry.topic, entry.event))
+    return trail
 
 
 def certificates(history: Iterable[Entry], *, version: int | None = None) -> list[Certificate]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -124,9 +125,9 @@ class Signer:
         """A new random key for ``actor`` in ``role``."""
         return cls(actor, role, Ed25519PrivateKey.generate())
 
-    @property
+    @functools.cached_property
     def public(self) -> PublicKey:
-        """The public half, for the key directory."""
+        """The public half, for the key directory (derived once)."""
         raw = self.private_key.public_key().public_bytes_raw()
         return PublicKey(self.actor, self.role, raw)
 

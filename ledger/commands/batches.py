@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.audit.certificate import Certificate, certificates
+from ledger.audit.certificate import Certificate, Trail, certificate_of, followed
 from ledger.audit.envelope import Entry
 from ledger.audit.keys import Signer
 from ledger.commands._context import Context
@@ -31,6 +31,8 @@ from ledger.store import retrying
 
 __all__ = ["BatchCommands"]
 
+_KEPT_TRAILS = 256
+
 
 class BatchCommands:
     """Commands and queries for credit batches."""
@@ -38,6 +40,7 @@ class BatchCommands:
     def __init__(self, context: Context) -> None:
         self._context = context
         self._store = context.store
+        self._trails: dict[UUID, tuple[int, Trail]] = {}
 
     # Commands -------------------------------------------------------------------------------
 
@@ -234,11 +237,29 @@ class BatchCommands:
         return steps
 
     def certificate(self, batch_id: UUID, version: int) -> Certificate:
-        """The certificate of the retirement saved as version ``version`` of the batch."""
-        found = certificates(self.history(batch_id, upto=version), version=version)
-        if found:
-            return found[0]
-        raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
+        """The certificate of the retirement saved as version ``version`` of the batch.
+
+        The batch's trail (issuance and moves) is kept and followed from where it was, so a
+        certificate costs the entries since the last one, not the whole history.
+        """
+        kept = self._trails.get(batch_id)
+        after = kept[0] if kept is not None and kept[0] < version else 0
+        entries = self._store.kept_entries(batch_id, version, after=after)
+        if not entries and after == 0:
+            raise NotFoundError(f"no credit batch {batch_id}")
+        trail = followed(kept[1] if after and kept else None, entries[:-1])
+        retirement = entries[-1] if entries else None
+        if (
+            trail is None
+            or retirement is None
+            or retirement.version != version
+            or retirement.topic != credit_batch.RETIRED
+        ):
+            raise NotFoundError(f"version {version} of batch {batch_id} is not a retirement")
+        self._trails[batch_id] = (version - 1, trail)
+        while len(self._trails) > _KEPT_TRAILS:
+            self._trails.pop(next(iter(self._trails)))
+        return certificate_of(trail, retirement)
 
     def _update(self, signer: Signer, batch_id: UUID, action: Callable[[CreditBatch], Any]) -> int:
         return self._store.update(signer, batch_id, CreditBatch, action)

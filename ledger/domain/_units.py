@@ -4,10 +4,14 @@ Rules:
 - The lots of a :class:`UnitMap` never overlap and together cover the issued block exactly, so a
   unit is never in two states or two holdings (SPEC section 4).
 - Maps are immutable: :meth:`UnitMap.assign` returns a new map.
+- Lots are sorted by first serial, so finding the lots a range touches is a binary search:
+  the cost of a command does not grow with the number of lots a batch's history has made
+  (only copying the tuple of lots, which is a flat, fast copy).
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 
 import attrs
@@ -55,10 +59,20 @@ class UnitMap:
         """A new block, every unit held by ``holder``."""
         return cls((Lot(serials, UnitState.HELD, holder),))
 
+    def _touched(self, serials: SerialRange) -> tuple[int, int]:
+        """The index range ``[first, end)`` of the lots that ``serials`` overlaps."""
+        lots = self.lots
+        first = max(bisect.bisect_right(lots, serials.start, key=_start) - 1, 0)
+        while first < len(lots) and lots[first].serials.end < serials.start:
+            first += 1
+        end = bisect.bisect_right(lots, serials.end, key=_start, lo=first)
+        return first, end
+
     def within(self, serials: SerialRange) -> tuple[Lot, ...]:
         """The lots that ``serials`` touches, clipped to ``serials``."""
+        first, end = self._touched(serials)
         clipped = []
-        for lot in self.lots:
+        for lot in self.lots[first:end]:
             common = lot.serials.intersection(serials)
             if common is not None:
                 clipped.append(attrs.evolve(lot, serials=common))
@@ -68,14 +82,16 @@ class UnitMap:
         self, serials: SerialRange, state: UnitState, account: str, purpose: str | None = None
     ) -> UnitMap:
         """A new map where every unit of ``serials`` is in ``state`` for ``account``."""
-        kept: list[Lot] = []
-        for lot in self.lots:
+        first, end = self._touched(serials)
+        middle: list[Lot] = []
+        for lot in self.lots[first:end]:
             if not lot.serials.overlaps(serials):
-                kept.append(lot)
+                middle.append(lot)
                 continue
-            kept.extend(attrs.evolve(lot, serials=part) for part in lot.serials.minus(serials))
-        kept.append(Lot(serials, state, account, purpose))
-        return UnitMap(tuple(sorted(kept, key=lambda lot: lot.serials.start)))
+            middle.extend(attrs.evolve(lot, serials=part) for part in lot.serials.minus(serials))
+        middle.append(Lot(serials, state, account, purpose))
+        middle.sort(key=_start)
+        return UnitMap(self.lots[:first] + tuple(middle) + self.lots[end:])
 
     def split(self, at: int) -> UnitMap:
         """A new map where the lot holding serial ``at`` starts a new lot at ``at``."""
@@ -92,3 +108,7 @@ class UnitMap:
     def total(self, state: UnitState) -> int:
         """Number of units in ``state``."""
         return sum(lot.serials.quantity for lot in self.lots if lot.state is state)
+
+
+def _start(lot: Lot) -> int:
+    return lot.serials.start

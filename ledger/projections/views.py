@@ -69,26 +69,31 @@ class SerialUnits:
         return [self.lots, self.history]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Re-divide the batch's lots as the event says, and note the step in the history."""
+        """Re-divide the lots the event touches, and note the step in the history.
+
+        Only the rows of the lots the event's units fall in are read, deleted and written
+        again, so an event costs the same however many lots its batch has.
+        """
         self._note(connection, entry)
-        event = entry.event
+        event, batch = entry.event, entry.aggregate
         if entry.topic == cb.ISSUED:
+            touched = UnitMap(())
             units = UnitMap.issued(
                 SerialRange(event["serial_start"], event["serial_end"]), event["holder"]
             )
         elif entry.topic == cb.SPLIT:
-            units = self._load(connection, entry.aggregate).split(event["at"])
+            touched = self._load(connection, batch, SerialRange(event["at"], event["at"]))
+            units = touched.split(event["at"])
         elif entry.topic in _STATE:
             span = SerialRange(event["serial_start"], event["serial_end"])
             account = event.get("to") or event["actor"]
             purpose = event.get("event_name") if entry.topic != cb.RELEASED else None
             purpose = event.get("target_registry", purpose)
-            units = self._load(connection, entry.aggregate).assign(
-                span, _STATE[entry.topic], account, purpose
-            )
+            touched = self._load(connection, batch, span)
+            units = touched.assign(span, _STATE[entry.topic], account, purpose)
         else:
             return
-        self._store(connection, entry.aggregate, units)
+        self._replace(connection, batch, touched, units)
 
     def _note(self, connection: sa.Connection, entry: Entry) -> None:
         event = entry.event
@@ -118,10 +123,19 @@ class SerialUnits:
         )
         return [tuple(row) for row in rows]
 
-    def _load(self, connection: sa.Connection, batch: str) -> UnitMap:
+    def _load(self, connection: sa.Connection, batch: str, span: SerialRange) -> UnitMap:
+        """The lots of ``batch`` that ``span`` overlaps (whole, not clipped)."""
         c = self.lots.c
+        first = (
+            sa.select(sa.func.max(c.serial_start))
+            .where(c.batch == batch, c.serial_start <= span.start)
+            .scalar_subquery()
+        )
         rows = connection.execute(
-            sa.select(self.lots).where(c.batch == batch).order_by(c.serial_start)
+            sa.select(self.lots)
+            .where(c.batch == batch, c.serial_start >= sa.func.coalesce(first, span.start))
+            .where(c.serial_start <= span.end, c.serial_end >= span.start)
+            .order_by(c.serial_start)
         )
         return UnitMap(
             tuple(
@@ -135,8 +149,16 @@ class SerialUnits:
             )
         )
 
-    def _store(self, connection: sa.Connection, batch: str, units: UnitMap) -> None:
-        connection.execute(self.lots.delete().where(self.lots.c.batch == batch))
+    def _replace(
+        self, connection: sa.Connection, batch: str, touched: UnitMap, units: UnitMap
+    ) -> None:
+        """Replace the rows of the ``touched`` lots of ``batch`` with the lots of ``units``."""
+        c = self.lots.c
+        starts = [lot.serials.start for lot in touched.lots]
+        if starts:
+            connection.execute(
+                self.lots.delete().where(c.batch == batch, c.serial_start.in_(starts))
+            )
         connection.execute(
             self.lots.insert(),
             [

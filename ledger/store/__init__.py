@@ -167,11 +167,11 @@ class Store:
             LogForkError: naming the checkpoint the log no longer extends.
         """
         with self.read() as connection:
-            latest = self.log.latest_checkpoint(connection)
-            size_now = self.log.size(connection)
-            if latest is None:
+            found = self.log.latest_checkpoint_and_size(connection)
+            if found is None:
                 return
-            size, text = latest
+            size, text, size_now = found
+            latest = (size, text)
             if self._verified == latest and size_now >= size:
                 return
             hashes = self.log.hashes(connection, size)
@@ -181,12 +181,18 @@ class Store:
     def update(
         self, signer: Signer, aggregate_id: UUID, kind: type[A], action: Callable[[A], Any]
     ) -> int:
-        """Load, act and save, re-reading and re-running after a lost race; the new version."""
+        """Load, act and save in one transaction; the new version.
+
+        Other writers of the aggregate wait for this one (an advisory lock on PostgreSQL,
+        SQLite's write lock), so contended writers take turns instead of losing races; a race
+        still lost (e.g. to a writer of another ledger version) is re-read and re-run.
+        """
 
         def attempt() -> int:
-            aggregate = self.load(aggregate_id, kind)
-            action(aggregate)
-            self.save(signer, aggregate)
+            with self._app.unit(lock=aggregate_id):
+                aggregate = self.load(aggregate_id, kind)
+                action(aggregate)
+                self.save(signer, aggregate)
             return aggregate.version
 
         return retrying(attempt)
@@ -225,6 +231,15 @@ class Store:
     ) -> list[tuple[StoredEvent, Entry]]:
         """The stored events of one aggregate (up to version ``upto``) with their entries."""
         return self._app.store.entries(aggregate_id, lte=upto)
+
+    def kept_entries(self, aggregate_id: UUID, upto: int, *, after: int = 0) -> list[Entry]:
+        """Versions after ``after`` up to ``upto`` of one aggregate, verified; no read if held.
+
+        Held: read and verified, or written and committed, by this store (stored events never
+        change); otherwise they are read as by :meth:`entries`.
+        """
+        pairs = self._app.store.kept_entries(aggregate_id, upto, gt=after)
+        return [entry for _, entry in pairs]
 
     def entries(self, aggregate_id: UUID, *, upto: int | None = None) -> list[Entry]:
         """The verified signed entries of one aggregate (up to version ``upto``)."""

@@ -9,14 +9,21 @@ Rules:
 - Claims that must be unique across aggregates (:mod:`ledger.store._claims`) and the Merkle
   log leaves (:mod:`ledger.store._merkle_log`) are written in the same transaction as the events.
 - A failed save writes nothing, forgets the chain heads it advanced, and raises a LedgerError.
+- :meth:`LedgerApplication.unit` is one write transaction that saves (and reads) nest in. Given
+  an aggregate, it first makes every other writer of that aggregate wait: PostgreSQL with a
+  transaction-scoped advisory lock keyed by the aggregate id, SQLite by taking the database's
+  write lock up front (``BEGIN IMMEDIATE``, waiting out the busy timeout), so a load-act-save
+  inside it cannot lose a race to another writer of the same aggregate.
+- What a unit signed is kept as verified only once it has committed (``settle``).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +66,7 @@ class LedgerApplication(Application[UUID]):
             raise InvalidInputError(f"schema {schema!r} is not a plain SQL identifier")
         self._keys = keys
         self.schema = schema
+        self._units = threading.local()
         env = {
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": url,
@@ -100,9 +108,48 @@ class LedgerApplication(Application[UUID]):
             found[event.originator_id] = event.mutate(found.get(event.originator_id))
         return found
 
-    def read(self) -> sa.Connection:
-        """A read-only connection context (``with app.read() as connection``)."""
+    def read(self) -> AbstractContextManager[sa.Connection]:
+        """A read connection context (``with app.read() as connection``).
+
+        Inside a :meth:`unit` of this thread, the unit's own connection (it sees the unit's
+        writes and holds its locks); else a fresh connection.
+        """
+        if getattr(self._units, "depth", 0):
+            return self.unit()
         return self._engine().connect()
+
+    @contextmanager
+    def unit(self, lock: UUID | None = None) -> Iterator[sa.Connection]:
+        """One write transaction that saves and reads of this thread nest in; commits on exit.
+
+        ``lock``: an aggregate whose other writers wait until this unit ends (see the module
+        rules). A failed unit writes nothing, forgets the chain heads it advanced and raises a
+        LedgerError (a lost race is a ConcurrencyError).
+        """
+        depth = getattr(self._units, "depth", 0)
+        if depth:
+            with self._sql_recorder().transaction(commit=True) as session:
+                yield session.connection()
+            return
+        self._units.depth = 1
+        committed = False
+        try:
+            with self._sql_recorder().transaction(commit=True) as session:
+                connection = session.connection()
+                if lock is not None:
+                    _serialize(connection, lock)
+                yield connection
+            committed = True
+        except BaseException as e:
+            error = _storage_error(e)
+            if error is None:
+                raise
+            raise error from e
+        finally:
+            self._units.depth = 0
+            written = self.store.settle(committed)
+            if not committed:
+                self.store.mapper.chain.forget(written)
 
     def write(self) -> AbstractContextManager[sa.Connection]:
         """A connection context that commits (``with app.write() as connection``)."""
@@ -207,8 +254,8 @@ class LedgerApplication(Application[UUID]):
             return [r.notification for r in recordings]
 
         try:
-            with self._sql_recorder().transaction(commit=True) as session:
-                self._write(session.connection(), processing_event.events, insert)
+            with self.unit() as connection:
+                self._write(connection, processing_event.events, insert)
                 return recordings
         except BaseException as e:
             chain = self.store.mapper.chain
@@ -269,6 +316,15 @@ def _storage_error(error: BaseException) -> LedgerError | None:
     if isinstance(error, PersistenceError | sa.exc.SQLAlchemyError):
         return StorageError(f"the database refused the write: {error}")
     return None
+
+
+def _serialize(connection: sa.Connection, aggregate: UUID) -> None:
+    """Make every other writer of ``aggregate`` wait until this transaction ends."""
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(aggregate.bytes[:8], "big", signed=True)
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _lost_a_lock(error: BaseException) -> bool:

@@ -4,6 +4,11 @@ Rules:
 - Every event read is verified (:meth:`SigningMapper.open`) and linked to the one before it
   (:func:`check_link`) from version 1 on; the verified entries of recently read aggregates
   are kept (stored events never change), so a later read verifies only the new events.
+- What this process signed and committed is known-good: :meth:`ChainedEventStore.put` keeps
+  the entries it signed as pending, and once their transaction has committed
+  (:meth:`ChainedEventStore.settle`) they extend the kept entries of their aggregate if they
+  follow its last kept version (else that aggregate is forgotten and read again). A write
+  never reads back or re-verifies its own events; a rolled-back write leaves nothing kept.
 - Writes are signed by the signer passed to :meth:`ChainedEventStore.put` (never implicitly).
 - Reads remember the chain head so the next event written chains to it.
 - Descending or limited reads verify each event but not the links.
@@ -12,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -19,6 +25,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore, Notification, Recording, StoredEvent
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
@@ -36,6 +43,7 @@ class ChainedEventStore(EventStore[UUID]):
 
     mapper: SigningMapper
     _verified: OrderedDict[UUID, list[tuple[StoredEvent, Entry]]]
+    _local: threading.local
 
     def put(
         self,
@@ -47,8 +55,10 @@ class ChainedEventStore(EventStore[UUID]):
         """Sign ``domain_events`` with ``signer``, chain them and store them."""
         if signer is None:
             raise AuthorizationError("no signer: save events with Store.save(signer, ...)")
-        stored = [self.mapper.sign(event, signer) for event in domain_events]
-        ids = self.recorder.insert_events(stored, **kwargs)
+        sealed = [self.mapper.seal(event, signer) for event in domain_events]
+        stored = [s for s, _ in sealed]
+        ids = self._insert(stored, **kwargs)
+        self._pending().extend(sealed)
         if not ids:
             return []
         return [
@@ -65,21 +75,98 @@ class ChainedEventStore(EventStore[UUID]):
             for event, s, n in zip(domain_events, stored, ids, strict=True)
         ]
 
+    def _insert(self, stored: list[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Insert ``stored`` as the recorder does (table lock, notify), in one statement.
+
+        The recorder's own insert goes through the ORM (a unit-of-work flush per event); a
+        single core INSERT ... RETURNING does the same while the event table is locked. The
+        NOTIFY (PostgreSQL) is queued before the lock is taken: it is delivered at commit
+        either way, and the lock is held by one writer at a time.
+        """
+        recorder = self.recorder
+        if not isinstance(recorder, SQLAlchemyApplicationRecorder) or kwargs.get("tracking"):
+            return recorder.insert_events(stored, **kwargs)
+        table = recorder.events_record_cls.__table__
+        rows = [
+            {
+                "originator_id": s.originator_id,
+                "originator_version": s.originator_version,
+                "topic": s.topic,
+                "state": s.state,
+            }
+            for s in stored
+        ]
+        statement = getattr(self, "_insert_statement", None)
+        if statement is None:
+            statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            self._insert_statement = statement
+        with recorder.transaction(commit=True) as session:
+            recorder._notify_channel(session)  # sent at commit: no need to hold the lock for it
+            recorder._lock_table(session)
+            ids = [int(row[0]) for row in session.connection().execute(statement, rows)]
+        return ids
+
+    def _pending(self) -> list[tuple[StoredEvent, Entry]]:
+        if not hasattr(self, "_local"):
+            self._local = threading.local()
+        pending: list[tuple[StoredEvent, Entry]] | None = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = []
+        return pending
+
+    def settle(self, committed: bool) -> set[UUID]:
+        """The transaction of this thread's pending writes ended: keep them if it committed.
+
+        Returns:
+            The aggregates the pending writes were of.
+        """
+        pending = self._pending()
+        sealed, pending[:] = list(pending), []
+        written = {UUID(str(stored.originator_id)) for stored, _ in sealed}
+        if not committed:
+            return written
+        verified = self._cache()
+        for stored, entry in sealed:
+            aggregate = UUID(str(stored.originator_id))
+            pairs = verified.get(aggregate)
+            if pairs is not None and pairs[-1][1].version == entry.version - 1:
+                pairs.append((stored, entry))
+                verified.move_to_end(aggregate)
+            elif pairs is None and entry.version == 1:
+                verified[aggregate] = [(stored, entry)]
+            else:
+                verified.pop(aggregate, None)
+        while len(verified) > _CACHED_AGGREGATES:
+            verified.popitem(last=False)
+        return written
+
     def entries(
         self, aggregate: UUID, *, gt: int | None = None, lte: int | None = None
     ) -> list[tuple[StoredEvent, Entry]]:
         """Stored events of ``aggregate`` (after ``gt``, up to ``lte``), verified, with entries."""
         pairs = self._extend(aggregate)
-        return [
-            p
-            for p in pairs
-            if (gt is None or p[1].version > gt) and (lte is None or p[1].version <= lte)
-        ]
+        return _between(pairs, gt, lte)
 
-    def _extend(self, aggregate: UUID) -> list[tuple[StoredEvent, Entry]]:
+    def kept_entries(
+        self, aggregate: UUID, upto: int, *, gt: int = 0
+    ) -> list[tuple[StoredEvent, Entry]]:
+        """Versions after ``gt`` up to ``upto`` of ``aggregate``: kept ones if they reach it.
+
+        Stored events never change, so kept entries that reach ``upto`` are what a read would
+        verify to; otherwise this is :meth:`entries` (a read).
+        """
+        pairs = self._cache().get(aggregate)
+        if pairs is not None and len(pairs) >= upto:
+            return _between(pairs, gt, upto)
+        return self.entries(aggregate, gt=gt, lte=upto)
+
+    def _cache(self) -> OrderedDict[UUID, list[tuple[StoredEvent, Entry]]]:
         if not hasattr(self, "_verified"):
             self._verified = OrderedDict()
-        pairs = list(self._verified.pop(aggregate, []))
+        return self._verified
+
+    def _extend(self, aggregate: UUID) -> list[tuple[StoredEvent, Entry]]:
+        pairs = self._cache().pop(aggregate, [])
         previous = pairs[-1][1] if pairs else None
         for stored in self.recorder.select_events(
             aggregate, gt=previous.version if previous else None
@@ -115,3 +202,13 @@ class ChainedEventStore(EventStore[UUID]):
             pairs = self.entries(originator_id, gt=gt, lte=lte)
             return (self.mapper.event_of(stored, entry) for stored, entry in pairs)
         return super().get(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+
+def _between(
+    pairs: list[tuple[StoredEvent, Entry]], gt: int | None, lte: int | None
+) -> list[tuple[StoredEvent, Entry]]:
+    """The pairs after version ``gt`` up to ``lte``: a slice, as versions run 1, 2, ..."""
+    start = 0 if gt is None else max(gt, 0)
+    if lte is not None and lte <= start:
+        return []
+    return pairs[start:lte]

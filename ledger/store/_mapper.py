@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -19,13 +20,13 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.audit._canonical import canonical_json
 from ledger.audit.chain import ChainHeads
 from ledger.audit.envelope import Entry, Envelope, entry_hash, payload_type_for
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.policy import authority_problem
 from ledger.domain.replay import domain_event
 from ledger.errors import AuthorizationError, ChainError, SignatureError, TamperError
+from ledger.store._fast_json import canonical_bytes
 from ledger.store._transcoder import CanonicalTranscoder
 
 __all__ = ["SigningMapper"]
@@ -46,13 +47,25 @@ class SigningMapper(Mapper[UUID]):
 
     def sign(self, domain_event: DomainEventProtocol[UUID], signer: Signer) -> StoredEvent:
         """Sign ``domain_event`` with ``signer`` and chain it."""
+        return self.seal(domain_event, signer)[0]
+
+    def seal(
+        self, domain_event: DomainEventProtocol[UUID], signer: Signer
+    ) -> tuple[StoredEvent, Entry]:
+        """Sign and chain ``domain_event``: the stored event and its entry.
+
+        The entry is what a read of the stored bytes would verify to, built from the payload
+        just signed (its event decoded from the canonical bytes), so a write need not read back
+        and re-verify what it wrote.
+        """
         topic = get_topic(type(domain_event))
         state = dict(vars(domain_event))
         aggregate, version = state.pop("originator_id"), state.pop("originator_version")
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        self.keys.get(signer.public.keyid).check_window(state["timestamp"])
+        key = self.keys.get(signer.public.keyid)
+        key.check_window(state["timestamp"])
         if state.get("actor") != signer.actor:
             raise AuthorizationError(
                 f"event names actor {state.get('actor')!r} but the signer is {signer.actor!r}"
@@ -66,9 +79,22 @@ class SigningMapper(Mapper[UUID]):
             "prev": self.chain.previous(aggregate, version),
             "event": self.canonical.to_json(state),
         }
-        data = Envelope.seal(payload_type_for(topic), canonical_json(body), signer).to_bytes()
-        self.chain.advance(aggregate, version, entry_hash(data))
-        return StoredEvent(aggregate, version, topic, data)
+        payload = canonical_bytes(body)
+        envelope = Envelope.seal(payload_type_for(topic), payload, signer)
+        data = canonical_bytes(envelope.to_json())
+        hashed = entry_hash(data)
+        self.chain.advance(aggregate, version, hashed)
+        entry = Entry(
+            topic=topic,
+            aggregate=str(aggregate),
+            version=version,
+            prev=body["prev"],
+            event=json.loads(payload)["event"],
+            signer=key,
+            hash=hashed,
+            envelope=envelope,
+        )
+        return StoredEvent(aggregate, version, topic, data), entry
 
     def open(
         self,

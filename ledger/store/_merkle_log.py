@@ -36,6 +36,7 @@ __all__ = ["LogStore"]
 
 T = TypeVar("T")
 _PART = 500  # parameters per IN list
+_ONE_STATEMENT = 64  # leaves appended with their nodes in one statement (bind parameters)
 
 
 class LogStore:
@@ -72,6 +73,17 @@ class LogStore:
             sa.Column("document", sa.Text, nullable=False),
         )
         metadata.create_all(engine, checkfirst=True)
+        self._head: tuple[int, bytes | None, tuple[tuple[int, bytes], ...]] | None = None
+        c, top = self.leaves.c, sa.func.max(self.leaves.c.leaf_index)
+        self._top_query = (
+            sa.select(c.leaf_index, c.leaf_hash).order_by(c.leaf_index.desc()).limit(1)
+        )
+        k = self.checkpoints.c
+        self._head_query = (
+            sa.select(k.tree_size, k.note, sa.select(top).scalar_subquery())
+            .order_by(k.tree_size.desc())
+            .limit(1)
+        )
         with engine.begin() as connection:
             self._backfill(connection)
 
@@ -84,32 +96,45 @@ class LogStore:
             self._add_nodes(connection, 0, hashes)
 
     def append(self, connection: sa.Connection, stored: Iterable[tuple[Any, int, bytes]]) -> None:
-        """Append one leaf per stored (aggregate, version, envelope bytes), in order."""
-        start = self.size(connection)
+        """Append one leaf per stored (aggregate, version, envelope bytes), in order.
+
+        One query finds the log's size and last leaf; the frontier (the complete subtrees
+        the next leaf joins) is the one this store computed at its last append when that
+        append's size and last leaf are still the log's (committed leaves never change), and
+        is read from the stored nodes otherwise.
+        """
         items = list(stored)
+        if not items:
+            return
+        start, last = self._top(connection)
         hashes = [leaf_hash(state) for _, _, state in items]
         rows = [
             {"leaf_index": start + n, "leaf_hash": h, "aggregate": str(a), "version": v}
             for n, ((a, v, _), h) in enumerate(zip(items, hashes, strict=True))
         ]
-        if rows:
+        head = self._head
+        stack = list(head[2]) if head is not None and head[:2] == (start, last) else None
+        if stack is None:
+            stack = self._frontier(connection, start)
+        stack, made = _nodes(start, hashes, stack)
+        if made and len(rows) <= _ONE_STATEMENT and connection.dialect.name == "postgresql":
+            # one round trip while the event table is locked: the leaves ride in a CTE
+            leaves = self.leaves.insert().values(rows).cte("new_leaves")
+            connection.execute(self.nodes.insert().values(made).add_cte(leaves))
+        else:
             connection.execute(self.leaves.insert(), rows)
-            self._add_nodes(connection, start, hashes)
+            if made:
+                connection.execute(self.nodes.insert(), made)
+        self._head = (start + len(hashes), hashes[-1], tuple(stack))
+
+    def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
+        """The log's size and its last leaf hash (None when empty)."""
+        found = connection.execute(self._top_query).first()
+        return (0, None) if found is None else (int(found[0]) + 1, bytes(found[1]))
 
     def _add_nodes(self, connection: sa.Connection, start: int, hashes: list[bytes]) -> None:
         """Store the nodes that leaves ``start ..`` (``hashes``) complete."""
-        stack = self._frontier(connection, start)
-        made = []
-        for offset, hashed in enumerate(hashes):
-            count = start + offset + 1
-            stack.append((0, hashed))
-            while count % 2 == 0:
-                (level, right), (_, left) = stack.pop(), stack.pop()
-                parent = node_hash(left, right)
-                index = (start + offset + 1) // (2 << level) - 1
-                made.append({"level": level + 1, "node_index": index, "node_hash": parent})
-                stack.append((level + 1, parent))
-                count //= 2
+        _, made = _nodes(start, hashes, self._frontier(connection, start))
         if made:
             connection.execute(self.nodes.insert(), made)
 
@@ -318,6 +343,13 @@ class LogStore:
         found = connection.execute(query).first()
         return None if found is None else (int(found[0]), str(found[1]))
 
+    def latest_checkpoint_and_size(self, connection: sa.Connection) -> tuple[int, str, int] | None:
+        """The latest kept checkpoint's size and note with the log's size (one query), if any."""
+        found = connection.execute(self._head_query).first()
+        if found is None:
+            return None
+        return int(found[0]), str(found[1]), 0 if found[2] is None else int(found[2]) + 1
+
     def checkpoint_notes(self, connection: sa.Connection) -> list[tuple[int, str]]:
         """Every kept checkpoint note, by size."""
         c = self.checkpoints.c
@@ -369,3 +401,24 @@ def _pieces(start: int, end: int) -> list[tuple[int, int]]:
 def _chunks(items: list[T]) -> list[list[T]]:
     """``items`` in parts small enough for one statement's parameters (SQLite: 32,766)."""
     return [items[n : n + _PART] for n in range(0, len(items), _PART)]
+
+
+def _nodes(
+    start: int, hashes: list[bytes], stack: list[tuple[int, bytes]]
+) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
+    """The new frontier and the node rows that leaves ``start ..`` (``hashes``) complete.
+
+    ``stack``: the frontier of the first ``start`` leaves (level, hash), left to right.
+    """
+    stack, made = list(stack), []
+    for offset, hashed in enumerate(hashes):
+        count = start + offset + 1
+        stack.append((0, hashed))
+        while count % 2 == 0:
+            (level, right), (_, left) = stack.pop(), stack.pop()
+            parent = node_hash(left, right)
+            index = (start + offset + 1) // (2 << level) - 1
+            made.append({"level": level + 1, "node_index": index, "node_hash": parent})
+            stack.append((level + 1, parent))
+            count //= 2
+    return stack, made

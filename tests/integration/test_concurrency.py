@@ -17,6 +17,7 @@ from uuid import UUID
 import pytest
 
 from ledger import KeyDirectory, Ledger, LedgerError, SerialRange, Signer, TrustRoot
+from ledger.domain._units import UnitState
 from ledger.domain.parcels import Parcel
 
 from conftest import Backend, issue, new_event
@@ -128,6 +129,47 @@ def test_two_processes_retiring_the_same_units_leave_exactly_one_winner(
         assert len(ledger.history(batch)) == 2
     report = ledger.audit(root)  # the Merkle log kept pace with every concurrent writer
     assert report.events == 2 * ROUNDS
+
+
+def _retire_each(ledger: Ledger, signer: Signer, job: dict[str, Any]) -> None:
+    for serial in job["each"]:
+        units = SerialRange(serial, serial)
+        ledger.retire(signer, job["batch"], units, beneficiary="b", reason="r")
+
+
+ACTIONS["retire-each"] = _retire_each
+
+
+def test_eight_processes_retiring_distinct_units_of_one_batch_all_succeed_in_turn(
+    backend: Backend,
+    ledger: Ledger,
+    keys: KeyDirectory,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+) -> None:
+    """Issue 13: writers of one batch wait for each other (a lock), none loses a race."""
+    batch = issue(ledger, registry, organiser, 1, 100)
+    jobs = [
+        job(
+            backend,
+            keys,
+            organiser,
+            action="retire-each",
+            batch=batch,
+            name=f"w{n}",
+            each=[n * 4 + k + 1 for k in range(4)],
+        )
+        for n in range(8)
+    ]
+    assert race(jobs) == ["won"] * 8
+    history = ledger.history(batch)
+    assert len(history) == 1 + 8 * 4
+    assert [entry.version for entry in history] == list(range(1, 34))
+    retired = sorted(entry.event["serial_start"] for entry in history[1:])
+    assert retired == list(range(1, 33))
+    assert ledger.batch(batch).units.total(UnitState.RETIRED) == 32
+    assert ledger.audit(root).events == 1 + 8 * 4
 
 
 def test_two_processes_issuing_overlapping_blocks_leave_exactly_one_winner(

@@ -29,6 +29,9 @@ Rules:
   and so into every proof of its credits.
 - :func:`recheck` re-runs, for a stored event, the command that should have made it on the
   project before it, and refuses an event that no command makes.
+- :func:`check_binding` re-checks, across aggregates, that a signed binding names an event
+  recorded before it, by that event's own label and end date (R9; the R10 deadlines follow
+  from that date). The audit and the import run it on every binding they replay.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from ledger.domain import topics
 from ledger.domain._recheck import fields_of, made_by, require_same
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, add_months
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange, require_text
 from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationError
@@ -62,6 +66,7 @@ __all__ = [
     "Ecosystem",
     "ForestSinkProject",
     "SinkProject",
+    "check_binding",
     "event_id_of",
     "recheck",
 ]
@@ -444,6 +449,28 @@ def recheck(before: SinkProject | None, domain_event: Any) -> None:
     probe = copy.deepcopy(before)
     command[1](probe, e)
     require_same(made_by(probe), domain_event, rule=command[0], kind=kind)
+
+
+def check_binding(binding: Any, event: object) -> None:
+    """Raise R9 unless ``binding`` (a Bound event) states the label and end date of ``event``.
+
+    Args:
+        binding: the (upcast) Bound event.
+        event: the aggregate its ``event_id`` names in the history before it (None if none).
+    """
+    if not isinstance(event, EventNeutralization):
+        raise RuleViolationError(
+            f"sink project {binding.originator_id} is bound to event {binding.event_id}, which"
+            " is not an event recorded before the binding",
+            rule="R9",
+        )
+    if (binding.event_name, _day(binding.event_ends)) != (event.label, event.ends.date()):
+        raise RuleViolationError(
+            f"sink project {binding.originator_id} is bound to event {binding.event_id} as"
+            f" {binding.event_name!r} ending {binding.event_ends}; that event is"
+            f" {event.label!r} ending {event.ends.date().isoformat()}",
+            rule="R9",
+        )
 
 
 def _day(text: object) -> datetime.date:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger import KeyDirectory, Ledger, SerialRange, Signer
+from ledger import AuditError, KeyDirectory, Ledger, SerialRange, Signer
 from ledger.audit.trust import TrustRoot
 from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject
@@ -151,3 +151,37 @@ def test_an_old_store_with_a_version_1_binding_opens_audits_issues_and_exports(
         copy.audit(root)
         assert copy.bound_projects(forum) == [project]
         assert copy.sink_project(project).event_id == forum
+
+
+@pytest.mark.parametrize(
+    ("forge", "refusal"),
+    [
+        (
+            lambda event: (UUID(int=7), f"Ghost [event {UUID(int=7)}]", event.ends.date()),
+            r"R9: sink project \S+ is bound to event 0+-0000-0000-0000-0+7, which is not an event"
+            r" recorded before the binding",
+        ),
+        (
+            lambda event: (event.id, event.label, D(2029, 6, 30)),
+            r"R9: sink project \S+ is bound to event \S+ as 'Jinan Forum \[event \S+\]' ending"
+            r" 2029-06-30; that event is 'Jinan Forum \[event \S+\]' ending 2026-06-30",
+        ),
+    ],
+    ids=["an event that does not exist", "another end date than the event's"],
+)
+def test_a_binding_signed_outside_the_command_to_a_false_event_fails_the_audit(
+    backend: Backend,
+    ledger: Ledger,
+    root: TrustRoot,
+    developer: Signer,
+    organiser: Signer,
+    forge: Any,
+    refusal: str,
+) -> None:
+    forum = new_event(ledger, organiser, "Jinan Forum", D(2026, 6, 30))
+    project = ledger.sink_project(register(ledger, developer, "F-1"))
+    event_id, label, ends = forge(ledger.event(forum))
+    project.bind(event_id=event_id, event_name=label, event_ends=ends, by=developer.actor)
+    ledger.store.save(developer, project)  # a developer key, used without the command
+    with pytest.raises(AuditError, match=refusal):
+        ledger.audit(root)

@@ -209,7 +209,9 @@ def show(database: str, project: UUID, as_json: bool, schema: str | None) -> Non
         return {
             "id": str(project), "name": p.name, "ecosystem": p.ecosystem.value,
             "developer": p.developer, "parcels": [x.to_json() for x in p.parcels],
-            "event": p.event_name, "measuredRemovals": p.measured_removals,
+            "event": p.event_name,
+            "eventId": None if p.event_id is None else str(p.event_id),
+            "measuredRemovals": p.measured_removals,
             "issuedRemovals": p.issued_removals,
             "deadlines": [
                 {"what": d.what, "due": d.due, "done": d.done, "state": s.value}

@@ -227,7 +227,7 @@ class NeutralizationCommands:
         """R10: the event's deadline and its bound sink projects', with their state today."""
         event = self.event(event_id)
         deadlines = event.deadlines()
-        for project in self._sinks.bound_projects(event.label):
+        for project in self._sinks.bound_projects(event.id):
             deadlines += self._store.load(project, SinkProject).deadlines()
         today = self._context.today()
         return [(d, d.state(today)) for d in deadlines]

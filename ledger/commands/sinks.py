@@ -68,8 +68,8 @@ class SinkCommands:
     def bind_sink_project(self, developer: Signer, project_id: UUID, *, event_id: UUID) -> None:
         """Bind a project to the one event whose neutralization it backs (R9).
 
-        The event must exist; the binding names it by its label and takes its own end date,
-        from which the R10 deadlines follow.
+        The event must exist; the binding names it by its id (and its label, as its batches
+        name it) and takes its own end date, from which the R10 deadlines follow.
 
         Raises:
             NotFoundError: there is no event ``event_id``.
@@ -80,7 +80,10 @@ class SinkCommands:
             project_id,
             SinkProject,
             lambda p: p.bind(
-                event_name=event.label, event_ends=event.ends.date(), by=developer.actor
+                event_id=event.id,
+                event_name=event.label,
+                event_ends=event.ends.date(),
+                by=developer.actor,
             ),
         )
 
@@ -154,9 +157,9 @@ class SinkCommands:
         today = self._context.today()
         return [(d, d.state(today)) for d in self.sink_project(project_id).deadlines()]
 
-    def bound_projects(self, event_label: str) -> list[UUID]:
-        """The sink projects bound to the event named ``event_label`` (R9)."""
-        return self._store.bound_projects(event_label)
+    def bound_projects(self, event_id: UUID) -> list[UUID]:
+        """The sink projects bound to the event ``event_id`` (R9)."""
+        return self._store.bound_projects(event_id)
 
     def _issue_removals(
         self,

@@ -11,8 +11,12 @@ Rules:
   aggregates (``ledger.store._claims``), not something one aggregate can see.
 - R10: after the bound event ends, the application is due within 1 year and validation plus
   removals measurement within 2 years; reported against a day that is passed in.
-- R9: a project is bound to an event by the event's label (``<name> [event <id>]``) and the
-  event's own end date; the commands read both from the event, which must exist.
+- R9: a project is bound to an event by the event's id, with the event's label (how its
+  batches name the event: ``<name> [event <id>]``, which must name that id) and the event's
+  own end date; the commands read all three from the event, which must exist.
+- The ``Bound`` event is at class version 2 (``event_id``, ``event_name``, ``event_ends``,
+  ``actor``). A version 1 ``Bound`` (signed before the id had a field of its own) is upcast on
+  reading: its id is read once from its label (:func:`event_id_of`); it is never parsed again.
 - A verifier validates and measures, never the developer (R10). A re-measurement never falls
   below the removals already issued (R7).
 - Issued removals never exceed the measured removals (R7: sink volume is what was measured);
@@ -25,6 +29,9 @@ Rules:
   and so into every proof of its credits.
 - :func:`recheck` re-runs, for a stored event, the command that should have made it on the
   project before it, and refuses an event that no command makes.
+- :func:`check_binding` re-checks, across aggregates, that a signed binding names an event
+  recorded before it, by that event's own label and end date (R9; the R10 deadlines follow
+  from that date). The audit and the import run it on every binding they replay.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from ledger.domain import topics
 from ledger.domain._recheck import fields_of, made_by, require_same
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.deadlines import Deadline, add_months
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange, require_text
 from ledger.errors import AuthorizationError, InvalidInputError, RuleViolationError
@@ -58,6 +66,7 @@ __all__ = [
     "Ecosystem",
     "ForestSinkProject",
     "SinkProject",
+    "check_binding",
     "event_id_of",
     "recheck",
 ]
@@ -87,7 +96,10 @@ _LABEL = re.compile(r".+ \[event ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 
 def event_id_of(label: str) -> uuid.UUID:
-    """The event id in an event's label ``<name> [event <id>]``, or InvalidInputError (R9)."""
+    """The event id in an event's label ``<name> [event <id>]``, or InvalidInputError (R9).
+
+    Only a version 1 ``Bound`` event (which named its event by label alone) is read this way.
+    """
     match = _LABEL.fullmatch(require_text("event", label))
     if match is None:
         raise InvalidInputError(
@@ -187,17 +199,36 @@ class SinkProject(Aggregate):
 
     # Commands ---------------------------------------------------------------------------
 
-    def bind(self, *, event_name: str, event_ends: datetime.date, by: str) -> None:
-        """Bind the project to the one event it neutralizes (R9: once, forever)."""
+    def bind(
+        self, *, event_id: uuid.UUID, event_name: str, event_ends: datetime.date, by: str
+    ) -> None:
+        """Bind the project to the one event it neutralizes (R9: once, forever).
+
+        Args:
+            event_id: the event's id.
+            event_name: the event's label, ``<name> [event <event_id>]``.
+            event_ends: the event's own end date (the R10 deadlines follow from it).
+            by: the acting developer.
+        """
         self._require_developer(by, "bind")
-        if self.event_name is not None:
+        if self.event_id is not None:
             raise RuleViolationError(
                 f"sink project {self.id} already backs event {self.event_name!r}; a sink"
                 " project is used for one event only, forever",
                 rule="R9",
             )
-        event_id_of(event_name)
+        if not isinstance(event_id, uuid.UUID):
+            raise InvalidInputError(f"event must be an event id (a UUID), not {event_id!r}")
+        if not require_text("event", event_name).endswith(f" [event {event_id}]"):
+            raise InvalidInputError(
+                f"a sink project bound to event {event_id} names it by its label"
+                f" '<name> [event {event_id}]', not {event_name!r}",
+                rule="R9",
+            )
+        if not isinstance(event_ends, datetime.date):
+            raise InvalidInputError(f"event end must be a date, not {event_ends!r}")
         self._bound(
+            event_id=event_id,
             event_name=event_name,
             event_ends=event_ends.isoformat(),
             actor=by,
@@ -306,10 +337,26 @@ class SinkProject(Aggregate):
 
     # Events -----------------------------------------------------------------------------
 
-    @event("Bound", topic=BOUND)
-    def _bound(self, *, event_name: str, event_ends: str, actor: str) -> None:
+    class Bound(Event):
+        """The project is bound to its event (version 2: the event's id is a field)."""
+
+        TOPIC = BOUND
+        class_version = 2
+
+        event_id: uuid.UUID
+        event_name: str
+        event_ends: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A version 1 binding named its event by label only: read the id from it once."""
+            state["event_id"] = event_id_of(state["event_name"])
+
+    @event(Bound)
+    def _bound(self, *, event_id: uuid.UUID, event_name: str, event_ends: str, actor: str) -> None:
+        self.event_id = event_id
         self.event_name = event_name
-        self.event_id = event_id_of(event_name)
         self.event_ends = datetime.date.fromisoformat(event_ends)
 
     @event("ApplicationFiled", topic=APPLICATION_FILED)
@@ -347,7 +394,7 @@ class SinkProject(Aggregate):
             )
 
     def _require_bound(self, verb: str) -> None:
-        if self.event_name is None:
+        if self.event_id is None:
             raise RuleViolationError(
                 f"project {self.id} is not bound to an event yet; bind it before you {verb}",
                 rule="R10",
@@ -404,6 +451,28 @@ def recheck(before: SinkProject | None, domain_event: Any) -> None:
     require_same(made_by(probe), domain_event, rule=command[0], kind=kind)
 
 
+def check_binding(binding: Any, event: object) -> None:
+    """Raise R9 unless ``binding`` (a Bound event) states the label and end date of ``event``.
+
+    Args:
+        binding: the (upcast) Bound event.
+        event: the aggregate its ``event_id`` names in the history before it (None if none).
+    """
+    if not isinstance(event, EventNeutralization):
+        raise RuleViolationError(
+            f"sink project {binding.originator_id} is bound to event {binding.event_id}, which"
+            " is not an event recorded before the binding",
+            rule="R9",
+        )
+    if (binding.event_name, _day(binding.event_ends)) != (event.label, event.ends.date()):
+        raise RuleViolationError(
+            f"sink project {binding.originator_id} is bound to event {binding.event_id} as"
+            f" {binding.event_name!r} ending {binding.event_ends}; that event is"
+            f" {event.label!r} ending {event.ends.date().isoformat()}",
+            rule="R9",
+        )
+
+
 def _day(text: object) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(text))
@@ -415,7 +484,10 @@ _COMMANDS: dict[str, tuple[str, Callable[[SinkProject, Mapping[str, Any]], None]
     BOUND: (
         "R9",
         lambda p, e: p.bind(
-            event_name=e["event_name"], event_ends=_day(e["event_ends"]), by=e["actor"]
+            event_id=e["event_id"],
+            event_name=e["event_name"],
+            event_ends=_day(e["event_ends"]),
+            by=e["actor"],
         ),
     ),
     APPLICATION_FILED: (

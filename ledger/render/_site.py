@@ -267,7 +267,7 @@ def _parcels(
     for doc in events.values():
         if doc.event is not None:
             label = f"{doc.event.name} [event {doc.event.id}]"
-            for bound in ledger.bound_projects(label):
+            for bound in ledger.bound_projects(UUID(doc.event.id)):
                 projects.setdefault(str(bound), label)
     rows: list[tuple[str | Link, ...]] = []
     for project_id, used_for in projects.items():

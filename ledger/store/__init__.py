@@ -283,10 +283,10 @@ class Store:
                 return False
         return next(iter(self.notifications(limit=1)), None) is None
 
-    def bound_projects(self, event_label: str) -> list[UUID]:
-        """The sink projects bound to the event named ``event_label`` (R9)."""
+    def bound_projects(self, event_id: UUID) -> list[UUID]:
+        """The sink projects bound to the event ``event_id`` (R9)."""
         with self.read() as connection:
-            return [UUID(p) for p in self.claims.bound_projects(connection, event_label)]
+            return [UUID(p) for p in self.claims.bound_projects(connection, event_id)]
 
     def read(self) -> AbstractContextManager[sa.Connection]:
         """A read-only connection context (``with store.read() as connection``)."""

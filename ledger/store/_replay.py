@@ -5,7 +5,8 @@ Rules: the log is taken item by item, in log order (trust roots and events inter
 - each event is verified with the keys of the root in force at its position (canonical
   envelope, signature, actor, role, stored columns, revocation by position, time order), must
   follow its aggregate's previous event in the hash chain, and must be one that a command of
-  its aggregate kind could have made on the state before it (each kind's ``recheck``);
+  its aggregate kind could have made on the state before it (each kind's ``recheck``), and a
+  sink project's binding must name an event replayed before it, by its label and end date;
 - the claims every event makes (serial blocks per registry, parcels and areas, bindings) are
   made again in a claim index of their own (:mod:`ledger.store._replay_claims`, a scratch
   SQLite file), so R9 and R11 are re-checked from the signed history, never from the claim
@@ -37,6 +38,7 @@ from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
+from ledger.domain import sink_project
 from ledger.domain.replay import replay_event
 from ledger.errors import AuditError, DatedError, LedgerError, TamperError
 from ledger.store._claims import claims_for
@@ -202,6 +204,10 @@ class Replay:
     def _rules(self, entry: Entry, domain_event: Any) -> None:
         before = self.aggregates.get(entry.aggregate)
         self.aggregates[entry.aggregate] = replay_event(before, domain_event)
+        if entry.topic == sink_project.BOUND:
+            sink_project.check_binding(
+                domain_event, self.aggregates.get(str(domain_event.event_id))
+            )
 
     def checkpoint(
         self, size: int, text: str, tree: dict[int, bytes], *, witnessed: bool = False

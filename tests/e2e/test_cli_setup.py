@@ -131,6 +131,7 @@ def test_a_sink_project_backs_one_event_and_its_area_is_never_used_again(tmp_pat
     shown = json.loads(run("sink", "show", db, project, "--json").stdout)
     assert [d["state"] for d in shown["deadlines"]] == ["met", "met"]
     assert (shown["measuredRemovals"], shown["issuedRemovals"]) == ("25.5", "25")
+    assert shown["eventId"] == event_id.stdout.split()[2]
 
 
 def test_a_rotation_adds_an_operator_and_revokes_a_key_from_the_shell(tmp_path: Path) -> None:

@@ -13,7 +13,14 @@ from uuid import UUID
 
 import pytest
 
-from ledger import Ledger, NotFoundError, RuleViolationError, SerialRange, Signer
+from ledger import (
+    InvalidInputError,
+    Ledger,
+    NotFoundError,
+    RuleViolationError,
+    SerialRange,
+    Signer,
+)
 from ledger.domain.deadlines import DeadlineState
 from ledger.domain.parcels import Parcel
 
@@ -120,6 +127,21 @@ def test_importing_a_consumed_area_as_another_mechanism_is_refused(
     assert_refused(backend, as_ccer(Parcel.of("LQ-001")), r"R9: parcel 'LQ-001' is already used")
     overlapping = Parcel.of("CCER-LAND-1", square("116.995", "36.595"))
     assert_refused(backend, as_ccer(overlapping), r"R9: the area of parcel 'CCER-LAND-1' overlaps")
+
+
+def test_a_self_intersecting_area_is_refused_naming_r9(
+    backend: Backend, ledger: Ledger, developer: Signer
+) -> None:
+    bowtie = (
+        '{"type":"Polygon","coordinates":'
+        "[[[117,36],[117.01,36.01],[117.01,36],[117,36.01],[117,36]]]}"
+    )
+    assert_refused(
+        backend,
+        lambda: register(ledger, developer, Parcel.of("BOW-1", bowtie)),
+        r"^R9: parcel BOW-1: geometry is not a valid area \(Self-intersection",
+        InvalidInputError,
+    )
 
 
 def test_a_consumed_project_cannot_back_a_second_event(

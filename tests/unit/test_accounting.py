@@ -103,6 +103,7 @@ def test_a_user_table_overrides_defaults_by_id_and_adds_its_own(tmp_path: Path) 
     ("entry", "message"),
     [
         ({"factor": 0.5}, "factor must be decimal text"),
+        ({"factor": "-0.5"}, r"^R6: factor 'x': factor must be zero or more"),
         ({"source": "fireworks"}, "bad emission factor entry"),
         ({"year": None}, "bad emission factor entry"),
         ({"checked": True}, "R6: factor 'x': a checked factor says in 'check' how"),

@@ -261,3 +261,10 @@ def test_replay_rejects_a_second_issuance_and_an_event_before_the_issuance() -> 
         replay_checked([issued, issued])
     with pytest.raises(RuleViolationError, match=r"R11: event .* comes before the issuance"):
         replay_checked([transferred])
+
+
+def test_replay_rejects_an_issuance_whose_unit_is_not_written_as_the_ledger_signs_it() -> None:
+    (issued,) = new_batch().collect_events()
+    forged = type(issued)(**{**vars(issued), "unit": Decimal("1.0")})
+    with pytest.raises(RuleViolationError, match=r"^R7: unit 1.0 is not written as the ledger"):
+        replay_checked([forged])

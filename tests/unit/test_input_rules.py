@@ -164,3 +164,10 @@ def test_a_sqlite_path_with_a_question_mark_opens_exactly_that_file(
     with Ledger(odd, root):
         pass
     assert odd.is_file()
+
+
+def test_an_area_the_claims_cannot_measure_is_refused_naming_r9() -> None:
+    from ledger.store._claims._geometry import area_of
+
+    with pytest.raises(InvalidInputError, match=r"^R9: parcel P-1: geometry has no area"):
+        area_of("P-1", '{"type":"MultiPolygon","coordinates":[]}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,10 @@ from ledger.domain.parcels import MAX_GEOMETRY_BYTES, MAX_VERTICES, Parcel, geom
 from ledger.domain.sink_project import SinkProject
 
 D = datetime.date
-FORUM = "Jinan Forum [event 00000000-0000-4000-8000-0000000000f0]"
-EXPO = "Qingdao Expo [event 00000000-0000-4000-8000-0000000000e0]"
+FORUM_ID = uuid.UUID("00000000-0000-4000-8000-0000000000f0")
+FORUM = f"Jinan Forum [event {FORUM_ID}]"
+EXPO_ID = uuid.UUID("00000000-0000-4000-8000-0000000000e0")
+EXPO = f"Qingdao Expo [event {EXPO_ID}]"
 B1, B2 = "00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"
 SQUARE = (
     '{"type":"Polygon","coordinates":'
@@ -67,21 +70,41 @@ def test_a_project_needs_distinct_parcels() -> None:
 
 def test_a_project_backs_one_event_only() -> None:
     sink = project()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     with pytest.raises(RuleViolationError, match=r"R9: .* already backs event 'Jinan Forum \["):
-        sink.bind(event_name=EXPO, event_ends=D(2026, 9, 1), by="dev")
+        sink.bind(event_id=EXPO_ID, event_name=EXPO, event_ends=D(2026, 9, 1), by="dev")
     assert str(sink.event_id) == "00000000-0000-4000-8000-0000000000f0"
 
 
-def test_r9_a_project_is_bound_to_an_event_by_its_label() -> None:
-    with pytest.raises(InvalidInputError, match=r"^R9: a sink project is bound to an event by its"):
-        project().bind(event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev")
+def test_r9_a_project_is_bound_to_an_event_by_its_id_and_that_event_s_label() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: a sink project bound to event 0+-0000-4000"):
+        project().bind(
+            event_id=FORUM_ID, event_name="Jinan Forum", event_ends=D(2026, 6, 30), by="dev"
+        )
+    with pytest.raises(InvalidInputError, match=r"^R9: .* names it by its label .* not 'Qingdao"):
+        project().bind(event_id=FORUM_ID, event_name=EXPO, event_ends=D(2026, 6, 30), by="dev")
+    with pytest.raises(InvalidInputError, match=r"^event must be an event id \(a UUID\)"):
+        project().bind(
+            event_id=str(FORUM_ID),  # type: ignore[arg-type]
+            event_name=FORUM,
+            event_ends=D(2026, 6, 30),
+            by="dev",
+        )
+
+
+def test_a_bound_project_holds_the_event_id_label_and_end_date_it_was_given() -> None:
+    sink = project()
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    (event,) = sink.collect_events()[1:]
+    assert type(event).class_version == 2
+    assert (event.event_id, event.event_name, event.event_ends) == (FORUM_ID, FORUM, "2026-06-30")
+    assert (sink.event_id, sink.event_name, sink.event_ends) == (FORUM_ID, FORUM, D(2026, 6, 30))
 
 
 def test_only_the_developer_binds_or_files() -> None:
     sink = project()
     with pytest.raises(AuthorizationError, match="R9: only the developer 'dev' may bind"):
-        sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="mallory")
+        sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="mallory")
 
 
 def test_milestones_need_a_bound_event() -> None:
@@ -91,7 +114,7 @@ def test_milestones_need_a_bound_event() -> None:
 
 def test_issued_removals_never_exceed_measured_removals() -> None:
     sink = project()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
     sink.record_issuance(batch=B1, tonnes=Decimal(60), by="registry")
     with pytest.raises(
@@ -108,7 +131,7 @@ def test_issued_removals_never_exceed_measured_removals() -> None:
 
 def test_r10_a_verifier_not_the_developer_validates_and_measures() -> None:
     sink = project()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot validate"):
         sink.complete_validation(on=D(2027, 6, 1), by="dev")
     with pytest.raises(AuthorizationError, match=r"R10: the developer 'dev' cannot measure"):
@@ -130,7 +153,7 @@ def test_an_unbound_project_issues_no_removals() -> None:
 def test_r10_project_deadlines_follow_the_event_end() -> None:
     sink = project()
     assert sink.deadlines() == []
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     application, validation = sink.deadlines()
     assert (application.due, application.state(D(2027, 3, 2))) == (
@@ -182,7 +205,7 @@ def test_a_sink_batch_is_never_exported_to_another_mechanism() -> None:
 
 def test_r10_a_milestone_is_recorded_once() -> None:
     sink = project()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.file_application(on=D(2027, 3, 1), by="dev")
     with pytest.raises(RuleViolationError, match=r"R10: the application of project .* filed"):
         sink.file_application(on=D(2027, 4, 1), by="dev")
@@ -217,7 +240,7 @@ def test_a_parcel_geometry_stays_within_its_vertex_and_byte_limits() -> None:
 
 def test_a_removals_batch_names_the_parcels_by_id_without_copying_their_geometry() -> None:
     sink = project()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     sink.measure_removals(on=D(2027, 6, 1), tonnes=100, by="verifier")
     batch = sink.issue_removals(
         registry="shandong-platform",

@@ -7,6 +7,7 @@ a leaked key with SQL access could: signed, but made by no command.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,8 @@ from ledger.domain.parcels import Parcel
 from ledger.domain.sink_project import SinkProject, recheck
 
 D = datetime.date
-FORUM = "Jinan Forum [event 00000000-0000-4000-8000-0000000000f0]"
+FORUM_ID = uuid.UUID("00000000-0000-4000-8000-0000000000f0")
+FORUM = f"Jinan Forum [event {FORUM_ID}]"
 B1 = "00000000-0000-4000-8000-0000000000b1"
 SQUARE = (
     '{"type":"Polygon","coordinates":'
@@ -41,7 +43,7 @@ def registered() -> SinkProject:
 
 def bound() -> SinkProject:
     sink = registered()
-    sink.bind(event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
+    sink.bind(event_id=FORUM_ID, event_name=FORUM, event_ends=D(2026, 6, 30), by="dev")
     return sink
 
 
@@ -100,6 +102,7 @@ def test_recheck_never_changes_the_project_before_the_event() -> None:
         pytest.param(
             bound,
             lambda p: p._bound(
+                event_id=uuid.UUID("00000000-0000-4000-8000-0000000000e0"),
                 event_name="Expo [event 00000000-0000-4000-8000-0000000000e0]",
                 event_ends="2026-09-01",
                 actor="dev",
@@ -110,7 +113,9 @@ def test_recheck_never_changes_the_project_before_the_event() -> None:
         ),
         pytest.param(
             registered,
-            lambda p: p._bound(event_name=FORUM, event_ends="2026-06-30", actor="mallory"),
+            lambda p: p._bound(
+                event_id=FORUM_ID, event_name=FORUM, event_ends="2026-06-30", actor="mallory"
+            ),
             AuthorizationError,
             r"^R9: only the developer 'dev' may bind project",
             id="a binding by someone else",
@@ -198,7 +203,14 @@ def test_a_registration_signed_by_someone_other_than_the_developer_is_refused() 
 @pytest.mark.parametrize(
     ("build", "field", "value", "message"),
     [
-        (bound, "event_name", "Expo", r"^R9: a sink project is bound to an event by its label"),
+        (bound, "event_name", "Expo", r"^R9: a sink project bound to event \S+ names it by its"),
+        (
+            bound,
+            "event_name",
+            "Expo [event 00000000-0000-4000-8000-0000000000e0]",
+            r"^R9: a sink project bound to event \S+f0 names it by its label .* not 'Expo \[event",
+        ),
+        (bound, "event_id", "f0", r"^event must be an event id \(a UUID\), not 'f0'"),
         (issued, "batch", "b", r"^batch must be a batch id \(a UUID\), got 'b'"),
     ],
 )
@@ -210,3 +222,27 @@ def test_a_forged_field_that_names_nothing_is_refused(
     forged = type(events[at])(**{**vars(events[at]), field: value})
     with pytest.raises(InvalidInputError, match=message):
         walk([*events[:at], forged])
+
+
+def _v1_binding(label: str) -> tuple[Any, Any]:
+    """The registration and a version 1 Bound event (signed before the id had a field)."""
+    from ledger.domain.replay import domain_event
+    from ledger.domain.sink_project import BOUND
+
+    created, binding = bound().collect_events()
+    fields = {k: v for k, v in vars(binding).items() if k != "event_id"}
+    fields = {**fields, "event_name": label}
+    del fields["originator_id"], fields["originator_version"]
+    return created, domain_event(BOUND, created.originator_id, 2, fields)
+
+
+def test_a_version_1_binding_is_upcast_with_the_id_its_label_names_and_replays() -> None:
+    created, binding = _v1_binding(FORUM)
+    assert binding.event_id == FORUM_ID
+    sink = walk([created, binding])
+    assert (sink.event_id, sink.event_name, sink.event_ends) == (FORUM_ID, FORUM, D(2026, 6, 30))
+
+
+def test_a_version_1_binding_whose_label_names_no_event_id_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match=r"^R9: a sink project is bound to an event by"):
+        _v1_binding("Jinan Forum")

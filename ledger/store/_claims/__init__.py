@@ -6,16 +6,18 @@ Rules:
 - Claim writers first take the claim lock (an update of the one row of ``ledger_claim_lock``),
   so on SQLite and PostgreSQL alike they run one at a time, and each check sees every earlier
   claim. Primary keys and constraints remain the final guard.
-- Serial blocks: :mod:`ledger.store._claims._serials`; parcels and bindings:
-  :mod:`ledger.store._claims._parcels`. A batch of a sink project's removals claims no parcel
-  of its own: the project must be registered with every parcel the batch names and bound to
-  the event the batch names (R9), checked the same way.
+- Serial blocks: :mod:`ledger.store._claims._serials`; parcels and bindings (keyed on the
+  event id; a pre-id binding table is adopted on opening): :mod:`ledger.store._claims._parcels`.
+  A batch of a sink project's removals claims no parcel of its own: the project must be
+  registered with every parcel the batch names and bound to the event the batch names (R9),
+  checked the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 import attrs
 import sqlalchemy as sa
@@ -62,7 +64,7 @@ def claims_for(events: Iterable[Any]) -> Claims:
         elif topic == sp.REGISTERED:
             found.parcels.extend(_parcels(e.parcels, "sink project", owner))
         elif topic == sp.BOUND:
-            found.bindings.append(Binding(owner, e.event_name))
+            found.bindings.append(Binding(owner, str(e.event_id), e.event_name))
     return found
 
 
@@ -89,6 +91,10 @@ class ClaimIndex:
                     connection.execute(self.lock.insert().values(id=1))
         except sa.exc.IntegrityError:
             pass  # another process made the lock row first
+        if self.parcels.has_legacy_bindings(engine):
+            with engine.begin() as connection:
+                connection.execute(self.lock.update().values(id=self.lock.c.id))
+                self.parcels.adopt_legacy_bindings(connection)
 
     def claim(self, connection: sa.Connection, claims: Claims) -> None:
         """Write ``claims`` in the connection's transaction, or raise RuleViolationError."""
@@ -112,10 +118,10 @@ class ClaimIndex:
             for table in tables
         }
 
-    def bound_projects(self, connection: sa.Connection, event_label: str) -> list[str]:
-        """Ids of the sink projects bound to the event named ``event_label`` (R9)."""
+    def bound_projects(self, connection: sa.Connection, event_id: UUID) -> list[str]:
+        """Ids of the sink projects bound to the event ``event_id`` (R9)."""
         bindings = self.parcels.bindings
         rows = connection.execute(
-            sa.select(bindings.c.project).where(bindings.c.event == event_label)
+            sa.select(bindings.c.project).where(bindings.c.event_id == str(event_id))
         )
         return [str(row[0]) for row in rows]

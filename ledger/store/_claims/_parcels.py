@@ -6,7 +6,13 @@ Rules:
 - A parcel whose area overlaps (shares interior with) a claimed area is refused, whatever its
   id. The check runs inside the writing transaction while the claim lock is held, so
   concurrent writers are serialized by the database and cannot both pass it.
-- A sink project is bound to one event: the primary key of ``ledger_sink_bindings``.
+- A sink project is bound to one event: the primary key of ``ledger_sink_event_bindings``,
+  which holds the event's id (how bindings are looked up) and its label (how the project's
+  removals batches name the event, compared when one is issued).
+- A store written before bindings held the event id has ``ledger_sink_bindings`` (project,
+  label) instead: :meth:`Parcels.adopt_legacy_bindings` moves its rows over once, reading the
+  id from each label, and drops it. Claims are derived data: the audit re-derives them from the
+  signed history and compares, so nothing is trusted from the old rows.
 - Refusals name the earlier project (or batch) and the event it backs.
 """
 
@@ -17,6 +23,7 @@ import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from ledger.domain.parcels import Parcel, geometry_digest
+from ledger.domain.sink_project import event_id_of
 from ledger.errors import RuleViolationError
 from ledger.store._claims._geometry import area_of, bounds, interiors_overlap
 
@@ -44,10 +51,15 @@ class SourceClaim:
 
 @attrs.frozen
 class Binding:
-    """A sink project bound to the one event it neutralizes."""
+    """A sink project bound to the one event it neutralizes: the event's id and label."""
 
     project: str
-    event: str
+    event_id: str
+    event_label: str
+
+
+LEGACY_BINDINGS = "ledger_sink_bindings"
+"""The binding table of stores written before bindings held the event id."""
 
 
 class Parcels:
@@ -64,11 +76,39 @@ class Parcels:
             *(sa.Column(name, sa.Float) for name in ("min_x", "min_y", "max_x", "max_y")),
         )
         self.bindings = sa.Table(
-            "ledger_sink_bindings",
+            "ledger_sink_event_bindings",
             metadata,
+            sa.Column("project", sa.Text, primary_key=True),
+            sa.Column("event_id", sa.Text, nullable=False, index=True),
+            sa.Column("event_label", sa.Text, nullable=False),
+        )
+        self._schema = metadata.schema
+
+    def has_legacy_bindings(self, engine: sa.Engine) -> bool:
+        """Whether the store still has a pre-id ``ledger_sink_bindings`` table."""
+        with engine.connect() as connection:
+            return sa.inspect(connection).has_table(LEGACY_BINDINGS, schema=self._schema)
+
+    def adopt_legacy_bindings(self, connection: sa.Connection) -> None:
+        """Move the rows of a pre-id ``ledger_sink_bindings`` table over, once, and drop it.
+
+        Call with the claim lock held, so two processes opening one old store do it once.
+        """
+        if not sa.inspect(connection).has_table(LEGACY_BINDINGS, schema=self._schema):
+            return
+        legacy = sa.Table(
+            LEGACY_BINDINGS,
+            sa.MetaData(schema=self._schema),
             sa.Column("project", sa.Text, primary_key=True),
             sa.Column("event", sa.Text, nullable=False),
         )
+        rows = [
+            {"project": project, "event_id": str(event_id_of(label)), "event_label": label}
+            for project, label in connection.execute(sa.select(legacy.c.project, legacy.c.event))
+        ]
+        if rows:
+            connection.execute(self.bindings.insert(), rows)
+        legacy.drop(connection)
 
     def claim(self, connection: sa.Connection, claim: ParcelClaim) -> None:
         """Insert ``claim`` or raise RuleViolationError naming the earlier claim."""
@@ -99,7 +139,11 @@ class Parcels:
         """Record that a project backs an event, once."""
         try:
             connection.execute(
-                self.bindings.insert().values(project=binding.project, event=binding.event)
+                self.bindings.insert().values(
+                    project=binding.project,
+                    event_id=binding.event_id,
+                    event_label=binding.event_label,
+                )
             )
         except sa.exc.IntegrityError as e:
             raise RuleViolationError(
@@ -109,7 +153,7 @@ class Parcels:
     def check_source(self, connection: sa.Connection, source: SourceClaim) -> None:
         """Refuse a removals batch unless its project registered its parcels and backs its event."""
         bound = connection.execute(
-            sa.select(self.bindings.c.event).where(self.bindings.c.project == source.project)
+            sa.select(self.bindings.c.event_label).where(self.bindings.c.project == source.project)
         ).scalar()
         if bound is None or bound != source.event:
             raise RuleViolationError(
@@ -154,7 +198,7 @@ class Parcels:
         self, connection: sa.Connection, problem: str, owner_kind: str, owner: str
     ) -> RuleViolationError:
         event = connection.execute(
-            sa.select(self.bindings.c.event).where(self.bindings.c.project == owner)
+            sa.select(self.bindings.c.event_label).where(self.bindings.c.project == owner)
         ).scalar()
         backing = f", which backs event {event!r}" if event else ""
         return RuleViolationError(

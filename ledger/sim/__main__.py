@@ -9,7 +9,8 @@ Modes:
   SIGKILLs sent by the parent to running workers per phase; ``--pg-restarts P``: PostgreSQL
   runs on the simulator's own server (initdb in a temporary directory), restarted P times per
   phase in fast or immediate mode while the workers run.
-- fuzzing: ``python -m ledger.sim fuzz --seconds N`` (:mod:`ledger.sim._fuzz`).
+- fuzzing: ``python -m ledger.sim fuzz --seconds N`` (:mod:`ledger.sim._fuzz`); in the long
+  mode, ``--fuzz-seconds N`` fuzzes every target after the simulations, from the same seed.
 
 Exit 0 when no run diverged, 1 otherwise (every divergence is printed with its seed).
 """
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pg-restarts", type=int, default=0, help="restarts of the run's own server per phase"
     )
+    parser.add_argument("--fuzz-seconds", type=float, default=0, help="then fuzz, N seconds")
     parser.add_argument("--keep", action="store_true", help="keep stores and logs")
     parser.add_argument("--workdir", help="where run folders go")
     argv = sys.argv[1:] if argv is None else argv
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if args.ci:
-        args.workers, args.commands, args.kills = 2, 30, 6
+        args.workers, args.commands, args.kills = 2, 24, 6
+        args.rotations, args.outside_kills = 2, 1
         backends = ["sqlite", "postgres"] if args.backend in ("sqlite", "both") else backends
     total = Figures()
     server = None
@@ -97,8 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
-    if total.divergences:
-        print(f"FAILED: {len(total.divergences)} divergence(s) in {total.failed_seeds}")
+    fuzz_status = 0
+    if args.fuzz_seconds:
+        from ledger.sim._fuzz import main as fuzz
+
+        fuzz_argv = ["--seconds", str(args.fuzz_seconds), "--seed", str(args.seed)]
+        fuzz_status = fuzz(fuzz_argv + (["--workdir", args.workdir] if args.workdir else []))
+    if total.divergences or fuzz_status:
+        print(
+            f"FAILED: {len(total.divergences)} divergence(s) in {total.failed_seeds}"
+            + (", and the fuzzer found something" if fuzz_status else "")
+        )
         return 1
     print("OK: no divergence")
     return 0

@@ -14,7 +14,8 @@ Rules:
   worker after a seeded random delay (wherever it is: in a transaction, between the event and
   its projection, writing its log).
 - Server restarts (PostgreSQL on the run's own server only, ``server``): ``pg_restarts`` per
-  phase, after seeded random delays, in ``fast`` or ``immediate`` mode, while the workers run.
+  phase, after seeded random delays, in ``fast`` and ``immediate`` mode in turn, while the
+  workers run.
 - The run ends with the auditor (:mod:`ledger.sim._auditor`); a divergence keeps the store
   and the logs and names the seed that reproduces it.
 """
@@ -361,7 +362,7 @@ def _phase(
                     except ProcessLookupError:
                         pass
             else:
-                config.server.restart(chaos.choice(["fast", "immediate"]))
+                config.server.restart(("immediate", "fast")[(restarts + phase) % 2])
                 restarts += 1
         for w, (process, log, stderr) in list(running.items()):
             code = process.exitcode
@@ -375,7 +376,8 @@ def _phase(
             process.join()
             if code == -signal.SIGKILL:
                 crashes += 1
-                done = sum(1 for line in log.read_text().splitlines() if '"op"' in line)
+                text = log.read_text() if log.exists() else ""  # killed before its log
+                done = sum(1 for line in text.splitlines() if '"op"' in line)
                 left[w] -= done
                 generation[w] += 1
                 if left[w] > 0:

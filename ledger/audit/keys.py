@@ -147,7 +147,22 @@ class Signer:
 
     @classmethod
     def from_json(cls, data: Mapping[str, str]) -> Signer:
-        """Load a private key file written by :meth:`to_json`."""
+        """Load a private key file written by :meth:`to_json`.
+
+        Raises:
+            InvalidInputError: not a mapping of the text fields actor, role and seed, or the
+                seed is not 32 bytes of base64.
+        """
+        wrong = [
+            name
+            for name in ("actor", "role", "seed")
+            if not isinstance(data, Mapping) or not isinstance(data.get(name), str)
+        ]
+        if wrong:
+            raise InvalidInputError(
+                "not a signer key file: it needs the text fields actor, role and seed"
+                f" (missing or not text: {', '.join(wrong)})"
+            )
         try:
             seed = base64.b64decode(data["seed"], validate=True)
             private_key = Ed25519PrivateKey.from_private_bytes(seed)

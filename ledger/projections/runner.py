@@ -5,6 +5,10 @@ Rules:
   them to its own tables. Its position (the last notification id applied) is written in the
   same transaction as the changes it made, so a crash between the two is impossible: after a
   crash the projection resumes from its last committed position and applies nothing twice.
+- Two projectors of one read model may run at once: each page's transaction first claims the
+  position it read (a conditional write of the position row, which also holds its lock); the
+  one that finds the position moved on rolls back and reads again, so no event is applied
+  twice and no row collides (issue 15).
 - :meth:`ProjectionRunner.catch_up` reads the notification log on both backends;
   :meth:`ProjectionRunner.follow` keeps a projection current: on PostgreSQL it sleeps on
   LISTEN/NOTIFY (the channel eventsourcing-sqlalchemy notifies on every write), on SQLite it
@@ -30,7 +34,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from ledger.audit.envelope import Entry
-from ledger.errors import StorageError
+from ledger.errors import ConcurrencyError, StorageError
 from ledger.store import Store, row_order
 
 __all__ = ["Projection", "ProjectionRunner", "rebuild"]
@@ -51,15 +55,21 @@ class Projection(Protocol):
 
 
 def _create(metadata: sa.MetaData, engine: sa.Engine) -> None:
-    """Create the tables if missing; a SQLite writer holding the lock is waited for."""
+    """Create the tables if missing; a writer holding the lock, or creating them, is waited for."""
     for attempt in range(100):
         try:
             metadata.create_all(engine, checkfirst=True)
             return
-        except sa.exc.OperationalError as e:
-            if "locked" not in str(e) or attempt == 99:
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as e:
+            text = str(e)  # a lock held, or another projector creating the same tables
+            raced = "locked" in text or "already exists" in text or "duplicate key" in text
+            if not raced or attempt == 99:
                 raise StorageError(f"cannot create the read model's tables: {e.orig}") from e
             time.sleep(0.1)
+
+
+class _OvertakenError(Exception):
+    """Another projector advanced the position this page started from."""
 
 
 class ProjectionRunner:
@@ -112,7 +122,7 @@ class ProjectionRunner:
 
         Returns how many were applied.
         """
-        done = 0
+        done = lost = 0
         while True:
             start = self.position()
             notifications = [
@@ -122,11 +132,21 @@ class ProjectionRunner:
             ]
             if not notifications:
                 return done
-            with self._engine.begin() as connection:
-                for notification in notifications:
-                    entry = self.store.open(notification)
-                    self.projection.apply(connection, notification.id, entry)
-                self._advance(connection, notifications[-1].id)
+            try:
+                with self._engine.begin() as connection:
+                    self._claim(connection, start)
+                    for notification in notifications:
+                        entry = self.store.open(notification)
+                        self.projection.apply(connection, notification.id, entry)
+                    self._advance(connection, notifications[-1].id)
+            except _OvertakenError:
+                lost += 1
+                if lost > 200:
+                    raise ConcurrencyError(
+                        f"read model {self.projection.name}: another projector keeps moving its"
+                        " position; try again"
+                    ) from None
+                continue
             done += len(notifications)
             if progress is not None:
                 progress(done)
@@ -150,6 +170,27 @@ class ProjectionRunner:
                     pass
                 applied += self.catch_up(page)
         return applied
+
+    def _claim(self, connection: sa.Connection, start: int) -> None:
+        """Hold the position row at ``start``, or raise _OvertakenError if it moved on."""
+        c = self.positions.c
+        held = connection.execute(
+            self.positions.update()
+            .where(c.projection == self.projection.name, c.position == start)
+            .values(position=start)
+        )
+        if held.rowcount == 1:
+            return
+        if start != 0:
+            raise _OvertakenError
+        try:  # the first page: another projector inserting the row first wins
+            connection.execute(
+                self.positions.insert().values(projection=self.projection.name, position=0)
+            )
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as e:
+            if isinstance(e, sa.exc.OperationalError) and "locked" not in str(e):
+                raise
+            raise _OvertakenError from e
 
     def _advance(self, connection: sa.Connection, position: int) -> None:
         c = self.positions.c

@@ -9,7 +9,8 @@ Rules (each failure is one line, a divergence):
 - Parcels: no parcel id in two sink projects, no two projects' areas sharing interior points,
   no project bound twice; so no parcel or area backs two events (R9).
 - Commands: for every signature, acknowledged <= found in the history <= acknowledged + cut
-  short; so every acknowledged command is present and no refused one left anything. Every
+  short (killed, or ``indeterminate``: its connection lost in a server restart); so every
+  acknowledged command is present and no refused one left anything. Every
   signed event belongs to some logged command. A command that raised anything but a
   LedgerError is a divergence.
 - Read models: the projector resumes from its kept position to the same rows as a rebuild
@@ -281,7 +282,7 @@ def _check_commands(
         for sig in sigs:
             if outcome == "ack":
                 acked[sig] += 1
-            elif outcome is None:
+            elif outcome in (None, "indeterminate"):
                 unknown[sig] += 1
             else:
                 refused.setdefault(sig, ident)

@@ -1,13 +1,21 @@
-"""One seeded run: set up a store, run the workers in two phases, kill some, then audit.
+"""One seeded run: set up a store, run the workers in phases, kill some, then audit.
 
 Rules:
 - Phase 1: ``workers`` processes run their commands against one store (SQLite file, or a
   fresh schema of the PostgreSQL database); then, with no worker running, the run signs and
-  cosigns a checkpoint, exports the history, and rotates the trust root (``acct-3``'s first
-  key revoked, a new one listed). Phase 2: the workers again, with the new keys (and the
-  revoked one, which must be refused), some importing the exported history into new stores.
+  cosigns a checkpoint, exports the history, and rotates the trust root (one account's
+  current key revoked, its next one listed). Each later phase (``rotations`` + 1 phases in
+  all): the workers again, with the new keys (and the revoked ones, which must be refused),
+  some importing the exported history into new stores. The first ``projectors`` workers also
+  catch the read models up, concurrently.
 - Kill plans: ``kills`` (point, worker, command) triples from the seed; a worker killed by
   SIGKILL is started again (a new generation) with the commands it had left.
+- Kills from outside: ``outside_kills`` per phase, the parent sending SIGKILL to a running
+  worker after a seeded random delay (wherever it is: in a transaction, between the event and
+  its projection, writing its log).
+- Server restarts (PostgreSQL on the run's own server only, ``server``): ``pg_restarts`` per
+  phase, after seeded random delays, in ``fast`` and ``immediate`` mode in turn, while the
+  workers run.
 - The run ends with the auditor (:mod:`ledger.sim._auditor`); a divergence keeps the store
   and the logs and names the seed that reproduces it.
 """
@@ -53,6 +61,11 @@ class RunConfig:
         workers: processes per phase. commands: commands per worker and phase.
         kills: kill plans to place. keep: keep the store and logs even without divergence.
         workdir: where the run's folder goes (default: the system's temporary folder).
+        rotations: trust-root rotations (one between each two phases).
+        outside_kills: SIGKILLs the parent sends to running workers, per phase.
+        pg_restarts: restarts of ``server`` per phase (PostgreSQL only).
+        server: the run's own PostgreSQL server (:class:`ledger.sim._pgserver.PgServer`).
+        projectors: workers that also catch the read models up (at once).
     """
 
     seed: int
@@ -63,6 +76,11 @@ class RunConfig:
     kills: int = 4
     keep: bool = False
     workdir: Path | None = None
+    rotations: int = 1
+    outside_kills: int = 0
+    pg_restarts: int = 0
+    server: Any = None
+    projectors: int = 2
 
 
 @attrs.define
@@ -75,6 +93,10 @@ class Figures:
     refused: int = 0
     cut_short: int = 0
     crashes: int = 0
+    outside_kills: int = 0
+    pg_restarts: int = 0
+    rotations: int = 0
+    indeterminate: int = 0
     kill_points: dict[str, int] = attrs.Factory(dict)
     events: int = 0
     seconds: float = 0.0
@@ -83,7 +105,18 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Add ``other``'s figures to these."""
-        for name in ("seeds", "commands", "acknowledged", "refused", "cut_short", "crashes"):
+        for name in (
+            "seeds",
+            "commands",
+            "acknowledged",
+            "refused",
+            "cut_short",
+            "crashes",
+            "outside_kills",
+            "pg_restarts",
+            "rotations",
+            "indeterminate",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for point, count in other.kill_points.items():
             self.kill_points[point] = self.kill_points.get(point, 0) + count
@@ -96,8 +129,11 @@ class Figures:
         """One line of figures."""
         return (
             f"seeds {self.seeds}, commands {self.commands} (acknowledged {self.acknowledged},"
-            f" refused {self.refused}, cut short {self.cut_short}), crashes injected"
-            f" {self.crashes} {dict(sorted(self.kill_points.items()))}, events {self.events},"
+            f" refused {self.refused}, cut short {self.cut_short}, indeterminate"
+            f" {self.indeterminate}), crashes injected {self.crashes} (in-process"
+            f" {dict(sorted(self.kill_points.items()))}, from outside {self.outside_kills}),"
+            f" PostgreSQL restarts {self.pg_restarts}, rotations {self.rotations},"
+            f" events {self.events},"
             f" divergences {len(self.divergences)}"
             f" ({', '.join(self.failed_seeds) or 'none'}), {self.seconds:.0f} s"
         )
@@ -110,7 +146,10 @@ def _kill_plans(config: RunConfig, rng: random.Random) -> dict[tuple[int, int], 
     plans: dict[tuple[int, int], list[str]] = {}
     for n in range(config.kills):
         point = points[n % len(points)]
-        phase = 2 if point == "import" else rng.choice([1, 2])
+        phases = config.rotations + 1
+        phase = (
+            rng.randint(2, phases) if point == "import" and phases > 1 else rng.randint(1, phases)
+        )
         worker = 0 if point == "projection" else rng.randrange(config.workers)
         plans.setdefault((phase, worker), []).append(point)
     return plans
@@ -135,16 +174,21 @@ def run_seed(config: RunConfig, out: Any = None) -> Figures:
         batches = _setup(url, schema, world, setup_log)
         plans = _kill_plans(config, rng)
         import_file: Path | None = None
-        for phase in (1, 2):
-            rotated = phase == 2
-            phase_logs, crashes = _phase(
-                config, phase, url, schema, run_dir, plans, batches, rotated, import_file
+        trusted = root
+        for phase in range(1, config.rotations + 2):
+            phase_logs, crashes, outside, restarts = _phase(
+                config, phase, url, schema, run_dir, plans, batches, import_file
             )
             logs += phase_logs
             figures.crashes += crashes
-            if phase == 1:
-                import_file = _between(url, schema, world, run_dir, setup_log)
-        _finish(url, schema, World(config.seed, rotated=True), setup_log)
+            figures.outside_kills += outside
+            figures.pg_restarts += restarts
+            if phase <= config.rotations:
+                import_file, trusted = _between(
+                    url, schema, World(config.seed, version=phase), trusted, run_dir, setup_log
+                )
+                figures.rotations += 1
+        _finish(url, schema, World(config.seed, version=config.rotations + 1), setup_log)
         commands = read_logs(logs)
         findings = Findings()
         audit_run(url, schema, root, commands, findings)
@@ -158,6 +202,7 @@ def run_seed(config: RunConfig, out: Any = None) -> Figures:
     figures.acknowledged = commands.count("ack")
     figures.refused = commands.count("refused")
     figures.cut_short = commands.count(None)
+    figures.indeterminate = commands.count("indeterminate")
     figures.kill_points = dict(commands.kills)
     figures.events = findings.events
     figures.seconds = time.monotonic() - began
@@ -170,6 +215,8 @@ def run_seed(config: RunConfig, out: Any = None) -> Figures:
         reproduce = (
             f"python -m ledger.sim --seed {config.seed} --backend {config.backend}"
             f" --workers {config.workers} --commands {config.commands} --kills {config.kills}"
+            f" --rotations {config.rotations} --outside-kills {config.outside_kills}"
+            + (f" --pg-restarts {config.pg_restarts}" if config.pg_restarts else "")
         )
         if out is not None:
             for d in figures.divergences:
@@ -239,16 +286,31 @@ def _phase(
     run_dir: Path,
     plans: dict[tuple[int, int], list[str]],
     batches: list[str],
-    rotated: bool,
     import_file: Path | None,
-) -> tuple[list[Path], int]:
-    """Run the phase's workers to the end, starting killed ones again; (logs, crashes)."""
+) -> tuple[list[Path], int, int, int]:
+    """Run the phase's workers to the end, starting killed ones again.
+
+    Returns:
+        (the workers' logs, SIGKILLs in all, SIGKILLs sent from outside, server restarts).
+    """
     logs: list[Path] = []
-    crashes = 0
+    crashes = outside = restarts = 0
     left = {w: config.commands for w in range(config.workers)}
     generation = dict.fromkeys(left, 0)
     running: dict[int, tuple[Any, Path, Path]] = {}
     rng = random.Random(f"{config.seed}:phase{phase}")
+    chaos = random.Random(f"{config.seed}:phase{phase}:outside")
+    restarting = config.pg_restarts > 0 and config.server is not None
+    began = time.monotonic()
+    schedule: list[tuple[float, str]] = []
+    for kind, count in (("kill", config.outside_kills), ("restart", config.pg_restarts)):
+        if kind == "restart" and not restarting:
+            continue
+        at = 0.0
+        for _ in range(count):
+            at += chaos.uniform(0.3, 4.0)
+            schedule.append((began + at, kind))
+    schedule.sort()
 
     def start(w: int) -> None:
         name = f"p{phase}w{w}g{generation[w]}"
@@ -263,14 +325,15 @@ def _phase(
                     "schema": schema,
                     "seed": config.seed,
                     "name": name,
-                    "rotated": rotated,
+                    "version": phase,
                     "commands": left[w],
                     "batches": batches,
                     "kill": kill,
                     "log": str(log),
                     "run_dir": str(run_dir),
                     "import_file": str(import_file) if import_file else None,
-                    "projector": w == 0,
+                    "projector": w < config.projectors,
+                    "server_restarts": restarting,
                 }
             ),
             encoding="utf-8",
@@ -285,6 +348,22 @@ def _phase(
         start(w)
     deadline = time.monotonic() + WORKER_TIMEOUT
     while running:
+        if schedule and time.monotonic() >= schedule[0][0]:
+            _, kind = schedule.pop(0)
+            if kind == "kill":
+                victim = chaos.choice(sorted(running))
+                process = running[victim][0]
+                if process.exitcode is None and process.pid is not None:
+                    try:
+                        import os
+
+                        os.kill(process.pid, signal.SIGKILL)
+                        outside += 1
+                    except ProcessLookupError:
+                        pass
+            else:
+                config.server.restart(("immediate", "fast")[(restarts + phase) % 2])
+                restarts += 1
         for w, (process, log, stderr) in list(running.items()):
             code = process.exitcode
             if code is None:
@@ -297,7 +376,8 @@ def _phase(
             process.join()
             if code == -signal.SIGKILL:
                 crashes += 1
-                done = sum(1 for line in log.read_text().splitlines() if '"op"' in line)
+                text = log.read_text() if log.exists() else ""  # killed before its log
+                done = sum(1 for line in text.splitlines() if '"op"' in line)
                 left[w] -= done
                 generation[w] += 1
                 if left[w] > 0:
@@ -308,7 +388,7 @@ def _phase(
                     + stderr.read_text(errors="replace")[-2000:]
                 )
         time.sleep(0.05)
-    return logs, crashes
+    return logs, crashes, outside, restarts
 
 
 def _child(config_file: str, stderr: str) -> None:
@@ -347,16 +427,22 @@ def _checkpoint(worker: Worker) -> None:
         raise LedgerError("the run's own cosignature was refused")
 
 
-def _between(url: str, schema: str | None, world: World, run_dir: Path, log: Path) -> Path | None:
-    """Checkpoint, export and rotate the root, with no worker running; the history file."""
+def _between(
+    url: str, schema: str | None, world: World, trusted: Any, run_dir: Path, log: Path
+) -> tuple[Path, Any]:
+    """Checkpoint, export and rotate the root, with no worker running.
+
+    Returns:
+        (the exported history file, the new root in force).
+    """
     clock = [datetime.datetime.now(datetime.UTC)]
     history = run_dir / "history.jsonl"
     with _ledger(url, world, schema, clock) as ledger, log.open("a", encoding="utf-8") as out:
         worker = Worker(
             ledger,
             world,
-            random.Random(1),
-            "between",
+            random.Random(world.version),
+            f"between{world.version}-",
             out,
             clock,
             KillSwitch(),
@@ -367,10 +453,11 @@ def _between(url: str, schema: str | None, world: World, run_dir: Path, log: Pat
         with history.open("w", encoding="utf-8") as file:
             ledger.export_history(file)
         at = datetime.datetime.now(datetime.UTC)
-        done, _ = worker.do("rotate", [], lambda: ledger.adopt_root(world.rotation(at)))
+        rotation = world.rotation(at, trusted)
+        done, _ = worker.do("rotate", [], lambda: ledger.adopt_root(rotation))
         if not done:
-            raise LedgerError("the rotation was refused")
-    return history
+            raise LedgerError(f"the rotation to root version {rotation.version} was refused")
+    return history, rotation
 
 
 def _finish(url: str, schema: str | None, world: World, log: Path) -> None:

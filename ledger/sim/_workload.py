@@ -10,6 +10,10 @@ Rules:
   the wrong state, unknown ids) and limit-hitting ones (serials at the batch's end or at
   ``MAX_SERIAL``, future vintages, empty text): a command's validity is never decided here,
   only logged; races with the other workers decide the rest.
+- When the run restarts the database server (``--pg-restarts``), a command that fails because
+  its connection was lost is logged ``indeterminate`` (it may or may not have committed, like
+  a command cut short by a kill), and the worker waits for the server before going on. Without
+  restarts a lost connection is an ``error``, a divergence.
 - The workload is a function of the seed (``random.Random``); the injected clock is set per
   command, so no check depends on the wall clock.
 """
@@ -37,7 +41,7 @@ from ledger.sim._crash import POINT_OPS, KillSwitch
 from ledger.sim._signatures import Sig, batch_move
 from ledger.sim._world import ACCOUNTS, World
 
-__all__ = ["Worker", "day"]
+__all__ = ["Worker", "day", "disconnected"]
 
 STARTS = datetime.datetime(2026, 5, 10, 9, tzinfo=datetime.UTC)
 ENDS = datetime.datetime(2026, 5, 12, 18, tzinfo=datetime.UTC)
@@ -78,6 +82,7 @@ class Worker:
         run_dir: where import targets are created.
         import_file: an exported history to import (phase 2), or None.
         projector: whether this worker also keeps the read models current.
+        server_restarts: whether the database server is restarted under the worker.
     """
 
     def __init__(
@@ -94,6 +99,7 @@ class Worker:
         run_dir: Path,
         import_file: Path | None = None,
         projector: bool = False,
+        server_restarts: bool = False,
     ) -> None:
         self.ledger = ledger
         self.world = world
@@ -106,6 +112,7 @@ class Worker:
         self.run_dir = run_dir
         self.import_file = import_file
         self.projector = projector
+        self.server_restarts = server_restarts
         self.events: list[dict[str, Any]] = []
         self.projects: list[dict[str, Any]] = []
         self.count = 0
@@ -131,19 +138,24 @@ class Worker:
         self._write({"id": ident, "op": op, "sigs": [list(s) for s in sigs], "args": args or {}})
         try:
             result = action()
-        except LedgerError as e:
-            self._write({"id": ident, "outcome": "refused", "error": f"{type(e).__name__}: {e}"})
-            return False, None
         except Exception as e:
-            self.errors += 1
-            self._write(
-                {
-                    "id": ident,
-                    "outcome": "error",
-                    "error": f"{type(e).__name__}: {e}",
-                    "traceback": traceback.format_exc(),
-                }
-            )
+            if self.server_restarts and disconnected(e):
+                self._write({"id": ident, "outcome": "indeterminate", "error": _line(e)})
+                self.wait_for_server()
+            elif isinstance(e, LedgerError):
+                self._write(
+                    {"id": ident, "outcome": "refused", "error": f"{type(e).__name__}: {e}"}
+                )
+            else:
+                self.errors += 1
+                self._write(
+                    {
+                        "id": ident,
+                        "outcome": "error",
+                        "error": f"{type(e).__name__}: {e}",
+                        "traceback": traceback.format_exc(),
+                    }
+                )
             return False, None
         self._write({"id": ident, "outcome": "ack", "result": _plain(result)})
         return True, result
@@ -168,7 +180,26 @@ class Worker:
             if self.switch.armed is not None and self.rng.random() < 0.5:
                 reaching = [o for o in POINT_OPS[self.switch.armed] if o in ops]
                 op = self.rng.choice(reaching) if reaching else op
-            getattr(self, f"op_{op}")()
+            try:
+                getattr(self, f"op_{op}")()
+            except Exception as e:  # a read outside a command lost its connection
+                if not (self.server_restarts and disconnected(e)):
+                    raise
+                self.wait_for_server()
+
+    def wait_for_server(self, seconds: float = 120.0) -> None:
+        """Wait until the store answers again (the server restarting under the worker)."""
+        import time
+
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                self.ledger.store.max_notification_id()
+                return
+            except Exception as e:
+                if not disconnected(e) or time.monotonic() > end:
+                    raise
+                time.sleep(0.2)
 
     # Helpers ----------------------------------------------------------------------------
 
@@ -182,8 +213,8 @@ class Worker:
     def acting(self, actor: str) -> Signer:
         """Usually ``actor``'s key; sometimes another account's (wrong actor) or a revoked one."""
         draw = self.rng.random()
-        if draw < 0.04 and self.world.revoked is not None:
-            return self.world.revoked
+        if draw < 0.04 and self.world.revoked_keys:
+            return self.rng.choice(self.world.revoked_keys)
         if draw < 0.12:
             return self.world.accounts[self.rng.choice(ACCOUNTS)]
         if draw < 0.14:
@@ -703,6 +734,37 @@ class Worker:
                 [],
                 lambda: self.ledger.sign_checkpoint(self.world.registries["reg-a"]),
             )
+
+
+def disconnected(error: BaseException) -> bool:
+    """True if ``error`` (or what it was raised from) is a lost database connection.
+
+    A connection refused or closed by a restarting server, or a statement it ended (SQLSTATE
+    classes 08 and 57), never a lost lock race (a deadlock is a refusal, not a disconnect).
+    """
+    import psycopg
+    import sqlalchemy as sa
+
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, psycopg.InterfaceError):
+            return True
+        if isinstance(seen, psycopg.OperationalError):
+            state = seen.sqlstate
+            if state is None or state[:2] in ("08", "57"):
+                return True
+        if "server closed the connection" in str(seen) or "connection is closed" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
 
 
 def _plain(value: Any) -> Any:

@@ -3,8 +3,10 @@
 Rules:
 - Every key is derived from the seed and the actor's name, so a worker process rebuilds the
   same signers from the seed alone (no private key crosses a process boundary in a file).
-- Version 1 of the root lists every actor; version 2 (the rotation) closes the window of the
-  first key of ``acct-3`` (revocation) and lists a new key for it.
+- Version 1 of the root lists every actor; each later version (a rotation) closes the window
+  of the current key of one account (revocation: ``acct-3``, then ``acct-2``, ``acct-1``,
+  ``acct-0``, ``acct-3`` again...) and lists that account's next key. A revoked key stays in
+  the world, and workers keep trying to sign with it (it must be refused).
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ __all__ = [
     "ORIGIN",
     "REGISTRIES",
     "ROTATED",
+    "ROTATING",
     "World",
 ]
 
 ORIGIN = "sim.ledger.local/log"
 ACCOUNTS = ("acct-0", "acct-1", "acct-2", "acct-3")
 REGISTRIES = ("reg-a", "reg-b")
-ROTATED = "acct-3"  # the account whose key is revoked and replaced by the rotation
+ROTATED = "acct-3"  # the account whose key the first rotation revokes and replaces
+ROTATING = ("acct-3", "acct-2", "acct-1", "acct-0")  # rotation n rotates ROTATING[(n-1) % 4]
 EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -38,32 +42,41 @@ def _signer(seed: int, actor: str, role: str, generation: int = 1) -> Signer:
 
 
 class World:
-    """Every actor's signer for one seed.
+    """Every actor's signer for one seed, at one version of the trust root.
 
     Args:
         seed: the run's seed.
-        rotated: True once root version 2 is in force (``acct-3`` signs with its new key).
+        version: the trust root version in force (1: before any rotation).
+        rotated: shorthand for ``version=2`` (one rotation).
     """
 
-    def __init__(self, seed: int, *, rotated: bool = False) -> None:
+    def __init__(self, seed: int, *, version: int = 1, rotated: bool = False) -> None:
         self.seed = seed
-        self.rotated = rotated
+        self.version = max(version, 2 if rotated else 1)
+        self.rotated = self.version > 1
         self.operators = (_signer(seed, "op-1", "operator"), _signer(seed, "op-2", "operator"))
         self.log = _signer(seed, ORIGIN, "log")
         self.witness = _signer(seed, "sim-witness", "witness")
         self.registries = {name: _signer(seed, name, "registry") for name in REGISTRIES}
         self.old_accounts = {name: _signer(seed, name, "account") for name in ACCOUNTS}
+        self.generations = dict.fromkeys(ACCOUNTS, 1)
+        self.revoked_keys: list[Signer] = []
+        for rotation in range(1, self.version):
+            account = ROTATING[(rotation - 1) % len(ROTATING)]
+            self.revoked_keys.append(self._account(account))
+            self.generations[account] += 1
+        self.accounts = {name: self._account(name) for name in ACCOUNTS}
         self.new_key = _signer(seed, ROTATED, "account", generation=2)
-        self.accounts = dict(self.old_accounts)
-        if rotated:
-            self.accounts[ROTATED] = self.new_key
         self.developer = _signer(seed, "dev-0", "developer")
         self.verifier = _signer(seed, "ver-0", "verifier")
 
+    def _account(self, name: str) -> Signer:
+        return _signer(self.seed, name, "account", self.generations[name])
+
     @property
     def revoked(self) -> Signer | None:
-        """The revoked key (after the rotation), which workers still try to sign with."""
-        return self.old_accounts[ROTATED] if self.rotated else None
+        """A revoked key (the latest revoked), which workers still try to sign with."""
+        return self.revoked_keys[-1] if self.revoked_keys else None
 
     def everyone(self) -> list[Signer]:
         """Every signer of root version 1."""
@@ -88,13 +101,29 @@ class World:
             keys=[signer.public for signer in self.everyone()],
         ).signed_by(*self.operators)
 
-    def rotation(self, at: datetime.datetime) -> TrustRoot:
-        """Root version 2: the first ``acct-3`` key revoked at ``at``, a new one listed."""
+    def rotation(self, at: datetime.datetime, previous: TrustRoot | None = None) -> TrustRoot:
+        """The next root version: this version's key of the next rotating account revoked.
+
+        Args:
+            at: when the revoked key's window closes.
+            previous: the root in force (this world's version); default: version 1.
+        """
         import attrs
 
-        first = self.root()
-        revoked = self.old_accounts[ROTATED].public.keyid
-        keys = [attrs.evolve(k, valid_until=at) if k.keyid == revoked else k for k in first.keys]
+        first = previous if previous is not None else self.root()
+        if first.version != self.version:
+            raise ValueError(f"the root in force is version {first.version}, not {self.version}")
+        account = ROTATING[(self.version - 1) % len(ROTATING)]
+        revoked = self.accounts[account].public.keyid
+        following = _signer(self.seed, account, "account", self.generations[account] + 1)
+        keys = [
+            attrs.evolve(k, valid_until=at) if k.keyid == revoked and k.valid_until is None else k
+            for k in first.keys
+        ]
         return attrs.evolve(
-            first, version=2, issued_at=at, keys=(*keys, self.new_key.public), signatures=()
+            first,
+            version=self.version + 1,
+            issued_at=at,
+            keys=(*keys, following.public),
+            signatures=(),
         ).signed_by(*self.operators)

@@ -169,3 +169,52 @@ def test_a_following_projection_keeps_up_with_new_writes(
     runner.rebuild()
     assert runner.snapshot() == live
     assert len(live["ledger_view_disclosures"]) == 4
+
+
+def _catch_up_all(url: str, schema: str | None, keys: Any, page: int, failures: Any) -> None:
+    """A projector process: catch every read model up, a few events per transaction."""
+    from ledger import KeyDirectory
+    from ledger.projections.check import READ_MODELS
+
+    try:
+        with Ledger(url, KeyDirectory.from_json(keys), schema=schema) as opened:
+            for make in READ_MODELS:
+                ProjectionRunner(opened.store, make(), schema).catch_up(page=page)
+    except BaseException as e:
+        failures.put(f"{type(e).__name__}: {e}")
+        raise
+
+
+def test_two_projectors_at_once_converge_to_a_rebuild_with_no_duplicate_rows(
+    backend: Backend,
+    ledger: Ledger,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+) -> None:
+    from ledger.projections.check import READ_MODELS, fresh
+
+    busy_store(ledger, registry, organiser, stranger, 6)
+    context = multiprocessing.get_context("spawn")
+    keys = root.directory().to_json()
+    failures = context.Queue()
+    projectors = [
+        context.Process(
+            target=_catch_up_all, args=(backend.url, backend.schema, keys, page, failures)
+        )
+        for page in (1, 3)
+    ]
+    for process in projectors:
+        process.start()
+    for process in projectors:
+        process.join(timeout=300)
+    errors = [failures.get() for _ in range(failures.qsize())] if not failures.empty() else []
+    assert errors == [] and [p.exitcode for p in projectors] == [0, 0]
+    for make in READ_MODELS:
+        runner = ProjectionRunner(ledger.store, make(), backend.schema)
+        assert runner.position() == ledger.store.max_notification_id()
+        live = runner.snapshot()
+        assert live == fresh(ledger.store, make()).snapshot(), make.__name__
+        for table, rows in live.items():
+            assert len(rows) == len(set(rows)), f"duplicate rows in {table}"

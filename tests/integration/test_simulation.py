@@ -1,14 +1,19 @@
 """Issue 15: the seeded simulation, with kills, on both backends; and its auditor's teeth.
 
-The CI mode of ``python -m ledger.sim`` in small: two worker processes per phase, a trust-root
-rotation between the phases, six SIGKILLs at the kill points (inside the save transaction,
-after the commit, in a checkpoint, in a projection, in an import); the auditor must find
-nothing. The auditor itself is shown to name a lost acknowledged command, a refused command
-that wrote, a unit in two states and a parcel used twice.
+The CI mode of ``python -m ledger.sim`` in small: two worker processes per phase (both also
+projectors, at once), two trust-root rotations (three phases), six SIGKILLs at the kill points
+(inside the save transaction, after the commit, in a checkpoint, in a projection, in an
+import) and SIGKILLs sent from outside after random delays; the auditor must find nothing. On
+the simulator's own PostgreSQL server (initdb in a temporary directory), the server is also
+restarted in fast and immediate mode while the workers run. The auditor itself is shown to
+name a lost acknowledged command, a refused command that wrote, a unit in two states and a
+parcel used twice.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +27,7 @@ from ledger.sim._auditor import (
     _check_parcels,
     _check_units,
 )
+from ledger.sim._pgserver import PgServer, find_binaries
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -32,9 +38,11 @@ def simulated(request: pytest.FixtureRequest, tmp_path: Path) -> RunConfig:
         backend=request.param,
         postgres=postgres,
         workers=2,
-        commands=30,
+        commands=24,
         kills=6,
         workdir=tmp_path,
+        rotations=2,
+        outside_kills=2,
     )
 
 
@@ -45,7 +53,43 @@ def test_a_seeded_run_with_kills_leaves_a_history_the_auditor_finds_whole(
     assert figures.divergences == []
     assert figures.refused > 0 and figures.acknowledged > figures.refused
     assert figures.crashes >= 4, figures.kill_points
+    assert figures.outside_kills >= 1 and figures.rotations == 2
     assert figures.events > 25
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    folder, why = find_binaries()
+    if folder is None:
+        reason = f"cannot run a private PostgreSQL server to restart: {why}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the server-restart test to run: {reason}")
+        pytest.skip(reason)
+    with PgServer() as server:
+        yield server
+
+
+def test_a_run_survives_its_postgresql_server_restarted_fast_and_immediate_under_the_writers(
+    own_server: PgServer, tmp_path: Path
+) -> None:
+    config = RunConfig(
+        seed=1515,
+        backend="postgres",
+        postgres=own_server.url,
+        workers=2,
+        commands=30,
+        kills=4,
+        workdir=tmp_path,
+        rotations=1,
+        outside_kills=1,
+        pg_restarts=3,
+        server=own_server,
+    )
+    figures = run_seed(config)
+    assert figures.divergences == []
+    assert figures.pg_restarts >= 2, figures.line()
+    assert set(own_server.restarts) == {"fast", "immediate"}, own_server.restarts
+    assert figures.acknowledged > figures.refused > 0
 
 
 ISSUED = (Batch.ISSUED, "p1")

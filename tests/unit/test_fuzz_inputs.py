@@ -261,3 +261,24 @@ def test_event_and_sink_files_of_any_json_end_in_one_line(made: dict[str, Any], 
             result = runner.invoke(cli, args)
             assert result.exit_code in (1, 2), result.output
             assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_key_file_without_its_actor_is_refused_naming_the_field() -> None:
+    # found by `python -m ledger.sim fuzz` (atheris, key-file): a KeyError, an internal error
+    found = Signer.generate("someone", "registry").to_json()
+    found["@ctor"] = found.pop("actor")
+    with pytest.raises(LedgerError, match=r"text fields actor, role and seed .*: actor\)"):
+        Signer.from_json(found)
+
+
+@FAST
+@given(st.sampled_from(["actor", "role", "seed"]), json_values)
+def test_a_key_file_with_one_field_dropped_or_changed_is_refused_cleanly(
+    field: str, value: Any
+) -> None:
+    data: dict[str, Any] = dict(Signer.generate("someone", "registry").to_json())
+    if value is None:
+        del data[field]
+    else:
+        data[field] = value
+    refuses_cleanly(lambda: Signer.from_json(data))

@@ -414,8 +414,9 @@ def recheck(before: SinkProject | None, domain_event: Any) -> None:
     ``before`` is the project just before the event (None for the first event) and is never
     changed: the command runs on a copy, and the event it makes must be ``domain_event``, field
     by field (except the aggregate id and the writer's timestamp). That a milestone's date was
-    not in the future of the writer's clock, that the bound event exists and that the issued
-    batch holds these removals are checked across aggregates, not here.
+    not in the future of the writer's clock is checked by the command only; that the bound
+    event exists (:func:`check_binding`) and that the issued batch holds these removals are
+    checked across aggregates, not here.
     """
     kind = type(domain_event).TOPIC
     e = fields_of(domain_event)

@@ -84,6 +84,10 @@ def test_bad_event_input_is_one_line_naming_the_rule(demo: Path, tmp_path: Path)
     refused = run("event", "register", demo / "ledger.db", "--key", key, "--file", bad)
     assert refused.returncode == 1
     assert refused.stderr.startswith("ledger: R1: unknown OrganisationType 'club'")
+    extra = {"name": "X", "type": "enterprise", "role": "host"}
+    bad.write_text(json.dumps(documented(0) | {"organisers": [extra]}))
+    refused = run("event", "register", demo / "ledger.db", "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R1: an organiser is {'name', 'type'}, got {")
     bad.write_text(json.dumps(documented(0) | {"participants": 1.5}))
     assert (
         "R1: participants must be a positive integer"

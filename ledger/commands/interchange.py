@@ -18,12 +18,13 @@ Rules:
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -40,7 +41,9 @@ from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import LogItem, Replay, Store
+from ledger.store import IMPORT_PAGE, LogItem, Replay, Store
+
+T = TypeVar("T")
 
 #: ``progress(done, total)``: how far a long export or import has got.
 Progress = Callable[[int, int], None]
@@ -133,40 +136,111 @@ class InterchangeCommands:
 
         A byte order mark before the header is ignored (Excel's "CSV UTF-8"); text that is not
         UTF-8 or a field over 128 KiB (csv's field size limit) is an InvalidInputError.
+
+        The file is read as a stream, a page of rows at a time, in one transaction that holds
+        the claim lock: each page is checked (every rule, overlaps with earlier rows in memory,
+        overlaps with the store in one query) and, while no row has failed, signed and written
+        set-based. Once a row fails, the rest are only checked, so every bad row is reported,
+        and the transaction is rolled back: nothing is written.
         """
-        reader = csv.DictReader(_without_bom(text))
-        try:
-            rows = list(reader)
-        except UnicodeDecodeError as e:
-            raise MalformedInputError("the CSV file", "is not UTF-8 text") from e
-        except csv.Error as e:
-            line = reader.line_num + 1
-            problem = f"is not CSV at line {line}: {e}"
-            if "field limit" in str(e):
-                limit = csv.field_size_limit()
-                problem = f"has a field over 128 KiB ({limit:,} characters) at line {line}"
-            raise MalformedInputError("the CSV file", problem) from e
-        batches: list[CreditBatch] = []
         errors: list[tuple[int, str]] = []
-        ranges: list[tuple[int, SerialRange]] = []
+        ids: list[UUID] = []
+        seen = 0
+        spans = _Spans()
         today = self._context.today()
-        for number, row in enumerate(rows, start=2):
+        with self._store.importing() as bulk:
+            for page in _pages(_csv_rows(text), IMPORT_PAGE):
+                seen += len(page)
+                batches = self._checked_page(registry, page, spans, today, errors)
+                found = bulk.overlapping(registry.actor, [(n, b.serials) for n, b in batches])
+                for number, batch in batches:
+                    if number in found:
+                        problem = f"serials {batch.serials} overlap {found[number]} already in"
+                        error = InvalidInputError(f"{problem} the ledger", rule="R11")
+                        errors.append((number, str(error)))
+                if not errors:
+                    bulk.save(registry, [batch for _, batch in batches])
+                    ids.extend(batch.id for _, batch in batches)
+            if not seen:
+                errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
+            if errors:
+                raise ImportRowsError(sorted(errors))
+        return ids
+
+    def _checked_page(
+        self,
+        registry: Signer,
+        page: list[tuple[int, dict[str, str | None]]],
+        spans: _Spans,
+        today: Any,
+        errors: list[tuple[int, str]],
+    ) -> list[tuple[int, CreditBatch]]:
+        """The batches of a page's good rows; each bad row's problem goes to ``errors``."""
+        batches: list[tuple[int, CreditBatch]] = []
+        for number, row in page:
             try:
                 serials = _serials(row)
-                _check_rows(serials, ranges)
-                ranges.append((number, serials))
-                batch = _batch_from_row(self._context, registry, row, serials, today)
-                _check_store(self._store, batch)
+                spans.take(number, serials)
+                batches.append(
+                    (number, _batch_from_row(self._context, registry, row, serials, today))
+                )
             except LedgerError as e:
                 errors.append((number, str(e)))
-            else:
-                batches.append(batch)
-        if not rows:
-            errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
-        if errors:
-            raise ImportRowsError(errors)
-        self._store.save(registry, *batches)
-        return [batch.id for batch in batches]
+        return batches
+
+
+class _Spans:
+    """The serial spans of the rows taken so far, kept sorted and disjoint (R11)."""
+
+    def __init__(self) -> None:
+        self._ends: list[int] = []
+        self._starts: list[int] = []
+        self._numbers: list[int] = []
+
+    def take(self, number: int, serials: SerialRange) -> None:
+        """Take row ``number``'s ``serials``, or raise naming the earlier row they overlap.
+
+        Taken spans never overlap, so only the one with the greatest start at or before
+        ``serials.end`` can overlap: one binary search, whatever the number of rows.
+        """
+        at = bisect.bisect_right(self._starts, serials.end)
+        if at and self._ends[at - 1] >= serials.start:
+            other = SerialRange(self._starts[at - 1], self._ends[at - 1])
+            raise InvalidInputError(
+                f"serials {serials} overlap serials {other} of row {self._numbers[at - 1]}",
+                rule="R11",
+            )
+        self._starts.insert(at, serials.start)
+        self._ends.insert(at, serials.end)
+        self._numbers.insert(at, number)
+
+
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """The rows of a CSV file with their line numbers (the header is line 1), as read."""
+    reader = csv.DictReader(_without_bom(text))
+    try:
+        yield from enumerate(reader, start=2)
+    except UnicodeDecodeError as e:
+        raise MalformedInputError("the CSV file", "is not UTF-8 text") from e
+    except csv.Error as e:
+        line = reader.line_num + 1
+        problem = f"is not CSV at line {line}: {e}"
+        if "field limit" in str(e):
+            limit = csv.field_size_limit()
+            problem = f"has a field over 128 KiB ({limit:,} characters) at line {line}"
+        raise MalformedInputError("the CSV file", problem) from e
+
+
+def _pages(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``size`` (the last may be shorter), read as they come."""
+    page: list[T] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _without_bom(text: Iterable[str]) -> Iterator[str]:
@@ -324,20 +398,3 @@ def _integer(what: str, text: str | None) -> int:
 
 def _decimal(what: str, text: str) -> Decimal:
     return strict_json.decimal_text(what, text)
-
-
-def _check_rows(serials: SerialRange, earlier: list[tuple[int, SerialRange]]) -> None:
-    for number, other in earlier:
-        if other.overlaps(serials):
-            raise InvalidInputError(
-                f"serials {serials} overlap serials {other} of row {number}", rule="R11"
-            )
-
-
-def _check_store(store: Store, batch: CreditBatch) -> None:
-    with store.read() as connection:
-        found = store.claims.serials.overlapping(connection, batch.registry, batch.serials)
-    if found is not None:
-        raise InvalidInputError(
-            f"serials {batch.serials} overlap {found} already in the ledger", rule="R11"
-        )

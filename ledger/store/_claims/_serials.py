@@ -6,13 +6,15 @@ trigger. The check before the insert names the earlier batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import sqlalchemy as sa
 
 from ledger.domain.values import SerialRange
 from ledger.errors import RuleViolationError
 
-__all__ = ["SerialBlocks", "SerialClaim"]
+__all__ = ["SerialBlocks", "SerialClaim", "serial_overlap"]
 
 _TABLE = "ledger_serial_blocks"
 _SQLITE_GUARD = f"""
@@ -75,13 +77,13 @@ class SerialBlocks:
         """Insert ``claim`` or raise RuleViolationError naming the overlapping batch."""
         earlier = self.overlapping(connection, claim.registry, claim.serials)
         if earlier is not None:
-            raise _overlap(claim, earlier)
+            raise serial_overlap(claim, earlier)
         values: dict[str, object] = {"registry": claim.registry, "batch": claim.batch}
         values |= {"serial_start": claim.serials.start, "serial_end": claim.serials.end}
         try:
             connection.execute(self.table.insert().values(**values))
         except sa.exc.IntegrityError as e:
-            raise _overlap(claim, "a block written concurrently by another writer") from e
+            raise serial_overlap(claim, "a block written concurrently by another writer") from e
 
     def overlapping(
         self, connection: sa.Connection, registry: str, serials: SerialRange
@@ -97,12 +99,86 @@ class SerialBlocks:
         ).first()
         return None if found is None else f"batch {found[0]} ({found[1]}-{found[2]})"
 
+    def overlaps(
+        self, connection: sa.Connection, registry: str, spans: Sequence[tuple[int, SerialRange]]
+    ) -> dict[int, str]:
+        """Bulk :meth:`overlapping`: for each (key, serials) that overlaps a block, its batch.
+
+        One set-based query, whatever the number of spans or blocks: the spans go into a
+        temporary table and each is joined to the block of ``registry`` with the greatest start
+        at or before its end (an index seek), which is the only block that can overlap it
+        because blocks never overlap (the guard). Spans are not checked against each other.
+        """
+        found: dict[int, str] = {}
+        if not spans:
+            return found
+        temporary = sa.Table(
+            "ledger_import_spans",
+            sa.MetaData(),
+            sa.Column("key", sa.BigInteger, nullable=False),
+            sa.Column("lo", sa.BigInteger, nullable=False),
+            sa.Column("hi", sa.BigInteger, nullable=False),
+            prefixes=["TEMPORARY"],
+        )
+        temporary.create(connection)
+        try:
+            connection.execute(
+                temporary.insert(), [{"key": k, "lo": s.start, "hi": s.end} for k, s in spans]
+            )
+            c, t = self.table.c, temporary.c
+            inner = self.table.alias("nearest")
+            nearest = (
+                sa.select(inner.c.serial_start)
+                .where(inner.c.registry == registry, inner.c.serial_start <= t.hi)
+                .order_by(inner.c.serial_start.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            query = (
+                sa.select(t.key, c.batch, c.serial_start, c.serial_end)
+                .select_from(temporary)
+                .join(self.table, sa.and_(c.registry == registry, c.serial_start == nearest))
+                .where(c.serial_end >= t.lo)
+            )
+            for key, batch, start, end in connection.execute(query):
+                found[int(key)] = f"batch {batch} ({start}-{end})"
+        finally:
+            temporary.drop(connection)
+        return found
+
+    def insert_many(self, connection: sa.Connection, claims: Sequence[SerialClaim]) -> None:
+        """Insert ``claims`` (already checked, e.g. by :meth:`overlaps`) in one statement.
+
+        The guard (trigger or exclusion constraint) still refuses any overlap, as a
+        RuleViolationError that cannot name the block.
+        """
+        rows = [
+            {
+                "registry": claim.registry,
+                "serial_start": claim.serials.start,
+                "serial_end": claim.serials.end,
+                "batch": claim.batch,
+            }
+            for claim in claims
+        ]
+        if not rows:
+            return
+        try:
+            connection.execute(self.table.insert(), rows)
+        except sa.exc.IntegrityError as e:
+            raise RuleViolationError(
+                f"serial blocks of this write overlap each other or a block written"
+                f" concurrently ({e.orig}); serial blocks of one registry never overlap",
+                rule="R11",
+            ) from e
+
 
 def _qualified(table: sa.Table) -> str:
     return f'"{table.schema}".{table.name}' if table.schema else table.name
 
 
-def _overlap(claim: SerialClaim, earlier: str) -> RuleViolationError:
+def serial_overlap(claim: SerialClaim, earlier: str) -> RuleViolationError:
+    """The refusal of ``claim``, which overlaps ``earlier`` (a block, named)."""
     return RuleViolationError(
         f"serials {claim.serials} of registry {claim.registry!r} overlap {earlier};"
         " serial blocks of one registry never overlap",

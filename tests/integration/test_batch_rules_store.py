@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -16,6 +18,7 @@ from ledger import (
     verify_proof,
 )
 from ledger.audit.trust import TrustRoot
+from ledger.store._claims import ClaimIndex
 
 from conftest import Backend, checkpointed, issue
 
@@ -58,6 +61,32 @@ def test_the_database_itself_refuses_an_overlapping_serial_block(
             " VALUES (:registry, 500, 1500, 'raw')",
             registry=registry.actor,
         )
+
+
+@pytest.mark.parametrize(("start", "end"), [(500, 600), (0, 5000), (2500, 3500), (3000, 3000)])
+def test_the_database_refuses_a_block_inside_across_or_touching_earlier_blocks(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer, start: int, end: int
+) -> None:
+    issue(ledger, registry, organiser, 1, 1000)
+    issue(ledger, registry, organiser, 2001, 3000)
+    table = (
+        "ledger_serial_blocks"
+        if backend.schema is None
+        else f"{backend.schema}.ledger_serial_blocks"
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        backend.execute(
+            f"INSERT INTO {table} (registry, serial_start, serial_end, batch)"
+            " VALUES (:registry, :start, :end, 'raw')",
+            registry=registry.actor,
+            start=start,
+            end=end,
+        )
+    backend.execute(
+        f"INSERT INTO {table} (registry, serial_start, serial_end, batch)"
+        " VALUES (:registry, 1001, 2000, 'raw')",
+        registry=registry.actor,
+    )
 
 
 def test_units_only_go_to_known_accounts(
@@ -130,3 +159,32 @@ def test_a_refused_command_changes_nothing(
             attempt()
     assert ledger.batch(batch).lots() == before
     assert len(ledger.history(batch)) == 1
+
+
+def test_a_sqlite_file_with_the_first_overlap_trigger_gets_the_nearest_block_trigger(
+    tmp_path: Path,
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "CREATE TABLE ledger_serial_blocks (registry TEXT, serial_start BIGINT,"
+                    " serial_end BIGINT NOT NULL, batch TEXT NOT NULL,"
+                    " PRIMARY KEY (registry, serial_start))"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "CREATE TRIGGER ledger_serial_blocks_no_overlap BEFORE INSERT ON"
+                    " ledger_serial_blocks BEGIN SELECT 1; END"
+                )
+            )
+        ClaimIndex(engine, None)
+        with engine.connect() as connection:
+            names = connection.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).scalars()
+            assert list(names) == ["ledger_serial_blocks_no_overlap_nearest"]
+    finally:
+        engine.dispose()

@@ -69,10 +69,34 @@ class BulkWrite:
         if claims:
             self._app.claims.claim_many(self.connection, claims)
         stored = [s for s, _ in page]
-        self._app.recorder.insert_events(stored, session=self._session)
+        self._insert(stored)
         self._app.merkle_log.append(
             self.connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
         )
+
+    def _insert(self, stored: Sequence[StoredEvent]) -> None:
+        """Insert events in one executemany, with the recorder's table lock and notification.
+
+        The recorder's own insert goes through the ORM (an object per row); the rows, the
+        PostgreSQL table lock that keeps notification ids in commit order and the NOTIFY are
+        the same.
+        """
+        recorder = self._app._sql_recorder()
+        table = recorder.events_record_cls.__table__
+        recorder._lock_table(self._session)
+        self.connection.execute(
+            table.insert(),
+            [
+                {
+                    "originator_id": s.originator_id,
+                    "originator_version": s.originator_version,
+                    "topic": s.topic,
+                    "state": s.state,
+                }
+                for s in stored
+            ],
+        )
+        recorder._notify_channel(self._session)
 
     def add_root(self, root: TrustRoot) -> None:
         """Append an adopted trust-root version to the log (an imported history's root)."""

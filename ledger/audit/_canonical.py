@@ -63,7 +63,6 @@ TAGGED_TYPES: dict[str, Callable[[str], object]] = {
 
 
 _INT_LIMIT = 2**53 - 1
-_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -90,19 +89,25 @@ def canonical_json(obj: Any) -> bytes:
 
 def _plain(obj: object) -> bool:
     """True if ``obj`` holds only the types the fast path writes exactly as RFC 8785 does."""
-    stack = [obj]
+    stack: list[Any] = [obj]
     while stack:
         item = stack.pop()
-        if type(item) is dict:
-            if not all(type(key) is str and key.isascii() for key in item):
-                return False
-            stack.extend(item.values())
-        elif type(item) is list or type(item) is tuple:
-            stack.extend(item)
-        elif type(item) is int:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
             if not -_INT_LIMIT <= item <= _INT_LIMIT:
                 return False
-        elif type(item) not in _PLAIN:
+        elif kind is dict:
+            try:
+                if not "".join(item).isascii():
+                    return False
+            except TypeError:
+                return False  # a key that is not text: rfc8785 refuses it
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
             return False
     return True
 

@@ -118,6 +118,12 @@ class Signer:
     actor: str
     role: str = attrs.field(validator=_role)
     private_key: Ed25519PrivateKey = attrs.field(repr=False)
+    _public: PublicKey = attrs.field(init=False, repr=False, eq=False)
+
+    @_public.default
+    def _public_half(self) -> PublicKey:
+        raw = self.private_key.public_key().public_bytes_raw()
+        return PublicKey(self.actor, self.role, raw)
 
     @classmethod
     def generate(cls, actor: str, role: str) -> Signer:
@@ -126,9 +132,8 @@ class Signer:
 
     @property
     def public(self) -> PublicKey:
-        """The public half, for the key directory."""
-        raw = self.private_key.public_key().public_bytes_raw()
-        return PublicKey(self.actor, self.role, raw)
+        """The public half, for the key directory (derived once, when the signer is made)."""
+        return self._public
 
     @property
     def raw_public_key(self) -> bytes:

@@ -99,16 +99,22 @@ class SerialBlocks:
     def overlapping(
         self, connection: sa.Connection, registry: str, serials: SerialRange
     ) -> str | None:
-        """The batch whose block of ``registry`` overlaps ``serials``, if any."""
+        """The batch whose block of ``registry`` overlaps ``serials``, if any.
+
+        Only the block with the greatest start at or before ``serials.end`` can overlap, as
+        blocks never overlap: one index seek, however many blocks the registry has.
+        """
         c = self.table.c
         found = connection.execute(
             sa.select(c.batch, c.serial_start, c.serial_end)
             .where(c.registry == registry)
             .where(c.serial_start <= serials.end)
-            .where(c.serial_end >= serials.start)
+            .order_by(c.serial_start.desc())
             .limit(1)
         ).first()
-        return None if found is None else f"batch {found[0]} ({found[1]}-{found[2]})"
+        if found is None or found[2] < serials.start:
+            return None
+        return f"batch {found[0]} ({found[1]}-{found[2]})"
 
     def overlaps(
         self, connection: sa.Connection, registry: str, spans: Sequence[tuple[int, SerialRange]]

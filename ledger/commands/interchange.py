@@ -22,6 +22,7 @@ import bisect
 import csv
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any, TypeVar
@@ -41,7 +42,7 @@ from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import IMPORT_PAGE, LogItem, Replay, Store
+from ledger.store import IMPORT_PAGE, BulkWrite, LogItem, Replay
 
 T = TypeVar("T")
 
@@ -125,10 +126,19 @@ class InterchangeCommands:
         """
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
-        items, notes = _parse_history(lines)
-        verified, replay = _replayed(self._store, items, notes, progress, trusted)
+        passes = _Rereadable(lines)
+        first, count, notes = _scan_history(passes.first())
+        replay = Replay(self._store, trusted or first, sizes=[size for _, size, _ in notes])
+        try:
+            with self._store.importing() as bulk:
+                _replay_into(bulk, replay, _history_entries(passes.second()), count, progress)
+                _check_checkpoints(replay, notes, count)
+                for _, size, text in notes:
+                    bulk.save_checkpoint(size, text)
+        finally:
+            replay.close()
+            passes.close()
         self._store.keys.replace(replay.timeline.current.keys)
-        self._store.append_verified(verified, [(size, text) for _, size, text in notes])
         return replay.events
 
     def import_batches_csv(self, registry: Signer, text: IO[str]) -> list[UUID]:
@@ -276,9 +286,9 @@ def _line(item: LogItem) -> dict[str, Any]:
     }
 
 
-def _parse_history(lines: Iterable[str | bytes]) -> tuple[list[Item], list[Note]]:
-    items: list[Item] = []
-    notes: list[Note] = []
+def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | Note]]:
+    """Each history line after the header, parsed strictly: (line number, entry or note)."""
+    after_notes = False
     for number, line in _numbered(lines):
         try:
             item = strict_json.loads(line, source="the line")
@@ -288,23 +298,91 @@ def _parse_history(lines: Iterable[str | bytes]) -> tuple[list[Item], list[Note]
                         f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
                     )
                 continue
-            items_or_note = _history_item(item, bool(notes))
-            if isinstance(items_or_note, tuple):
-                notes.append((number, *items_or_note))
-            else:
-                items.append((number, items_or_note))
+            found = _history_item(item, after_notes)
         except LedgerError as e:
             raise ImportRowsError([(number, str(e))]) from e
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
-    if not items or not isinstance(items[0][1], TrustRoot):
+        if isinstance(found, tuple):
+            after_notes = True
+            yield number, (number, *found)
+        else:
+            yield number, (number, found)
+
+
+def _scan_history(lines: Iterable[str | bytes]) -> tuple[TrustRoot, int, list[Note]]:
+    """The first pass: every line checked; the first root, the entry count and the notes."""
+    first: TrustRoot | StoredEvent | None = None
+    count = 0
+    notes: list[Note] = []
+    for _, parsed in _history_lines(lines):
+        if len(parsed) == 3:
+            notes.append(parsed)
+        else:
+            count += 1
+            first = parsed[1] if first is None else first
+    if not isinstance(first, TrustRoot):
         raise InvalidInputError("the history does not begin with a trust root")
-    if not notes or notes[-1][1] != len(items):
+    if not notes or notes[-1][1] != count:
         raise InvalidInputError(
-            f"the history does not end with a signed checkpoint of all its {len(items)}"
+            f"the history does not end with a signed checkpoint of all its {count}"
             " entries: it was cut short or changed"
         )
-    return items, notes
+    return first, count, notes
+
+
+def _history_entries(lines: Iterable[str | bytes]) -> Iterator[Item]:
+    """The second pass: the log entries (trust roots and stored events) with line numbers."""
+    for _, parsed in _history_lines(lines):
+        if len(parsed) == 2:
+            yield parsed
+
+
+class _Rereadable:
+    """Lines that can be read twice (a history import reads its file twice).
+
+    A seekable file is rewound and a list re-iterated; anything else is copied to a temporary
+    file as it is first read, so memory stays flat.
+    """
+
+    def __init__(self, lines: Iterable[str | bytes]) -> None:
+        self._lines = lines
+        self._spool: IO[bytes] | None = None
+
+    def first(self) -> Iterator[str | bytes]:
+        """The lines, a first time."""
+        lines = self._lines
+        if isinstance(lines, list | tuple) or _seekable(lines):
+            yield from lines
+            return
+        spool = self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        for line in lines:
+            data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+            spool.write(data if data.endswith(b"\n") else data + b"\n")
+            yield line
+
+    def second(self) -> Iterable[str | bytes]:
+        """The same lines again."""
+        lines = self._lines
+        if isinstance(lines, list | tuple):
+            return lines
+        if _seekable(lines):
+            lines.seek(0)  # type: ignore[attr-defined]
+            return lines
+        if self._spool is None:
+            return []
+        self._spool.seek(0)
+        return self._spool  # bytes lines: strict_json reads UTF-8 (and names bad text)
+
+    def close(self) -> None:
+        """Remove the temporary copy, if one was made."""
+        if self._spool is not None:
+            self._spool.close()
+
+
+def _seekable(lines: object) -> bool:
+    seekable = getattr(lines, "seekable", None)
+    return callable(seekable) and bool(seekable()) and hasattr(lines, "seek")
 
 
 def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tuple[int, str]:
@@ -322,40 +400,47 @@ def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tup
     raise InvalidInputError(f"unknown line kind {kind!r}")
 
 
-def _replayed(
-    store: Store,
-    items: list[Item],
-    notes: list[Note],
+def _replay_into(
+    bulk: BulkWrite,
+    replay: Replay,
+    entries: Iterable[Item],
+    count: int,
     progress: Progress | None,
-    trusted: TrustRoot | None,
-) -> tuple[list[TrustRoot | tuple[StoredEvent, Any]], Replay]:
-    first = items[0][1]
-    sizes = [size for _, size, _ in notes]
-    replay = Replay(store, trusted or first, sizes=sizes)  # type: ignore[arg-type]
-    verified: list[TrustRoot | tuple[StoredEvent, Any]] = []
-    line = 0
-    try:
-        for done, (number, item) in enumerate(items, 1):
-            line, where = number, f"log entry {done - 1}"
+) -> None:
+    """Replay each entry (the audit's checks) and write it, a page at a time, as it passes."""
+    page: list[tuple[StoredEvent, Any]] = []
+    for done, (number, item) in enumerate(entries, 1):
+        where = f"log entry {done - 1}"
+        try:
             if isinstance(item, TrustRoot):
                 replay.root(item, where)
-                verified.append(item)
             else:
                 where += f", aggregate {item.originator_id} version {item.originator_version}"
-                verified.append((item, replay.event(item, where)[1]))
-            if progress is not None:
-                progress(done, len(items))
+                page.append((item, replay.event(item, where)[1]))
+        except LedgerError as e:
+            raise ImportRowsError([(number, str(e))]) from e
+        if isinstance(item, TrustRoot) or len(page) >= IMPORT_PAGE:
+            bulk.append(page)
+            page = []
+        if isinstance(item, TrustRoot):
+            bulk.add_root(item)
+        if progress is not None:
+            progress(done, count)
+    bulk.append(page)
+
+
+def _check_checkpoints(replay: Replay, notes: list[Note], count: int) -> None:
+    """The replayed log must reach every checkpoint; the last must carry its witnesses."""
+    line = notes[0][0]
+    try:
         replay.timeline.finish()
-        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= len(items)])
+        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= count])
         for done, (number, size, text) in enumerate(notes, 1):
             line = number
             replay.checkpoint(size, text, tree, witnessed=done == len(notes))
         replay.finish_time()
     except LedgerError as e:
         raise ImportRowsError([(line, str(e))]) from e
-    finally:
-        replay.close()
-    return verified, replay
 
 
 def _serials(row: Mapping[str, str | None]) -> SerialRange:

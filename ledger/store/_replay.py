@@ -7,8 +7,9 @@ Rules: the log is taken item by item, in log order (trust roots and events inter
   follow its aggregate's previous event in the hash chain, and must be one that a command of
   its aggregate kind could have made on the state before it (each kind's ``recheck``);
 - the claims every event makes (serial blocks per registry, parcels and areas, bindings) are
-  made again in an in-memory claim index of their own, so R9 and R11 are re-checked from the
-  signed history, never from the claim tables;
+  made again in a claim index of their own (:class:`ReplayClaims`: serial blocks in memory,
+  the rest in in-memory SQLite), so R9 and R11 are re-checked from the signed history, never
+  from the claim tables;
 - the leaf hash of each item is computed, never read, so a caller can compare it with a log.
 Nothing here reads the store's trust roots, claims or checkpoints to decide what is true.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.chain import check_link
@@ -29,7 +29,8 @@ from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.domain.replay import replay_event
 from ledger.errors import AuditError, DatedError, LedgerError, TamperError
-from ledger.store._claims import ClaimIndex, claims_for
+from ledger.store._claims import claims_for
+from ledger.store._claims._replayed import ReplayClaims
 
 if TYPE_CHECKING:
     from ledger.store import Store
@@ -61,8 +62,7 @@ class Replay:
         self.aggregates: dict[str, Any] = {}
         self.hashes: list[bytes] = []
         self.events = 0
-        self._claim_engine = sa.create_engine("sqlite://")
-        self.claims = ClaimIndex(self._claim_engine, None)
+        self.claims = ReplayClaims()
 
     def root(self, root: TrustRoot, where: str) -> None:
         """Take a trust-root version at the next log position."""
@@ -83,8 +83,7 @@ class Replay:
             self._rules(entry, domain_event)
             claims = claims_for([domain_event])
             if claims:
-                with self._claim_engine.begin() as connection:
-                    self.claims.claim(connection, claims)
+                self.claims.claim(claims)
         except AuditError:
             raise
         except LedgerError as e:
@@ -156,9 +155,8 @@ class Replay:
 
     def claim_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the replayed claim tables, sorted by table."""
-        with self._claim_engine.connect() as connection:
-            return self.claims.rows(connection)
+        return self.claims.rows()
 
     def close(self) -> None:
         """Release the in-memory claim index."""
-        self._claim_engine.dispose()
+        self.claims.close()

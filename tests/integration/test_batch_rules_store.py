@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ from ledger import (
     verify_proof,
 )
 from ledger.audit.trust import TrustRoot
-from ledger.store._claims import ClaimIndex
+from ledger.store._claims import ClaimIndex, Claims
+from ledger.store._claims._replayed import ReplayClaims
+from ledger.store._claims._serials import SerialClaim
 
 from conftest import Backend, checkpointed, issue
 
@@ -188,3 +191,39 @@ def test_a_sqlite_file_with_the_first_overlap_trigger_gets_the_nearest_block_tri
             assert list(names) == ["ledger_serial_blocks_no_overlap_nearest"]
     finally:
         engine.dispose()
+
+
+def test_a_replay_refuses_the_serial_blocks_the_store_refuses_and_lists_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'claims.db'}")
+    store, replay = ClaimIndex(engine, None), ReplayClaims()
+    blocks = [("r", 100, 200, "a"), ("r", 1, 50, "b"), ("s", 100, 200, "c"), ("r", 300, 400, "d")]
+    refused = [("r", 150, 160, "x"), ("r", 40, 120, "y"), ("r", 201, 300, "z"), ("r", 1, 1, "w")]
+    try:
+        for registry, start, end, batch in [*blocks, *refused]:
+            claims = Claims(serials=[SerialClaim(registry, SerialRange(start, end), batch)])
+            outcomes = [
+                _outcome(lambda c=claims: _store_claim(engine, store, c)),
+                _outcome(lambda c=claims: replay.claim(c)),
+            ]
+            assert outcomes[0] == outcomes[1]
+            assert (outcomes[0] == "taken") == ((registry, start, end, batch) in blocks)
+        with engine.connect() as connection:
+            assert replay.rows() == store.rows(connection)
+    finally:
+        replay.close()
+        engine.dispose()
+
+
+def _outcome(claim: Callable[[], None]) -> str:
+    try:
+        claim()
+    except RuleViolationError as e:
+        return str(e)
+    return "taken"
+
+
+def _store_claim(engine: sa.Engine, store: ClaimIndex, claims: Claims) -> None:
+    with engine.begin() as connection:
+        store.claim(connection, claims)

@@ -10,10 +10,13 @@ Rules:
   chains, every rule of every aggregate kind, every claim) and reaches its last checkpoint,
   which carries the witness cosignatures its trust root asks for (the log key alone cannot
   vouch for a history).
-  Then it writes events, log leaves, claims, roots and checkpoints in one transaction, so
-  ``ledger audit`` passes on the copy exactly as on the original. Any failure writes nothing.
+  It writes events, log leaves, claims, roots and checkpoints in one transaction, page by
+  page as the replay passes them (:mod:`ledger.commands._history`), so ``ledger audit``
+  passes on the copy exactly as on the original. Any failure writes nothing.
 - CSV batch import validates every row (domain rules, overlaps within the file and with the
-  store) and reports every bad row by number; one bad row and nothing is written.
+  store) and reports every bad row by number; one bad row and nothing is written. The file
+  is streamed in pages through one transaction holding the claim lock; pages are written
+  set-based while no row has failed, and rolled back if one has.
 """
 
 from __future__ import annotations
@@ -21,37 +24,36 @@ from __future__ import annotations
 import bisect
 import csv
 import json
-import re
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
 from ledger.audit import strict_json
 from ledger.audit.envelope import Envelope
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import roots_at
-from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot
 from ledger.commands._context import Context
+from ledger.commands._history import (
+    HISTORY_FORMAT,
+    Progress,
+    Rereadable,
+    check_checkpoints,
+    history_entries,
+    replay_into,
+    scan_history,
+)
 from ledger.commands.transparency import TransparencyCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import IMPORT_PAGE, BulkWrite, LogItem, Replay
-
-T = TypeVar("T")
-
-#: ``progress(done, total)``: how far a long export or import has got.
-Progress = Callable[[int, int], None]
+from ledger.store import IMPORT_PAGE, LogItem, Replay
 
 __all__ = ["HISTORY_FORMAT", "InterchangeCommands"]
 
-HISTORY_FORMAT = "ledger.history.v1"
+T = TypeVar("T")
+
 CSV_COLUMNS = (
     "instrument",
     "vintage",
@@ -64,9 +66,6 @@ CSV_COLUMNS = (
     "unit",
     "parcels",
 )
-
-
-_INTEGER = re.compile(rf"-?[0-9]{{1,{strict_json.MAX_DIGITS}}}")
 
 
 class InterchangeCommands:
@@ -126,13 +125,13 @@ class InterchangeCommands:
         """
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
-        passes = _Rereadable(lines)
-        first, count, notes = _scan_history(passes.first())
+        passes = Rereadable(lines)
+        first, count, notes = scan_history(passes.first())
         replay = Replay(self._store, trusted or first, sizes=[size for _, size, _ in notes])
         try:
             with self._store.importing() as bulk:
-                _replay_into(bulk, replay, _history_entries(passes.second()), count, progress)
-                _check_checkpoints(replay, notes, count)
+                replay_into(bulk, replay, history_entries(passes.second()), count, progress)
+                check_checkpoints(replay, notes, count)
                 for _, size, text in notes:
                     bulk.save_checkpoint(size, text)
         finally:
@@ -258,19 +257,6 @@ def _without_bom(text: Iterable[str]) -> Iterator[str]:
         yield line.removeprefix("\ufeff") if number == 0 else line
 
 
-def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]:
-    number = 0
-    try:
-        for number, line in enumerate(lines, start=1):
-            yield number, line
-    except UnicodeDecodeError as e:
-        raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
-
-
-Item = tuple[int, TrustRoot | StoredEvent]
-Note = tuple[int, int, str]
-
-
 def _line(item: LogItem) -> dict[str, Any]:
     if item.root is not None:
         return {"kind": "root", "document": item.root.to_json()}
@@ -284,163 +270,6 @@ def _line(item: LogItem) -> dict[str, Any]:
         "topic": stored.topic,
         "envelope": Envelope.from_bytes(stored.state).to_json(),
     }
-
-
-def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | Note]]:
-    """Each history line after the header, parsed strictly: (line number, entry or note)."""
-    after_notes = False
-    for number, line in _numbered(lines):
-        try:
-            item = strict_json.loads(line, source="the line")
-            if number == 1:
-                if item != {"format": HISTORY_FORMAT}:
-                    raise InvalidInputError(
-                        f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
-                    )
-                continue
-            found = _history_item(item, after_notes)
-        except LedgerError as e:
-            raise ImportRowsError([(number, str(e))]) from e
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
-        if isinstance(found, tuple):
-            after_notes = True
-            yield number, (number, *found)
-        else:
-            yield number, (number, found)
-
-
-def _scan_history(lines: Iterable[str | bytes]) -> tuple[TrustRoot, int, list[Note]]:
-    """The first pass: every line checked; the first root, the entry count and the notes."""
-    first: TrustRoot | StoredEvent | None = None
-    count = 0
-    notes: list[Note] = []
-    for _, parsed in _history_lines(lines):
-        if len(parsed) == 3:
-            notes.append(parsed)
-        else:
-            count += 1
-            first = parsed[1] if first is None else first
-    if not isinstance(first, TrustRoot):
-        raise InvalidInputError("the history does not begin with a trust root")
-    if not notes or notes[-1][1] != count:
-        raise InvalidInputError(
-            f"the history does not end with a signed checkpoint of all its {count}"
-            " entries: it was cut short or changed"
-        )
-    return first, count, notes
-
-
-def _history_entries(lines: Iterable[str | bytes]) -> Iterator[Item]:
-    """The second pass: the log entries (trust roots and stored events) with line numbers."""
-    for _, parsed in _history_lines(lines):
-        if len(parsed) == 2:
-            yield parsed
-
-
-class _Rereadable:
-    """Lines that can be read twice (a history import reads its file twice).
-
-    A seekable file is rewound and a list re-iterated; anything else is copied to a temporary
-    file as it is first read, so memory stays flat.
-    """
-
-    def __init__(self, lines: Iterable[str | bytes]) -> None:
-        self._lines = lines
-        self._spool: IO[bytes] | None = None
-
-    def first(self) -> Iterator[str | bytes]:
-        """The lines, a first time."""
-        lines = self._lines
-        if isinstance(lines, list | tuple) or _seekable(lines):
-            yield from lines
-            return
-        spool = self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        for line in lines:
-            data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
-            spool.write(data if data.endswith(b"\n") else data + b"\n")
-            yield line
-
-    def second(self) -> Iterable[str | bytes]:
-        """The same lines again."""
-        lines = self._lines
-        if isinstance(lines, list | tuple):
-            return lines
-        if _seekable(lines):
-            lines.seek(0)  # type: ignore[attr-defined]
-            return lines
-        if self._spool is None:
-            return []
-        self._spool.seek(0)
-        return self._spool  # bytes lines: strict_json reads UTF-8 (and names bad text)
-
-    def close(self) -> None:
-        """Remove the temporary copy, if one was made."""
-        if self._spool is not None:
-            self._spool.close()
-
-
-def _seekable(lines: object) -> bool:
-    seekable = getattr(lines, "seekable", None)
-    return callable(seekable) and bool(seekable()) and hasattr(lines, "seek")
-
-
-def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tuple[int, str]:
-    kind = item.get("kind")
-    if kind == "checkpoint":
-        SignedNote.parse(item["note"])
-        return int(item["size"]), str(item["note"])
-    if after_notes:
-        raise InvalidInputError("log entries must come before the checkpoints")
-    if kind == "root":
-        return TrustRoot.from_json(item["document"])
-    if kind == "event":
-        state = Envelope.from_json(item["envelope"]).to_bytes()
-        return StoredEvent(UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state)
-    raise InvalidInputError(f"unknown line kind {kind!r}")
-
-
-def _replay_into(
-    bulk: BulkWrite,
-    replay: Replay,
-    entries: Iterable[Item],
-    count: int,
-    progress: Progress | None,
-) -> None:
-    """Replay each entry (the audit's checks) and write it, a page at a time, as it passes."""
-    page: list[tuple[StoredEvent, Any]] = []
-    for done, (number, item) in enumerate(entries, 1):
-        where = f"log entry {done - 1}"
-        try:
-            if isinstance(item, TrustRoot):
-                replay.root(item, where)
-            else:
-                where += f", aggregate {item.originator_id} version {item.originator_version}"
-                page.append((item, replay.event(item, where)[1]))
-        except LedgerError as e:
-            raise ImportRowsError([(number, str(e))]) from e
-        if isinstance(item, TrustRoot) or len(page) >= IMPORT_PAGE:
-            bulk.append(page)
-            page = []
-        if isinstance(item, TrustRoot):
-            bulk.add_root(item)
-        if progress is not None:
-            progress(done, count)
-    bulk.append(page)
-
-
-def _check_checkpoints(replay: Replay, notes: list[Note], count: int) -> None:
-    """The replayed log must reach every checkpoint; the last must carry its witnesses."""
-    line = notes[0][0]
-    try:
-        replay.timeline.finish()
-        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= count])
-        for done, (number, size, text) in enumerate(notes, 1):
-            line = number
-            replay.checkpoint(size, text, tree, witnessed=done == len(notes))
-        replay.finish_time()
-    except LedgerError as e:
-        raise ImportRowsError([(line, str(e))]) from e
 
 
 def _serials(row: Mapping[str, str | None]) -> SerialRange:

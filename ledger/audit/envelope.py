@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -40,43 +39,6 @@ _PAYLOAD_TYPE = re.compile(r"application/vnd\.(ledger\.[a-z0-9.-]+)\+json")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Text that RFC 8785 writes as it is between quotes: printable ASCII but ``"`` and ``\\``.
 _PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*")
-_LIMIT = 2**53
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-)
-
-
-def _plain(obj: object) -> bool:
-    """True if the standard library's sorted encoder writes ``obj`` exactly as RFC 8785 does.
-
-    That holds for JSON without floats, with integers inside IEEE 754's exact range and with
-    ASCII member names (UTF-16 and code point order then agree); strings are escaped alike.
-    """
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) or item is None or item is True or item is False:
-            continue
-        if isinstance(item, int):
-            if not -_LIMIT < item < _LIMIT:
-                return False
-        elif isinstance(item, dict):
-            for key in item:
-                if not key.isascii():
-                    return False
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        else:
-            return False
-    return True
-
-
-def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 bytes of ``obj`` (as :func:`canonical_json`, by a faster path when plain)."""
-    if _plain(obj):
-        return _ENCODER.encode(obj).encode()
-    return canonical_json(obj)
 
 
 def payload_type_for(topic: str) -> str:
@@ -234,7 +196,7 @@ class Entry:
         except InvalidInputError as e:
             raise TamperError(str(e)) from e
         try:
-            canonical = canonical_bytes(body)
+            canonical = canonical_json(body)
         except InvalidInputError as e:
             raise TamperError(f"payload is not canonical JSON: {e}") from e
         if canonical != envelope.payload:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -119,17 +118,22 @@ class Signer:
     actor: str
     role: str = attrs.field(validator=_role)
     private_key: Ed25519PrivateKey = attrs.field(repr=False)
+    _public: PublicKey = attrs.field(init=False, repr=False, eq=False)
+
+    @_public.default
+    def _public_half(self) -> PublicKey:
+        raw = self.private_key.public_key().public_bytes_raw()
+        return PublicKey(self.actor, self.role, raw)
 
     @classmethod
     def generate(cls, actor: str, role: str) -> Signer:
         """A new random key for ``actor`` in ``role``."""
         return cls(actor, role, Ed25519PrivateKey.generate())
 
-    @functools.cached_property
+    @property
     def public(self) -> PublicKey:
-        """The public half, for the key directory (derived once)."""
-        raw = self.private_key.public_key().public_bytes_raw()
-        return PublicKey(self.actor, self.role, raw)
+        """The public half, for the key directory (derived once, when the signer is made)."""
+        return self._public
 
     @property
     def raw_public_key(self) -> bytes:

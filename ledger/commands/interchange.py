@@ -10,44 +10,50 @@ Rules:
   chains, every rule of every aggregate kind, every claim) and reaches its last checkpoint,
   which carries the witness cosignatures its trust root asks for (the log key alone cannot
   vouch for a history).
-  Then it writes events, log leaves, claims, roots and checkpoints in one transaction, so
-  ``ledger audit`` passes on the copy exactly as on the original. Any failure writes nothing.
+  It writes events, log leaves, claims, roots and checkpoints in one transaction, page by
+  page as the replay passes them (:mod:`ledger.commands._history`), so ``ledger audit``
+  passes on the copy exactly as on the original. Any failure writes nothing.
 - CSV batch import validates every row (domain rules, overlaps within the file and with the
-  store) and reports every bad row by number; one bad row and nothing is written.
+  store) and reports every bad row by number; one bad row and nothing is written. The file
+  is streamed in pages through one transaction holding the claim lock; pages are written
+  set-based while no row has failed, and rolled back if one has.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from uuid import UUID
-
-from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
 from ledger.audit.envelope import Envelope
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import roots_at
-from ledger.audit.note import SignedNote
 from ledger.audit.trust import TrustRoot
 from ledger.commands._context import Context
+from ledger.commands._history import (
+    HISTORY_FORMAT,
+    Progress,
+    Rereadable,
+    check_checkpoints,
+    history_entries,
+    replay_into,
+    scan_history,
+)
 from ledger.commands.transparency import TransparencyCommands
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import LogItem, Replay, Store
-
-#: ``progress(done, total)``: how far a long export or import has got.
-Progress = Callable[[int, int], None]
+from ledger.store import IMPORT_PAGE, LogItem, Replay
 
 __all__ = ["HISTORY_FORMAT", "InterchangeCommands"]
 
-HISTORY_FORMAT = "ledger.history.v1"
+T = TypeVar("T")
+
 CSV_COLUMNS = (
     "instrument",
     "vintage",
@@ -60,9 +66,6 @@ CSV_COLUMNS = (
     "unit",
     "parcels",
 )
-
-
-_INTEGER = re.compile(rf"-?[0-9]{{1,{strict_json.MAX_DIGITS}}}")
 
 
 class InterchangeCommands:
@@ -122,10 +125,19 @@ class InterchangeCommands:
         """
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
-        items, notes = _parse_history(lines)
-        verified, replay = _replayed(self._store, items, notes, progress, trusted)
+        passes = Rereadable(lines)
+        first, count, notes = scan_history(passes.first())
+        replay = Replay(self._store, trusted or first, sizes=[size for _, size, _ in notes])
+        try:
+            with self._store.importing() as bulk:
+                replay_into(bulk, replay, history_entries(passes.second()), count, progress)
+                check_checkpoints(replay, notes, count)
+                for _, size, text in notes:
+                    bulk.save_checkpoint(size, text)
+        finally:
+            replay.close()
+            passes.close()
         self._store.keys.replace(replay.timeline.current.keys)
-        self._store.append_verified(verified, [(size, text) for _, size, text in notes])
         return replay.events
 
     def import_batches_csv(self, registry: Signer, text: IO[str]) -> list[UUID]:
@@ -133,58 +145,116 @@ class InterchangeCommands:
 
         A byte order mark before the header is ignored (Excel's "CSV UTF-8"); text that is not
         UTF-8 or a field over 128 KiB (csv's field size limit) is an InvalidInputError.
+
+        The file is read as a stream, a page of rows at a time, in one transaction that holds
+        the claim lock: each page is checked (every rule, overlaps with earlier rows in memory,
+        overlaps with the store in one query) and, while no row has failed, signed and written
+        set-based. Once a row fails, the rest are only checked, so every bad row is reported,
+        and the transaction is rolled back: nothing is written.
         """
-        reader = csv.DictReader(_without_bom(text))
-        try:
-            rows = list(reader)
-        except UnicodeDecodeError as e:
-            raise MalformedInputError("the CSV file", "is not UTF-8 text") from e
-        except csv.Error as e:
-            line = reader.line_num + 1
-            problem = f"is not CSV at line {line}: {e}"
-            if "field limit" in str(e):
-                limit = csv.field_size_limit()
-                problem = f"has a field over 128 KiB ({limit:,} characters) at line {line}"
-            raise MalformedInputError("the CSV file", problem) from e
-        batches: list[CreditBatch] = []
         errors: list[tuple[int, str]] = []
-        ranges: list[tuple[int, SerialRange]] = []
+        ids: list[UUID] = []
+        seen = 0
+        spans = _Spans()
         today = self._context.today()
-        for number, row in enumerate(rows, start=2):
+        with self._store.importing() as bulk:
+            for page in _pages(_csv_rows(text), IMPORT_PAGE):
+                seen += len(page)
+                batches = self._checked_page(registry, page, spans, today, errors)
+                found = bulk.overlapping(registry.actor, [(n, b.serials) for n, b in batches])
+                for number, batch in batches:
+                    if number in found:
+                        problem = f"serials {batch.serials} overlap {found[number]} already in"
+                        error = InvalidInputError(f"{problem} the ledger", rule="R11")
+                        errors.append((number, str(error)))
+                if not errors:
+                    bulk.save(registry, [batch for _, batch in batches])
+                    ids.extend(batch.id for _, batch in batches)
+            if not seen:
+                errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
+            if errors:
+                raise ImportRowsError(sorted(errors))
+        return ids
+
+    def _checked_page(
+        self,
+        registry: Signer,
+        page: list[tuple[int, dict[str, str | None]]],
+        spans: _Spans,
+        today: Any,
+        errors: list[tuple[int, str]],
+    ) -> list[tuple[int, CreditBatch]]:
+        """The batches of a page's good rows; each bad row's problem goes to ``errors``."""
+        batches: list[tuple[int, CreditBatch]] = []
+        for number, row in page:
             try:
                 serials = _serials(row)
-                _check_rows(serials, ranges)
-                ranges.append((number, serials))
-                batch = _batch_from_row(self._context, registry, row, serials, today)
-                _check_store(self._store, batch)
+                spans.take(number, serials)
+                batches.append(
+                    (number, _batch_from_row(self._context, registry, row, serials, today))
+                )
             except LedgerError as e:
                 errors.append((number, str(e)))
-            else:
-                batches.append(batch)
-        if not rows:
-            errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
-        if errors:
-            raise ImportRowsError(errors)
-        self._store.save(registry, *batches)
-        return [batch.id for batch in batches]
+        return batches
+
+
+class _Spans:
+    """The serial spans of the rows taken so far, kept sorted and disjoint (R11)."""
+
+    def __init__(self) -> None:
+        self._ends: list[int] = []
+        self._starts: list[int] = []
+        self._numbers: list[int] = []
+
+    def take(self, number: int, serials: SerialRange) -> None:
+        """Take row ``number``'s ``serials``, or raise naming the earlier row they overlap.
+
+        Taken spans never overlap, so only the one with the greatest start at or before
+        ``serials.end`` can overlap: one binary search, whatever the number of rows.
+        """
+        at = bisect.bisect_right(self._starts, serials.end)
+        if at and self._ends[at - 1] >= serials.start:
+            other = SerialRange(self._starts[at - 1], self._ends[at - 1])
+            raise InvalidInputError(
+                f"serials {serials} overlap serials {other} of row {self._numbers[at - 1]}",
+                rule="R11",
+            )
+        self._starts.insert(at, serials.start)
+        self._ends.insert(at, serials.end)
+        self._numbers.insert(at, number)
+
+
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """The rows of a CSV file with their line numbers (the header is line 1), as read."""
+    reader = csv.DictReader(_without_bom(text))
+    try:
+        yield from enumerate(reader, start=2)
+    except UnicodeDecodeError as e:
+        raise MalformedInputError("the CSV file", "is not UTF-8 text") from e
+    except csv.Error as e:
+        line = reader.line_num + 1
+        problem = f"is not CSV at line {line}: {e}"
+        if "field limit" in str(e):
+            limit = csv.field_size_limit()
+            problem = f"has a field over 128 KiB ({limit:,} characters) at line {line}"
+        raise MalformedInputError("the CSV file", problem) from e
+
+
+def _pages(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``size`` (the last may be shorter), read as they come."""
+    page: list[T] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _without_bom(text: Iterable[str]) -> Iterator[str]:
     for number, line in enumerate(text):
         yield line.removeprefix("\ufeff") if number == 0 else line
-
-
-def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]:
-    number = 0
-    try:
-        for number, line in enumerate(lines, start=1):
-            yield number, line
-    except UnicodeDecodeError as e:
-        raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
-
-
-Item = tuple[int, TrustRoot | StoredEvent]
-Note = tuple[int, int, str]
 
 
 def _line(item: LogItem) -> dict[str, Any]:
@@ -200,88 +270,6 @@ def _line(item: LogItem) -> dict[str, Any]:
         "topic": stored.topic,
         "envelope": Envelope.from_bytes(stored.state).to_json(),
     }
-
-
-def _parse_history(lines: Iterable[str | bytes]) -> tuple[list[Item], list[Note]]:
-    items: list[Item] = []
-    notes: list[Note] = []
-    for number, line in _numbered(lines):
-        try:
-            item = strict_json.loads(line, source="the line")
-            if number == 1:
-                if item != {"format": HISTORY_FORMAT}:
-                    raise InvalidInputError(
-                        f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
-                    )
-                continue
-            items_or_note = _history_item(item, bool(notes))
-            if isinstance(items_or_note, tuple):
-                notes.append((number, *items_or_note))
-            else:
-                items.append((number, items_or_note))
-        except LedgerError as e:
-            raise ImportRowsError([(number, str(e))]) from e
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
-    if not items or not isinstance(items[0][1], TrustRoot):
-        raise InvalidInputError("the history does not begin with a trust root")
-    if not notes or notes[-1][1] != len(items):
-        raise InvalidInputError(
-            f"the history does not end with a signed checkpoint of all its {len(items)}"
-            " entries: it was cut short or changed"
-        )
-    return items, notes
-
-
-def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tuple[int, str]:
-    kind = item.get("kind")
-    if kind == "checkpoint":
-        SignedNote.parse(item["note"])
-        return int(item["size"]), str(item["note"])
-    if after_notes:
-        raise InvalidInputError("log entries must come before the checkpoints")
-    if kind == "root":
-        return TrustRoot.from_json(item["document"])
-    if kind == "event":
-        state = Envelope.from_json(item["envelope"]).to_bytes()
-        return StoredEvent(UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state)
-    raise InvalidInputError(f"unknown line kind {kind!r}")
-
-
-def _replayed(
-    store: Store,
-    items: list[Item],
-    notes: list[Note],
-    progress: Progress | None,
-    trusted: TrustRoot | None,
-) -> tuple[list[TrustRoot | tuple[StoredEvent, Any]], Replay]:
-    first = items[0][1]
-    sizes = [size for _, size, _ in notes]
-    replay = Replay(store, trusted or first, sizes=sizes)  # type: ignore[arg-type]
-    verified: list[TrustRoot | tuple[StoredEvent, Any]] = []
-    line = 0
-    try:
-        for done, (number, item) in enumerate(items, 1):
-            line, where = number, f"log entry {done - 1}"
-            if isinstance(item, TrustRoot):
-                replay.root(item, where)
-                verified.append(item)
-            else:
-                where += f", aggregate {item.originator_id} version {item.originator_version}"
-                verified.append((item, replay.event(item, where)[1]))
-            if progress is not None:
-                progress(done, len(items))
-        replay.timeline.finish()
-        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= len(items)])
-        for done, (number, size, text) in enumerate(notes, 1):
-            line = number
-            replay.checkpoint(size, text, tree, witnessed=done == len(notes))
-        replay.finish_time()
-    except LedgerError as e:
-        raise ImportRowsError([(line, str(e))]) from e
-    finally:
-        replay.close()
-    return verified, replay
 
 
 def _serials(row: Mapping[str, str | None]) -> SerialRange:
@@ -324,20 +312,3 @@ def _integer(what: str, text: str | None) -> int:
 
 def _decimal(what: str, text: str) -> Decimal:
     return strict_json.decimal_text(what, text)
-
-
-def _check_rows(serials: SerialRange, earlier: list[tuple[int, SerialRange]]) -> None:
-    for number, other in earlier:
-        if other.overlaps(serials):
-            raise InvalidInputError(
-                f"serials {serials} overlap serials {other} of row {number}", rule="R11"
-            )
-
-
-def _check_store(store: Store, batch: CreditBatch) -> None:
-    with store.read() as connection:
-        found = store.claims.serials.overlapping(connection, batch.registry, batch.serials)
-    if found is not None:
-        raise InvalidInputError(
-            f"serials {batch.serials} overlap {found} already in the ledger", rule="R11"
-        )

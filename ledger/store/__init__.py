@@ -16,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,8 +35,9 @@ from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.sink_project import SinkProject
 from ledger.errors import ConcurrencyError, NotFoundError, StorageError
-from ledger.store._application import LedgerApplication
+from ledger.store._application import IMPORT_PAGE, LedgerApplication
 from ledger.store._audit import AuditReport, LogItem, audit_store, log_items
+from ledger.store._bulk import BulkWrite
 from ledger.store._claims import ClaimIndex
 from ledger.store._fork import check_extends
 from ledger.store._merkle_log import LogStore
@@ -46,7 +47,9 @@ from ledger.store._rows import compare_rows, row_order
 from ledger.store._transcoder import transcoder
 
 __all__ = [
+    "IMPORT_PAGE",
     "AuditReport",
+    "BulkWrite",
     "LogItem",
     "Replay",
     "Store",
@@ -199,15 +202,26 @@ class Store:
 
     def append_verified(
         self,
-        items: Sequence[TrustRoot | tuple[StoredEvent, DomainEventProtocol[UUID]]],
+        items: Iterable[TrustRoot | tuple[StoredEvent, DomainEventProtocol[UUID]]],
         checkpoints: Sequence[tuple[int, str]],
     ) -> None:
         """Write an already verified history in one transaction, in log order.
 
-        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them;
-        ``checkpoints`` are (size, signed note) pairs.
+        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them,
+        consumed as they come and written in set-based pages; ``checkpoints`` are
+        (size, signed note) pairs.
         """
         self._app.append_verified(items, checkpoints)
+
+    def importing(self) -> AbstractContextManager[BulkWrite]:
+        """One import transaction (``with store.importing() as bulk``): all pages, or none.
+
+        The log must extend its latest signed checkpoint (:meth:`check_log`), as for
+        :meth:`save`; the claim lock is held until the block ends. See
+        :mod:`ledger.store._bulk`.
+        """
+        self.check_log()
+        return self._app.importing()
 
     # Reading --------------------------------------------------------------------------------
 

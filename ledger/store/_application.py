@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
@@ -44,15 +44,18 @@ from ledger.audit.chain import ChainHeads
 from ledger.audit.keys import KeyDirectory
 from ledger.audit.trust import TrustRoot
 from ledger.errors import ConcurrencyError, InvalidInputError, LedgerError, StorageError
+from ledger.store._bulk import BulkWrite
 from ledger.store._claims import ClaimIndex, claims_for
 from ledger.store._event_store import ChainedEventStore
 from ledger.store._mapper import SigningMapper
 from ledger.store._merkle_log import LogStore
 from ledger.store._transcoder import CanonicalTranscoder, transcoder
 
-__all__ = ["LedgerApplication"]
+__all__ = ["IMPORT_PAGE", "LedgerApplication"]
 
 _PAGE = 500
+#: Events written per set-based page of an import (one transaction holds every page).
+IMPORT_PAGE = 2000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # matched whole (fullmatch)
 
 
@@ -213,38 +216,42 @@ class LedgerApplication(Application[UUID]):
         found = self.recorder.select_events(aggregate, gt=version - 1, lte=version)
         return found[0].state if found else None
 
-    def append_verified(
-        self,
-        items: Sequence[TrustRoot | tuple[StoredEvent, Any]],
-        checkpoints: Sequence[tuple[int, str]],
-    ) -> None:
-        """Write a verified history (an import) in one transaction, in log order.
+    @contextmanager
+    def importing(self) -> Iterator[BulkWrite]:
+        """One import transaction (:class:`BulkWrite`): commits if the block ends, else nothing.
 
-        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them.
+        Raises:
+            ConcurrencyError: another writer held a lock or took a unique key first.
+            StorageError: the database refused the write for another reason.
         """
         try:
             with self._sql_recorder().transaction(commit=True) as session:
-                connection = session.connection()
-                for run in _runs(items):
-                    if isinstance(run, TrustRoot):
-                        self.merkle_log.add_root(connection, run)
-                    else:
-                        self._write(connection, [e for _, e in run], self._inserter(run))
-                for size, note in checkpoints:
-                    self.merkle_log.save_checkpoint(connection, size, note)
+                yield BulkWrite(self, session)
         except BaseException as e:
             error = _storage_error(e)
             if error is None:
                 raise
             raise error from e
 
-    def _inserter(self, run: list[tuple[StoredEvent, Any]]) -> Callable[[], list[StoredEvent]]:
-        def insert() -> list[StoredEvent]:
-            stored = [s for s, _ in run]
-            self.recorder.insert_events(stored)
-            return stored
+    def append_verified(
+        self,
+        items: Iterable[TrustRoot | tuple[StoredEvent, Any]],
+        checkpoints: Sequence[tuple[int, str]],
+    ) -> None:
+        """Write a verified history (an import) in one transaction, in log order.
 
-        return insert
+        ``items`` are trust roots and (stored event, domain event) pairs as the log holds
+        them; they are consumed as they come (an iterator is never held whole) and written
+        in pages of set-based statements.
+        """
+        with self.importing() as bulk:
+            for run in _runs(items):
+                if isinstance(run, TrustRoot):
+                    bulk.add_root(run)
+                else:
+                    bulk.append(run)
+            for size, note in checkpoints:
+                bulk.save_checkpoint(size, note)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings: list[Recording[UUID]] = []
@@ -293,9 +300,9 @@ class LedgerApplication(Application[UUID]):
 
 
 def _runs(
-    items: Sequence[TrustRoot | tuple[StoredEvent, Any]],
+    items: Iterable[TrustRoot | tuple[StoredEvent, Any]],
 ) -> Iterator[TrustRoot | list[tuple[StoredEvent, Any]]]:
-    """Trust roots one by one, and the events between them as runs."""
+    """Trust roots one by one, and the events between them as runs of at most a page."""
     run: list[tuple[StoredEvent, Any]] = []
     for item in items:
         if isinstance(item, TrustRoot):
@@ -305,6 +312,9 @@ def _runs(
             yield item
         else:
             run.append(item)
+            if len(run) >= IMPORT_PAGE:
+                yield run
+                run = []
     if run:
         yield run
 

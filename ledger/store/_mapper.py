@@ -20,13 +20,13 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
+from ledger.audit._canonical import canonical_json
 from ledger.audit.chain import ChainHeads
 from ledger.audit.envelope import Entry, Envelope, entry_hash, payload_type_for
 from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.policy import authority_problem
 from ledger.domain.replay import domain_event
 from ledger.errors import AuthorizationError, ChainError, SignatureError, TamperError
-from ledger.store._fast_json import canonical_bytes
 from ledger.store._transcoder import CanonicalTranscoder
 
 __all__ = ["SigningMapper"]
@@ -79,9 +79,9 @@ class SigningMapper(Mapper[UUID]):
             "prev": self.chain.previous(aggregate, version),
             "event": self.canonical.to_json(state),
         }
-        payload = canonical_bytes(body)
+        payload = canonical_json(body)
         envelope = Envelope.seal(payload_type_for(topic), payload, signer)
-        data = canonical_bytes(envelope.to_json())
+        data = canonical_json(envelope.to_json())
         hashed = entry_hash(data)
         self.chain.advance(aggregate, version, hashed)
         entry = Entry(

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.store._claims import ClaimIndex, Claims
-from ledger.store._claims._serials import _overlap
+from ledger.store._claims._serials import serial_overlap
 from ledger.store._rows import compare_rows, row_order
 
 __all__ = ["ReplayClaims"]
@@ -65,8 +65,9 @@ class ReplayClaims:
         self.index = ClaimIndex(self.engine, None)
         self._raw = sqlite3.connect(path, isolation_level=None)
         _quiet(self._raw)
-        # the guard trigger scans every earlier block per insert; the checks here replace it
-        self._raw.execute(f"DROP TRIGGER IF EXISTS {_SERIALS}_no_overlap")
+        # the checks here replace the guard trigger (one fewer lookup per insert)
+        for trigger in (f"{_SERIALS}_no_overlap", f"{_SERIALS}_no_overlap_nearest"):
+            self._raw.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         self._pending = 0
 
     def claim(self, claims: Claims) -> None:
@@ -85,7 +86,7 @@ class ReplayClaims:
             if found is None or found[2] < span.start:
                 found = raw.execute(_INSIDE, (serial.registry, span.start, span.end)).fetchone()
             if found is not None:
-                raise _overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
+                raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
             raw.execute(_INSERT, (serial.registry, span.start, span.end, serial.batch))
             self._pending += 1
         if self._pending >= _PAGE:

@@ -28,7 +28,7 @@ from ledger.domain import sink_project as sp
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.store._claims._parcels import Binding, ParcelClaim, Parcels, SourceClaim
-from ledger.store._claims._serials import SerialBlocks, SerialClaim
+from ledger.store._claims._serials import SerialBlocks, SerialClaim, serial_overlap
 from ledger.store._rows import row_order
 
 __all__ = ["ClaimIndex", "Claims", "claims_for"]
@@ -101,6 +101,34 @@ class ClaimIndex:
         connection.execute(self.lock.update().values(id=self.lock.c.id))
         for serial in claims.serials:
             self.serials.claim(connection, serial)
+        for parcel in claims.parcels:
+            self.parcels.claim(connection, parcel)
+        for binding in claims.bindings:
+            self.parcels.bind(connection, binding)
+        for source in claims.sources:
+            self.parcels.check_source(connection, source)
+
+    def take_lock(self, connection: sa.Connection) -> None:
+        """Take the claim lock for the rest of the connection's transaction."""
+        connection.execute(self.lock.update().values(id=self.lock.c.id))
+
+    def claim_many(self, connection: sa.Connection, claims: Claims) -> None:
+        """Bulk :meth:`claim` for a write of many events (an import), same rules and errors.
+
+        Serial blocks are checked against the store in one query per registry
+        (:meth:`SerialBlocks.overlaps`) and inserted in one statement; parcels, bindings and
+        sources are claimed one by one as :meth:`claim` does. Blocks of the same call are not
+        checked against each other here (the caller did; the guard still refuses an overlap).
+        """
+        self.take_lock(connection)
+        registries = sorted({serial.registry for serial in claims.serials})
+        for registry in registries:
+            mine = [(n, s) for n, s in enumerate(claims.serials) if s.registry == registry]
+            found = self.serials.overlaps(connection, registry, [(n, s.serials) for n, s in mine])
+            if found:
+                first = min(found)
+                raise serial_overlap(claims.serials[first], found[first])
+        self.serials.insert_many(connection, claims.serials)
         for parcel in claims.parcels:
             self.parcels.claim(connection, parcel)
         for binding in claims.bindings:

@@ -1,0 +1,215 @@
+"""Reading a signed history file for ``ledger import`` (the lines, twice; the replay; pages).
+
+Rules:
+- Every line is strict JSON (:mod:`ledger.audit.strict_json`); a bad line is an
+  ImportRowsError naming its number, and nothing is written.
+- The file is read twice: first every line is checked and the checkpoints found (the replay
+  needs their sizes before it starts), then the entries are replayed and written. A seekable
+  file is rewound, a list re-read, anything else copied to a temporary file as it is read:
+  nothing holds every entry in memory.
+- Entries are written in pages of :data:`ledger.store.IMPORT_PAGE` as the replay passes them,
+  through one :class:`ledger.store.BulkWrite` (one transaction, rolled back on any error).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.audit import strict_json
+from ledger.audit.envelope import Envelope
+from ledger.audit.merkle import roots_at
+from ledger.audit.note import SignedNote
+from ledger.audit.trust import TrustRoot
+from ledger.errors import ImportRowsError, InvalidInputError, LedgerError
+from ledger.store import IMPORT_PAGE, BulkWrite, Replay
+
+__all__ = [
+    "HISTORY_FORMAT",
+    "Item",
+    "Note",
+    "Rereadable",
+    "check_checkpoints",
+    "history_entries",
+    "replay_into",
+    "scan_history",
+]
+
+HISTORY_FORMAT = "ledger.history.v1"
+
+#: ``progress(done, total)``: how far a long export or import has got.
+Progress = Callable[[int, int], None]
+
+
+def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes]]:
+    number = 0
+    try:
+        for number, line in enumerate(lines, start=1):
+            yield number, line
+    except UnicodeDecodeError as e:
+        raise ImportRowsError([(number + 1, "the text from this line on is not UTF-8")]) from e
+
+
+Item = tuple[int, TrustRoot | StoredEvent]
+Note = tuple[int, int, str]
+
+
+def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | Note]]:
+    """Each history line after the header, parsed strictly: (line number, entry or note)."""
+    after_notes = False
+    for number, line in _numbered(lines):
+        try:
+            item = strict_json.loads(line, source="the line")
+            if number == 1:
+                if item != {"format": HISTORY_FORMAT}:
+                    raise InvalidInputError(
+                        f'the first line must be {{"format": "{HISTORY_FORMAT}"}}'
+                    )
+                continue
+            found = _history_item(item, after_notes)
+        except LedgerError as e:
+            raise ImportRowsError([(number, str(e))]) from e
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ImportRowsError([(number, f"not a history line: {e!r}")]) from e
+        if isinstance(found, tuple):
+            after_notes = True
+            yield number, (number, *found)
+        else:
+            yield number, (number, found)
+
+
+def scan_history(lines: Iterable[str | bytes]) -> tuple[TrustRoot, int, list[Note]]:
+    """The first pass: every line checked; the first root, the entry count and the notes."""
+    first: TrustRoot | StoredEvent | None = None
+    count = 0
+    notes: list[Note] = []
+    for _, parsed in _history_lines(lines):
+        if len(parsed) == 3:
+            notes.append(parsed)
+        else:
+            count += 1
+            first = parsed[1] if first is None else first
+    if not isinstance(first, TrustRoot):
+        raise InvalidInputError("the history does not begin with a trust root")
+    if not notes or notes[-1][1] != count:
+        raise InvalidInputError(
+            f"the history does not end with a signed checkpoint of all its {count}"
+            " entries: it was cut short or changed"
+        )
+    return first, count, notes
+
+
+def history_entries(lines: Iterable[str | bytes]) -> Iterator[Item]:
+    """The second pass: the log entries (trust roots and stored events) with line numbers."""
+    for _, parsed in _history_lines(lines):
+        if len(parsed) == 2:
+            yield parsed
+
+
+class Rereadable:
+    """Lines that can be read twice (a history import reads its file twice).
+
+    A seekable file is rewound and a list re-iterated; anything else is copied to a temporary
+    file as it is first read, so memory stays flat.
+    """
+
+    def __init__(self, lines: Iterable[str | bytes]) -> None:
+        self._lines = lines
+        self._spool: IO[bytes] | None = None
+
+    def first(self) -> Iterator[str | bytes]:
+        """The lines, a first time."""
+        lines = self._lines
+        if isinstance(lines, list | tuple) or _seekable(lines):
+            yield from lines
+            return
+        spool = self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        for line in lines:
+            data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+            spool.write(data if data.endswith(b"\n") else data + b"\n")
+            yield line
+
+    def second(self) -> Iterable[str | bytes]:
+        """The same lines again."""
+        lines = self._lines
+        if isinstance(lines, list | tuple):
+            return lines
+        if _seekable(lines):
+            lines.seek(0)  # type: ignore[attr-defined]
+            return lines
+        if self._spool is None:
+            return []
+        self._spool.seek(0)
+        return self._spool  # bytes lines: strict_json reads UTF-8 (and names bad text)
+
+    def close(self) -> None:
+        """Remove the temporary copy, if one was made."""
+        if self._spool is not None:
+            self._spool.close()
+
+
+def _seekable(lines: object) -> bool:
+    seekable = getattr(lines, "seekable", None)
+    return callable(seekable) and bool(seekable()) and hasattr(lines, "seek")
+
+
+def _history_item(item: Any, after_notes: bool) -> TrustRoot | StoredEvent | tuple[int, str]:
+    kind = item.get("kind")
+    if kind == "checkpoint":
+        SignedNote.parse(item["note"])
+        return int(item["size"]), str(item["note"])
+    if after_notes:
+        raise InvalidInputError("log entries must come before the checkpoints")
+    if kind == "root":
+        return TrustRoot.from_json(item["document"])
+    if kind == "event":
+        state = Envelope.from_json(item["envelope"]).to_bytes()
+        return StoredEvent(UUID(item["aggregate"]), int(item["version"]), str(item["topic"]), state)
+    raise InvalidInputError(f"unknown line kind {kind!r}")
+
+
+def replay_into(
+    bulk: BulkWrite,
+    replay: Replay,
+    entries: Iterable[Item],
+    count: int,
+    progress: Progress | None,
+) -> None:
+    """Replay each entry (the audit's checks) and write it, a page at a time, as it passes."""
+    page: list[tuple[StoredEvent, Any]] = []
+    for done, (number, item) in enumerate(entries, 1):
+        where = f"log entry {done - 1}"
+        try:
+            if isinstance(item, TrustRoot):
+                replay.root(item, where)
+            else:
+                where += f", aggregate {item.originator_id} version {item.originator_version}"
+                page.append((item, replay.event(item, where)[1]))
+        except LedgerError as e:
+            raise ImportRowsError([(number, str(e))]) from e
+        if isinstance(item, TrustRoot) or len(page) >= IMPORT_PAGE:
+            bulk.append(page)
+            page = []
+        if isinstance(item, TrustRoot):
+            bulk.add_root(item)
+        if progress is not None:
+            progress(done, count)
+    bulk.append(page)
+
+
+def check_checkpoints(replay: Replay, notes: list[Note], count: int) -> None:
+    """The replayed log must reach every checkpoint; the last must carry its witnesses."""
+    line = notes[0][0]
+    try:
+        replay.timeline.finish()
+        tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= count])
+        for done, (number, size, text) in enumerate(notes, 1):
+            line = number
+            replay.checkpoint(size, text, tree, witnessed=done == len(notes))
+        replay.finish_time()
+    except LedgerError as e:
+        raise ImportRowsError([(line, str(e))]) from e

@@ -2,8 +2,11 @@
 
 Rules (SPEC 5a):
 - The latest stored checkpoint counts only if it is signed by a ``log`` key the store accepts
-  (for its origin); with none, or one that does not verify (a plain key directory, or an
-  edited note), every event's signature is verified as on any read: never less checked.
+  (for its origin) and cosigned by as many distinct witnesses (keys the store accepts, role
+  ``witness``) as the latest trust root asks for, so the log key alone cannot vouch for events
+  that no account signed; with none, or one that does not verify or lacks its cosignatures (a
+  plain key directory, or an edited note), every event's signature is verified as on any read:
+  never less checked.
 - Each event the stream yields at a log position inside that checkpoint must be the leaf at its
   position (same aggregate and version) and its stored bytes must hash to that leaf's hash; the
   Merkle root of the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust
@@ -24,10 +27,12 @@ from collections.abc import Iterator
 
 from eventsourcing.persistence import Notification
 
+from ledger.audit import _strict_json as strict_json
 from ledger.audit.envelope import Entry
 from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import ROOT_LEAF
+from ledger.audit.trust import TrustRoot
 from ledger.errors import LedgerError, LogForkError, TamperError
 from ledger.store import Store
 
@@ -63,25 +68,43 @@ class _Root:
 
 
 def _checkpoint(store: Store) -> tuple[int, bytes]:
-    """The size and root of the latest checkpoint whose log signature verifies (0 if none)."""
+    """The size and root of the latest checkpoint that verifies and is witnessed (0 if none)."""
     with store.read() as connection:
         latest = store.log.latest_checkpoint(connection)
-    if latest is None:
+        roots = store.log.root_documents(connection)
+    if latest is None or not roots:
         return 0, EMPTY_ROOT
     size, text = latest
     try:
         note = SignedNote.parse(text)
+        needed = TrustRoot.from_json(strict_json.loads(roots[-1], source="a trust root")).witnesses
     except LedgerError:
+        return 0, EMPTY_ROOT
+    if note.checkpoint.size != size or _witnesses(note, store) < needed:
         return 0, EMPTY_ROOT
     origin = note.checkpoint.origin
     for key in store.keys:
-        if key.role == "log" and key.actor == origin and note.checkpoint.size == size:
+        if key.role == "log" and key.actor == origin:
             try:
                 note.verify_log(key.actor, key.public_key)
             except LedgerError:
                 continue
             return size, note.checkpoint.root
     return 0, EMPTY_ROOT
+
+
+def _witnesses(note: SignedNote, store: Store) -> int:
+    """How many distinct witnesses the store accepts have a verifying cosignature on ``note``."""
+    actors = set()
+    for key in store.keys:
+        if key.role != "witness" or key.actor in actors:
+            continue
+        try:
+            if note.cosigned_at(key.actor, key.public_key) is not None:
+                actors.add(key.actor)
+        except LedgerError:
+            continue
+    return len(actors)
 
 
 def _leaves(store: Store, total: int) -> Iterator[tuple[int, bytes, str, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -10,8 +11,11 @@ import sqlalchemy as sa
 from test_projections import busy_store
 
 from ledger import Ledger, LedgerError, Signer
+from ledger.audit.merkle import EMPTY_ROOT
+from ledger.audit.note import cosign
 from ledger.audit.trust import TrustRoot
 from ledger.errors import LogForkError, TamperError
+from ledger.projections._hashed import _checkpoint
 from ledger.projections.check import READ_MODELS, fresh_all
 from ledger.projections.runner import ProjectionRunner
 
@@ -101,3 +105,23 @@ def test_an_event_past_the_checkpoint_is_still_proven_by_its_signature(store: Ba
     store.execute("UPDATE {table} SET state = :s WHERE id = :id", s=changed, id=row_id)
     with opened(store) as ledger, pytest.raises(LedgerError, match=r"does not verify"):
         fresh_all(ledger.store)
+
+
+def test_a_checkpoint_signed_by_the_log_key_alone_vouches_for_no_event(
+    backend: Backend,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+    stranger: Signer,
+    log_signer: Signer,
+    witness: Signer,
+) -> None:
+    """SPEC 5a: the log key without its witnesses cannot stand in for the events' signatures."""
+    with Ledger(backend.url, root, schema=backend.schema) as ledger:
+        busy_store(ledger, registry, organiser, stranger, 2)
+        note = ledger.sign_checkpoint(log_signer)
+        assert root.witnesses == 1
+        assert _checkpoint(ledger.store) == (0, EMPTY_ROOT)
+        moment = int(datetime.datetime.now(datetime.UTC).timestamp())
+        ledger.add_cosignature(cosign(note, witness, moment))
+        assert _checkpoint(ledger.store) == (note.checkpoint.size, note.checkpoint.root)

@@ -200,19 +200,6 @@ class Store:
 
         return retrying(attempt)
 
-    def append_verified(
-        self,
-        items: Iterable[TrustRoot | tuple[StoredEvent, DomainEventProtocol[UUID]]],
-        checkpoints: Sequence[tuple[int, str]],
-    ) -> None:
-        """Write an already verified history in one transaction, in log order.
-
-        ``items`` are trust roots and (stored event, domain event) pairs as the log holds them,
-        consumed as they come and written in set-based pages; ``checkpoints`` are
-        (size, signed note) pairs.
-        """
-        self._app.append_verified(items, checkpoints)
-
     def importing(self) -> AbstractContextManager[BulkWrite]:
         """One import transaction (``with store.importing() as bulk``): all pages, or none.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
@@ -42,7 +42,6 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger.audit.chain import ChainHeads
 from ledger.audit.keys import KeyDirectory
-from ledger.audit.trust import TrustRoot
 from ledger.errors import ConcurrencyError, InvalidInputError, LedgerError, StorageError
 from ledger.store._bulk import BulkWrite
 from ledger.store._claims import ClaimIndex, claims_for
@@ -233,26 +232,6 @@ class LedgerApplication(Application[UUID]):
                 raise
             raise error from e
 
-    def append_verified(
-        self,
-        items: Iterable[TrustRoot | tuple[StoredEvent, Any]],
-        checkpoints: Sequence[tuple[int, str]],
-    ) -> None:
-        """Write a verified history (an import) in one transaction, in log order.
-
-        ``items`` are trust roots and (stored event, domain event) pairs as the log holds
-        them; they are consumed as they come (an iterator is never held whole) and written
-        in pages of set-based statements.
-        """
-        with self.importing() as bulk:
-            for run in _runs(items):
-                if isinstance(run, TrustRoot):
-                    bulk.add_root(run)
-                else:
-                    bulk.append(run)
-            for size, note in checkpoints:
-                bulk.save_checkpoint(size, note)
-
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings: list[Recording[UUID]] = []
 
@@ -297,26 +276,6 @@ class LedgerApplication(Application[UUID]):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _runs(
-    items: Iterable[TrustRoot | tuple[StoredEvent, Any]],
-) -> Iterator[TrustRoot | list[tuple[StoredEvent, Any]]]:
-    """Trust roots one by one, and the events between them as runs of at most a page."""
-    run: list[tuple[StoredEvent, Any]] = []
-    for item in items:
-        if isinstance(item, TrustRoot):
-            if run:
-                yield run
-                run = []
-            yield item
-        else:
-            run.append(item)
-            if len(run) >= IMPORT_PAGE:
-                yield run
-                run = []
-    if run:
-        yield run
 
 
 def _storage_error(error: BaseException) -> LedgerError | None:

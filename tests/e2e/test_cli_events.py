@@ -93,3 +93,23 @@ def test_bad_event_input_is_one_line_naming_the_rule(demo: Path, tmp_path: Path)
         "R1: participants must be a positive integer"
         in run("event", "register", demo / "ledger.db", "--key", key, "--file", bad).stderr
     )
+
+
+def test_a_malformed_event_or_sink_project_file_is_one_line_naming_the_rule(
+    demo: Path, tmp_path: Path
+) -> None:
+    bad, db = tmp_path / "bad.json", demo / "ledger.db"
+    key = demo / "secrets" / "organiser.json"
+    bad.write_text("[]")
+    refused = run("event", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R1: the event file is a JSON object")
+    project = {
+        "name": "Tai forest", "ecosystem": "forest", "parcels": ["P-1"], "areaHectares": "1",
+        "expectedRemovals": "1", "creditingStart": "2026-01-01", "creditingEnd": "2045-12-31",
+    }  # fmt: skip
+    bad.write_text(json.dumps({**project, "extra": 1}))
+    refused = run("sink", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R9: a project file has exactly [")
+    bad.write_text(json.dumps(project))
+    refused = run("sink", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith('ledger: R9: parcels are [{"id": ..., "geometry": ...}]')

@@ -113,3 +113,12 @@ def test_a_malformed_event_or_sink_project_file_is_one_line_naming_the_rule(
     bad.write_text(json.dumps(project))
     refused = run("sink", "register", db, "--key", key, "--file", bad)
     assert refused.stderr.startswith('ledger: R9: parcels are [{"id": ..., "geometry": ...}]')
+    some_event = "00000000-0000-4000-8000-000000000001"
+    bad.write_text("[]")
+    refused = run("event", "plan", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R4: the plan file is a JSON object")
+    refused = run("event", "account", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R6: an accounting file is {")
+    bad.write_text(json.dumps({"lines": [{"factor": "coach", "activity": "1", "x": 1}]}))
+    refused = run("event", "account", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R6: line 1 has exactly 'factor' and 'activity'")

@@ -93,3 +93,32 @@ def test_bad_event_input_is_one_line_naming_the_rule(demo: Path, tmp_path: Path)
         "R1: participants must be a positive integer"
         in run("event", "register", demo / "ledger.db", "--key", key, "--file", bad).stderr
     )
+
+
+def test_a_malformed_event_or_sink_project_file_is_one_line_naming_the_rule(
+    demo: Path, tmp_path: Path
+) -> None:
+    bad, db = tmp_path / "bad.json", demo / "ledger.db"
+    key = demo / "secrets" / "organiser.json"
+    bad.write_text("[]")
+    refused = run("event", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R1: the event file is a JSON object")
+    project = {
+        "name": "Tai forest", "ecosystem": "forest", "parcels": ["P-1"], "areaHectares": "1",
+        "expectedRemovals": "1", "creditingStart": "2026-01-01", "creditingEnd": "2045-12-31",
+    }  # fmt: skip
+    bad.write_text(json.dumps({**project, "extra": 1}))
+    refused = run("sink", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R9: a project file has exactly [")
+    bad.write_text(json.dumps(project))
+    refused = run("sink", "register", db, "--key", key, "--file", bad)
+    assert refused.stderr.startswith('ledger: R9: parcels are [{"id": ..., "geometry": ...}]')
+    some_event = "00000000-0000-4000-8000-000000000001"
+    bad.write_text("[]")
+    refused = run("event", "plan", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R4: the plan file is a JSON object")
+    refused = run("event", "account", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R6: an accounting file is {")
+    bad.write_text(json.dumps({"lines": [{"factor": "coach", "activity": "1", "x": 1}]}))
+    refused = run("event", "account", db, some_event, "--key", key, "--file", bad)
+    assert refused.stderr.startswith("ledger: R6: line 1 has exactly 'factor' and 'activity'")

@@ -298,3 +298,40 @@ def test_a_removals_batch_must_name_its_projects_parcels_with_the_registered_dig
             bound_event=label,
         )
         assert_refused(backend, lambda b=batch: ledger.store.save(registry, b), refusal)
+
+
+def test_a_removals_batch_naming_another_event_than_its_projects_binding_is_refused(
+    backend: Backend,
+    ledger: Ledger,
+    developer: Signer,
+    registry: Signer,
+    organiser: Signer,
+    consumed: UUID,
+) -> None:
+    from ledger.domain import CreditBatch
+
+    expo = ledger.event(new_event(ledger, organiser, "Qingdao Expo", D(2026, 9, 1))).label
+    unbound = register(ledger, developer, Parcel.of("UB-1"), name="Unbound forest")
+    for project, refusal in (
+        (consumed, rf"^R9: batch \S+ holds removals of sink project {consumed}, which is not"),
+        (unbound, rf"^R9: batch \S+ holds removals of sink project {unbound}, which is not"),
+    ):
+        batch = CreditBatch.issue(
+            registry=registry.actor,
+            instrument="inclusion-forest",
+            vintage=2025,
+            project="SD-FS-001",
+            province="Shandong",
+            methodology="m",
+            serials=SerialRange(800_001, 800_010),
+            holder=organiser.actor,
+            today=D(2026, 11, 1),
+            parcels=[p.reference() for p in ledger.sink_project(project).parcels],
+            source_project=str(project),
+            bound_event=expo,
+        )
+        assert_refused(
+            backend,
+            lambda b=batch: ledger.store.save(registry, b),
+            refusal + r" bound to 'Qingdao Expo \[event ",
+        )

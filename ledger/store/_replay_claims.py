@@ -5,7 +5,7 @@ Rules:
   removed on :meth:`ReplayClaims.close`), made by the same :class:`ClaimIndex` as the store's
   tables, so R9 and R11 are re-checked from the signed history, never from the claim tables.
 - A claim of serial blocks only (every batch issuance) is checked and written with two
-  prepared statements: the same overlap query as :class:`ClaimIndex` (the same earlier batch
+  prepared statements: the same overlap rule as :class:`ClaimIndex` (the same earlier batch
   is named) and the same insert; any other claim goes through :class:`ClaimIndex` whole.
 - :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
@@ -32,16 +32,12 @@ __all__ = ["ReplayClaims"]
 _SERIALS = "ledger_serial_blocks"
 _COLUMNS = ("registry", "serial_start", "serial_end", "batch")
 # The replayed blocks of a registry never overlap (each was checked before it was written), so
-# the overlapping block that starts first is the last one starting at or before the new start,
-# if it reaches it, else the first one starting inside the new block: two index lookups,
-# whatever the number of blocks (the store's own query scans every block that starts before).
-_BEFORE = (
+# only the block with the greatest start at or before the new block's end can overlap it: one
+# index lookup, whatever the number of blocks, and the same block the store's own check names
+# (:meth:`SerialBlocks.overlapping`).
+_NEAREST = (
     f"SELECT batch, serial_start, serial_end FROM {_SERIALS} WHERE registry = ?"
     " AND serial_start <= ? ORDER BY serial_start DESC LIMIT 1"
-)
-_INSIDE = (
-    f"SELECT batch, serial_start, serial_end FROM {_SERIALS} WHERE registry = ?"
-    " AND serial_start > ? AND serial_start <= ? ORDER BY serial_start LIMIT 1"
 )
 _INSERT = f"INSERT INTO {_SERIALS} (registry, serial_start, serial_end, batch) VALUES (?, ?, ?, ?)"
 _PAGE = 5000
@@ -82,10 +78,8 @@ class ReplayClaims:
             raw.execute("BEGIN")  # committed in pages of inserts, or before another reader
         for serial in claims.serials:
             span = serial.serials
-            found = raw.execute(_BEFORE, (serial.registry, span.start)).fetchone()
-            if found is None or found[2] < span.start:
-                found = raw.execute(_INSIDE, (serial.registry, span.start, span.end)).fetchone()
-            if found is not None:
+            found = raw.execute(_NEAREST, (serial.registry, span.end)).fetchone()
+            if found is not None and found[2] >= span.start:
                 raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
             raw.execute(_INSERT, (serial.registry, span.start, span.end, serial.batch))
             self._pending += 1

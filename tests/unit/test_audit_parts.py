@@ -73,13 +73,14 @@ def claim(registry: str, start: int, end: int, batch: str) -> Claims:
     return Claims(serials=[SerialClaim(registry, SerialRange(start, end), batch)])
 
 
-def test_a_replayed_serial_block_that_overlaps_names_the_first_block_it_overlaps() -> None:
+def test_a_replayed_serial_block_that_overlaps_names_the_block_the_store_would_name() -> None:
     claims = ReplayClaims()
     try:
         for n, (start, end) in enumerate([(1, 10), (20, 29), (30, 39), (50, 59)]):
             claims.claim(claim("reg", start, end, f"b{n}"))
         claims.claim(claim("other", 1, 100, "elsewhere"))
-        for start, end, named in [(5, 25, "b0 (1-10)"), (15, 35, "b1 (20-29)"), (59, 70, "b3")]:
+        cases = [(5, 25, "b1 (20-29)"), (15, 35, "b2 (30-39)"), (59, 70, "b3"), (5, 8, "b0 (1-10)")]
+        for start, end, named in cases:
             with pytest.raises(RuleViolationError, match=rf"overlap batch {re.escape(named)}"):
                 claims.claim(claim("reg", start, end, "new"))
         claims.claim(claim("reg", 11, 19, "fits"))

@@ -20,6 +20,7 @@ from ledger.errors import LogProofError
 
 __all__ = [
     "EMPTY_ROOT",
+    "Frontier",
     "LogProofError",
     "Subtree",
     "consistency_path",
@@ -59,33 +60,51 @@ def root(leaves: Sequence[bytes]) -> bytes:
 
 
 def roots_at(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
-    """The tree hashes of the first ``size`` leaves for every size asked, in one pass.
-
-    The pass keeps the complete subtrees of the leaves so far (at most log n of them); the
-    tree hash at a size folds them right to left, as 2.1.1's split at powers of two does.
-    """
+    """The tree hashes of the first ``size`` leaves for every size asked, in one pass."""
     wanted = sorted(set(sizes))
     if wanted and not 0 <= wanted[0] <= wanted[-1] <= len(leaves):
         raise LogProofError(f"tree sizes {wanted} are outside 0..{len(leaves)}")
-    found = {0: EMPTY_ROOT} if wanted[:1] == [0] else {}
-    stack: list[tuple[int, bytes]] = []
-    for index, hashed in enumerate(leaves[: wanted[-1] if wanted else 0]):
+    frontier = Frontier(wanted)
+    for hashed in leaves[: wanted[-1] if wanted else 0]:
+        frontier.add(hashed)
+    return frontier.roots
+
+
+class Frontier:
+    """The complete subtrees of the leaves added so far, and the tree hash at asked sizes.
+
+    It keeps at most log2 n (size, hash) pairs; the tree hash at a size folds them right to
+    left, as RFC 9162 2.1.1's split at powers of two does. ``roots`` holds the tree hash at each
+    size in ``sizes`` that was reached.
+    """
+
+    def __init__(self, sizes: Iterable[int] = ()) -> None:
+        self.sizes = set(sizes)
+        self.count = 0
+        self.stack: list[tuple[int, bytes]] = []
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.sizes else {}
+
+    def add(self, hashed: bytes) -> None:
+        """Add the next leaf hash."""
+        stack = self.stack
         stack.append((1, hashed))
-        count = index + 1
+        self.count += 1
+        count = self.count
         while count % 2 == 0:
             (size, right), (_, left) = stack.pop(), stack.pop()
             stack.append((size * 2, node_hash(left, right)))
             count //= 2
-        if index + 1 in wanted:
-            found[index + 1] = _fold(stack)
-    return found
+        if self.count in self.sizes:
+            self.roots[self.count] = self.root()
 
-
-def _fold(stack: list[tuple[int, bytes]]) -> bytes:
-    result = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        result = node_hash(left, result)
-    return result
+    def root(self) -> bytes:
+        """The tree hash of every leaf added so far."""
+        if not self.stack:
+            return EMPTY_ROOT
+        result = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            result = node_hash(left, result)
+        return result
 
 
 #: ``subtree(start, end)``: the tree hash of leaves ``start .. end - 1`` (RFC 9162 MTH).

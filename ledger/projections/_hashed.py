@@ -29,7 +29,7 @@ from eventsourcing.persistence import Notification
 
 from ledger.audit import _strict_json as strict_json
 from ledger.audit.envelope import Entry
-from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from ledger.audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
@@ -39,32 +39,6 @@ from ledger.store import Store
 __all__ = ["hashed_entries"]
 
 _PAGE = 2000
-
-
-class _Root:
-    """The RFC 9162 tree hash of the leaves added so far (O(log n) subtree hashes)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.stack: list[tuple[int, bytes]] = []
-
-    def add(self, hashed: bytes) -> None:
-        stack = self.stack
-        stack.append((1, hashed))
-        self.count += 1
-        count = self.count
-        while count % 2 == 0:
-            (size, right), (_, left) = stack.pop(), stack.pop()
-            stack.append((size * 2, node_hash(left, right)))
-            count //= 2
-
-    def root(self) -> bytes:
-        if not self.stack:
-            return EMPTY_ROOT
-        result = self.stack[-1][1]
-        for _, left in reversed(self.stack[:-1]):
-            result = node_hash(left, result)
-        return result
 
 
 def _checkpoint(store: Store) -> tuple[int, bytes]:
@@ -126,7 +100,7 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
         LogForkError: the checkpoint does not verify, or the log's root at its size is not it.
     """
     size, signed_root = _checkpoint(store)
-    tree = _Root()
+    tree = Frontier()
     leaves = _leaves(store, size)
     events = store.notifications()
     for notification in events:

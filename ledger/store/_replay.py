@@ -34,7 +34,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.chain import check_link
 from ledger.audit.envelope import Entry
-from ledger.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from ledger.audit.merkle import Frontier, leaf_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
@@ -57,36 +57,6 @@ class _Head:
     aggregate: str
     version: int
     hash: str
-
-
-class _Frontier:
-    """The complete subtrees of the leaves so far (RFC 9162 2.1.1), and roots at asked sizes."""
-
-    def __init__(self, sizes: Iterable[int]) -> None:
-        self.sizes = set(sizes)
-        self.count = 0
-        self.stack: list[tuple[int, bytes]] = []
-        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.sizes else {}
-
-    def add(self, hashed: bytes) -> None:
-        stack = self.stack
-        stack.append((1, hashed))
-        self.count += 1
-        count = self.count
-        while count % 2 == 0:
-            (size, right), (_, left) = stack.pop(), stack.pop()
-            stack.append((size * 2, node_hash(left, right)))
-            count //= 2
-        if self.count in self.sizes:
-            self.roots[self.count] = self.root()
-
-    def root(self) -> bytes:
-        if not self.stack:
-            return EMPTY_ROOT
-        result = self.stack[-1][1]
-        for _, left in reversed(self.stack[:-1]):
-            result = node_hash(left, result)
-        return result
 
 
 class Replay:
@@ -116,7 +86,7 @@ class Replay:
         self.aggregates: dict[str, Any] = {}
         self.hashes: list[bytes] = []
         self.keep_hashes = keep_hashes
-        self.tree = _Frontier(self.sizes)
+        self.tree = Frontier(self.sizes)
         self.last_hash: bytes | None = None
         self.events = 0
         self.aggregate_count = 0

@@ -10,12 +10,11 @@ from ledger.audit._canonical import canonical_json
 from ledger.audit._sigpool import VerifierPool, check_page
 from ledger.audit.envelope import Envelope, payload_type_for
 from ledger.audit.keys import Signer
-from ledger.audit.merkle import leaf_hash, roots_at
+from ledger.audit.merkle import Frontier, leaf_hash, roots_at
 from ledger.domain.values import SerialRange
 from ledger.errors import RuleViolationError
 from ledger.store._claims import Claims
 from ledger.store._claims._serials import SerialClaim
-from ledger.store._replay import _Frontier
 from ledger.store._replay_claims import ReplayClaims
 
 
@@ -62,7 +61,7 @@ def test_the_pool_streams_every_item_in_order_with_its_key() -> None:
 def test_the_frontier_gives_the_roots_of_the_whole_tree_at_every_size(count: int) -> None:
     leaves = [leaf_hash(bytes([n])) for n in range(count)]
     sizes = list(range(count + 1))
-    frontier = _Frontier(sizes)
+    frontier = Frontier(sizes)
     for hashed in leaves:
         frontier.add(hashed)
     assert frontier.roots == roots_at(leaves, sizes)

@@ -20,7 +20,9 @@ Rules: the log is taken item by item, in log order (trust roots and events inter
   if that is the key in force for it here.
 What is kept per aggregate is its latest state and its chain head (version and entry hash),
 never its events or envelopes; a caller that knows an aggregate has no later event in the log
-(the audit reads it from the log's leaves) lets both go (:meth:`Replay.forget`).
+(the audit reads it from the log's leaves) lets both go (:meth:`Replay.forget`), except the
+state of a finished event neutralization, which a later sink binding may name (R9; events are
+few beside batches).
 Nothing here reads the store's trust roots, claims or checkpoints to decide what is true.
 """
 
@@ -39,6 +41,7 @@ from ledger.audit.note import SignedNote
 from ledger.audit.timeline import Mark, Timeline, root_leaf
 from ledger.audit.trust import TrustRoot
 from ledger.domain import sink_project
+from ledger.domain.event_neutralization import EventNeutralization
 from ledger.domain.replay import replay_event
 from ledger.errors import AuditError, DatedError, LedgerError, TamperError
 from ledger.store._claims import claims_for
@@ -84,6 +87,7 @@ class Replay:
         self.marks: dict[int, Mark | None] = {}
         self.last: dict[str, _Head] = {}
         self.aggregates: dict[str, Any] = {}
+        self.finished_events: dict[str, EventNeutralization] = {}
         self.hashes: list[bytes] = []
         self.keep_hashes = keep_hashes
         self.tree = Frontier(self.sizes)
@@ -151,7 +155,9 @@ class Replay:
     def forget(self, aggregate: str) -> None:
         """Drop an aggregate's state and chain head: the caller knows no later event is of it."""
         self.last.pop(aggregate, None)
-        self.aggregates.pop(aggregate, None)
+        state = self.aggregates.pop(aggregate, None)
+        if isinstance(state, EventNeutralization):
+            self.finished_events[aggregate] = state  # a later binding may name it (R9)
 
     def _mark(self) -> None:
         if self.size in self.sizes:
@@ -175,8 +181,9 @@ class Replay:
         before = self.aggregates.get(entry.aggregate)
         self.aggregates[entry.aggregate] = replay_event(before, domain_event)
         if entry.topic == sink_project.BOUND:
+            named = str(domain_event.event_id)
             sink_project.check_binding(
-                domain_event, self.aggregates.get(str(domain_event.event_id))
+                domain_event, self.aggregates.get(named) or self.finished_events.get(named)
             )
 
     def checkpoint(

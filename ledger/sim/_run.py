@@ -11,11 +11,12 @@ Rules:
 - Kill plans: ``kills`` (point, worker, command) triples from the seed; a worker killed by
   SIGKILL is started again (a new generation) with the commands it had left.
 - Kills from outside: ``outside_kills`` per phase, the parent sending SIGKILL to a running
-  worker after a seeded random delay (wherever it is: in a transaction, between the event and
-  its projection, writing its log).
+  worker once the phase has logged a seeded number of commands (wherever that worker is: in a
+  transaction, between the event and its projection, writing its log); placed by progress,
+  never by the clock.
 - Server restarts (PostgreSQL on the run's own server only, ``server``): ``pg_restarts`` per
-  phase, after seeded random delays, in ``fast`` and ``immediate`` mode in turn, while the
-  workers run.
+  phase, placed by progress the same way, in ``fast`` and ``immediate`` mode in turn, while
+  the workers run.
 - The run ends with the auditor (:mod:`ledger.sim._auditor`); a divergence keeps the store
   and the logs and names the seed that reproduces it.
 """
@@ -301,15 +302,15 @@ def _phase(
     rng = random.Random(f"{config.seed}:phase{phase}")
     chaos = random.Random(f"{config.seed}:phase{phase}:outside")
     restarting = config.pg_restarts > 0 and config.server is not None
-    began = time.monotonic()
-    schedule: list[tuple[float, str]] = []
+    # Chaos is placed by progress, not by the clock: the k-th kill or restart comes when the
+    # phase's workers have logged a seeded number of commands, at most half of the phase's, so
+    # it lands while workers run however fast the machine is (no race with the wall clock).
+    half = max(2, config.workers * config.commands // 2)
+    schedule: list[tuple[int, str]] = []
     for kind, count in (("kill", config.outside_kills), ("restart", config.pg_restarts)):
         if kind == "restart" and not restarting:
             continue
-        at = 0.0
-        for _ in range(count):
-            at += chaos.uniform(0.3, 4.0)
-            schedule.append((began + at, kind))
+        schedule.extend((chaos.randrange(1, half), kind) for _ in range(count))
     schedule.sort()
 
     def start(w: int) -> None:
@@ -348,7 +349,7 @@ def _phase(
         start(w)
     deadline = time.monotonic() + WORKER_TIMEOUT
     while running:
-        if schedule and time.monotonic() >= schedule[0][0]:
+        if schedule and _progress(logs) >= schedule[0][0]:
             _, kind = schedule.pop(0)
             if kind == "kill":
                 victim = chaos.choice(sorted(running))
@@ -389,6 +390,11 @@ def _phase(
                 )
         time.sleep(0.05)
     return logs, crashes, outside, restarts
+
+
+def _progress(logs: list[Path]) -> int:
+    """How many commands the phase's workers have logged so far."""
+    return sum(log.read_text(errors="replace").count('"op"') for log in logs if log.exists())
 
 
 def _child(config_file: str, stderr: str) -> None:

@@ -45,7 +45,7 @@ READINGS = {
     " pure-Python rfc8785) and re-runs the history's rules with the domain's code (deep copies"
     " of the batch's units per event); its size grows with entries x log n.",
     "rebuild": "all read models are rebuilt in one pass (`projections/runner.rebuild`), each"
-    " event proven by its hash against the latest witnessed checkpoint (no Ed25519 per event);"
+    " event verified by its signature and, inside the latest witnessed checkpoint, by its hash;"
     " about three quarters of the pass is the views' own per-event SQLAlchemy statements"
     " (`projections/views.py`, `reports.py`), which the raw notification read does not pay.",
     "writers": "every write shares one serial section: the event table's lock (eventsourcing-"

@@ -150,28 +150,20 @@ class Envelope:
             raise TamperError("stored envelope is not in canonical form")
         return attrs.evolve(envelope, raw=bytes(data))
 
-    def verify(
-        self, keys: KeyDirectory, verified: bytes | None = None, *, hashed: bool = False
-    ) -> PublicKey:
+    def verify(self, keys: KeyDirectory, verified: bytes | None = None) -> PublicKey:
         """Return the signer's key if the signature verifies; raise a TamperError if not.
 
         ``verified``: the raw public key a verifier pool already checked this very signature
         with (:mod:`ledger.audit._sigpool`); the check is skipped only if it is the key found.
-        ``hashed``: the caller proved these exact bytes by their hash under a signed checkpoint
-        (a read-model rebuild); the key must still be known, its signature is not checked.
         """
         key = keys.get(self.keyid)
-        if hashed:
-            return key
         if verified is None or verified != key.public_key:
             key.verify(self.sig, pae(self.payload_type, self.payload))
         return key
 
-    def open(
-        self, keys: KeyDirectory, verified: bytes | None = None, *, hashed: bool = False
-    ) -> Entry:
+    def open(self, keys: KeyDirectory, verified: bytes | None = None) -> Entry:
         """Verify the signature (see :meth:`verify`) and decode the signed payload."""
-        key = self.verify(keys, verified, hashed=hashed)
+        key = self.verify(keys, verified)
         return Entry.decode(self, key)
 
 

@@ -204,6 +204,16 @@ def replay_into(
 def check_checkpoints(replay: Replay, notes: list[Note], count: int) -> None:
     """The replayed log must reach every checkpoint; the last must carry its witnesses."""
     line = notes[0][0]
+    if replay.size != count:
+        raise ImportRowsError(
+            [
+                (
+                    line,
+                    f"the history changed while it was read: {count} log entries on the first"
+                    f" read, {replay.size} on the second; nothing was imported",
+                )
+            ]
+        )
     try:
         replay.timeline.finish()
         tree = roots_at(replay.hashes, [size for _, size, _ in notes if size <= count])

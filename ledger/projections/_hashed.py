@@ -1,21 +1,18 @@
-"""The verified event stream of a read-model rebuild: proven by hashes, not signatures (issue 13).
+"""The verified event stream of a read-model rebuild: signatures and the log's hashes (issue 13).
 
 Rules (SPEC 5a):
-- The latest stored checkpoint counts only if it is signed by a ``log`` key the store accepts
-  (for its origin) and cosigned by as many distinct witnesses (keys the store accepts, role
-  ``witness``) as the latest trust root asks for, so the log key alone cannot vouch for events
-  that no account signed; with none, or one that does not verify or lacks its cosignatures (a
-  plain key directory, or an edited note), every event's signature is verified as on any read:
-  never less checked.
-- Each event the stream yields at a log position inside that checkpoint must be the leaf at its
-  position (same aggregate and version) and its stored bytes must hash to that leaf's hash; the
-  Merkle root of the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust
-  roots, and of leaves past the last event asked for, are taken from the log), must be the
-  signed root. So an edited event, leaf or order fails as surely as a bad signature would,
-  without an Ed25519 check per event: verifying every signature is the audit's job.
-- An event past the checkpoint (not yet covered by one) is verified by its signature.
-- Everything else a read checks (canonical form, a known key of the right actor and role, the
-  signed columns) is checked for every event.
+- Every event is verified as on any read (canonical form, signature, a known key of the right
+  actor and role, the signed columns). A checkpoint proves only that the log's operator
+  committed to some bytes, not that an account signed them, so it never stands in for a
+  signature (an insider review showed the log key alone could otherwise put forged
+  retirements on ``ledger certificates``).
+- On top of that, the latest stored checkpoint, if it is signed by a ``log`` key the store
+  accepts (for its origin) and cosigned by as many distinct witnesses as the latest trust root
+  asks for, binds the log: each event at a position inside it must be the leaf at its position
+  (same aggregate and version), its stored bytes must hash to that leaf, and the Merkle root of
+  the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust roots, and of
+  leaves past the last event asked for, are taken from the log), must be the signed root. So a
+  deleted, reordered or replaced event is named even where every signature holds.
 - The walk reads leaves and events page by page and keeps O(log n) hashes; the root is
   compared when the walk has passed the checkpoint's size, and a failure raises there: a caller
   writes what it built only after the stream ended (:func:`ledger.projections.runner.rebuild`).
@@ -120,7 +117,7 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
                 f"log leaf {tree.count} is not aggregate {stored_as[0]} version {stored_as[1]},"
                 " the next stored event (run ledger audit)"
             )
-        if leaf_hash(notification.state) != hashed:
+        if not isinstance(notification.state, bytes) or leaf_hash(notification.state) != hashed:
             raise TamperError(
                 f"log leaf {position}: the stored event does not hash to the leaf (run ledger"
                 " audit)",
@@ -128,7 +125,7 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
                 version=notification.originator_version,
             )
         tree.add(hashed)
-        yield notification, store.open(notification, hashed=True)
+        yield notification, store.open(notification)
     for position, hashed, _, _ in leaves:  # the rest of the checkpoint, from the log's hashes
         if position != tree.count:
             break

@@ -261,17 +261,13 @@ class Store:
         stored: StoredEvent,
         keys: KeyDirectory | None = None,
         verified: bytes | None = None,
-        *,
-        hashed: bool = False,
     ) -> Entry:
         """Verify one stored event on its own (signature, key, role, columns): its entry.
 
         ``keys`` replaces the store's key directory for this check (the audit's keys in force);
-        ``verified``: the raw public key a verifier pool already checked its signature with;
-        ``hashed``: the caller proved its bytes by their hash under a signed checkpoint, so the
-        signature itself is not checked again (everything else is).
+        ``verified``: the raw public key a verifier pool already checked its signature with.
         """
-        return self._app.store.mapper.open(stored, keys, verified, hashed=hashed)
+        return self._app.store.mapper.open(stored, keys, verified)
 
     def event_of(self, stored: StoredEvent, entry: Entry) -> DomainEventProtocol[UUID]:
         """The domain event of a stored event already verified as ``entry``."""

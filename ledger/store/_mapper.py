@@ -101,19 +101,16 @@ class SigningMapper(Mapper[UUID]):
         stored: StoredEvent,
         keys: KeyDirectory | None = None,
         verified: bytes | None = None,
-        *,
-        hashed: bool = False,
     ) -> Entry:
         """Verify one stored event on its own (signature, key, role, columns).
 
         ``keys`` replaces the mapper's directory (the audit passes the keys of the trust root
         in force at the event's log position); ``verified``: the raw public key a verifier
-        pool already checked this event's signature with; ``hashed``: its bytes were proven
-        by their hash under a signed checkpoint (see :meth:`Envelope.verify` for both).
+        pool already checked this event's signature with (see :meth:`Envelope.verify`).
         """
         try:
             envelope = Envelope.from_bytes(stored.state)
-            entry = envelope.open(self.keys if keys is None else keys, verified, hashed=hashed)
+            entry = envelope.open(self.keys if keys is None else keys, verified)
             _check_columns(stored, entry)
             problem = authority_problem(entry.topic, entry.signer, entry.event)
             if problem is not None:

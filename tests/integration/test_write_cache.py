@@ -8,6 +8,7 @@ must leave nothing kept.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -36,6 +37,14 @@ def _rows(backend: Backend) -> list[tuple[int, int, bytes]]:
     return [(row[0], row[1], bytes(row[2])) for row in found]
 
 
+def _retired_three_times(ledger: Ledger, registry: Signer, organiser: Signer) -> uuid.UUID:
+    """A batch with three retirements, each kept by the writer as it signed it."""
+    batch = issue(ledger, registry, organiser, 1, 100)
+    for start in (1, 11, 21):
+        _retire(ledger, organiser, batch, start)
+    return batch
+
+
 def test_an_event_edited_after_the_writer_kept_it_fails_a_new_reader_and_the_audit(
     backend: Backend,
     ledger: Ledger,
@@ -44,9 +53,7 @@ def test_an_event_edited_after_the_writer_kept_it_fails_a_new_reader_and_the_aud
     registry: Signer,
     organiser: Signer,
 ) -> None:
-    batch = issue(ledger, registry, organiser, 1, 100)
-    for start in (1, 11, 21):
-        _retire(ledger, organiser, batch, start)
+    batch = _retired_three_times(ledger, registry, organiser)
     row_id, version, state = _rows(backend)[-1]
     flipped = bytearray(state)
     flipped[-30] ^= 0x01  # inside the signature
@@ -69,9 +76,7 @@ def test_an_event_deleted_after_the_writer_kept_it_fails_a_new_reader_and_the_au
     registry: Signer,
     organiser: Signer,
 ) -> None:
-    batch = issue(ledger, registry, organiser, 1, 100)
-    for start in (1, 11, 21):
-        _retire(ledger, organiser, batch, start)
+    batch = _retired_three_times(ledger, registry, organiser)
     row_id, _, _ = _rows(backend)[-2]
     backend.execute("DELETE FROM {table} WHERE id = :id", id=row_id)
     with backend.open(keys) as reader, pytest.raises(ChainError, match=r"version 3 is missing"):

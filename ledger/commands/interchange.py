@@ -29,6 +29,8 @@ from decimal import Decimal
 from typing import IO, Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from ledger.audit import strict_json
 from ledger.audit.envelope import Envelope
 from ledger.audit.keys import Signer
@@ -49,10 +51,15 @@ from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
 from ledger.store import IMPORT_PAGE, LogItem, Replay
+from ledger.store._bulk import Pending
+from ledger.store._signpool import SigningPool
 
 __all__ = ["HISTORY_FORMAT", "InterchangeCommands"]
 
 T = TypeVar("T")
+
+_ISSUED: Any = getattr(CreditBatch, "Issued")  # noqa: B009 - made by eventsourcing's @event
+_BATCH_TOPIC = get_topic(CreditBatch)
 
 CSV_COLUMNS = (
     "instrument",
@@ -66,6 +73,8 @@ CSV_COLUMNS = (
     "unit",
     "parcels",
 )
+_REQUIRED = CSV_COLUMNS[:8]
+_COLUMNS = frozenset(CSV_COLUMNS)
 
 
 class InterchangeCommands:
@@ -157,23 +166,37 @@ class InterchangeCommands:
         seen = 0
         spans = _Spans()
         today = self._context.today()
-        with self._store.importing() as bulk:
-            for page in _pages(_csv_rows(text), IMPORT_PAGE):
-                seen += len(page)
-                batches = self._checked_page(registry, page, spans, today, errors)
-                found = bulk.overlapping(registry.actor, [(n, b.serials) for n, b in batches])
-                for number, batch in batches:
-                    if number in found:
-                        problem = f"serials {batch.serials} overlap {found[number]} already in"
-                        error = InvalidInputError(f"{problem} the ledger", rule="R11")
-                        errors.append((number, str(error)))
-                if not errors:
-                    bulk.save(registry, [batch for _, batch in batches])
-                    ids.extend(batch.id for _, batch in batches)
-            if not seen:
-                errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
-            if errors:
-                raise ImportRowsError(sorted(errors))
+        pool: SigningPool | None = None
+        try:
+            with self._store.importing() as bulk:
+                pending: Pending | None = None
+                for page in _pages(_csv_rows(text), IMPORT_PAGE):
+                    seen += len(page)
+                    events = self._checked_page(registry, page, spans, today, errors)
+                    found = bulk.overlapping(registry.actor, [(n, _span_of(e)) for n, e in events])
+                    for number, issued in events:
+                        if number in found:
+                            problem = f"serials {_span_of(issued)} overlap {found[number]} already"
+                            error = InvalidInputError(f"{problem} in the ledger", rule="R11")
+                            errors.append((number, str(error)))
+                    if errors:
+                        continue
+                    if pool is None and len(page) == IMPORT_PAGE:
+                        pool = SigningPool(registry, self._store.keys)
+                    started = bulk.save_new(registry, [e for _, e in events], pool)
+                    ids.extend(e.originator_id for _, e in events)
+                    if pending is not None:
+                        bulk.write(pending)
+                    pending = started
+                if pending is not None and not errors:
+                    bulk.write(pending)
+                if not seen:
+                    errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
+                if errors:
+                    raise ImportRowsError(sorted(errors))
+        finally:
+            if pool is not None:
+                pool.close()
         return ids
 
     def _checked_page(
@@ -183,19 +206,17 @@ class InterchangeCommands:
         spans: _Spans,
         today: Any,
         errors: list[tuple[int, str]],
-    ) -> list[tuple[int, CreditBatch]]:
-        """The batches of a page's good rows; each bad row's problem goes to ``errors``."""
-        batches: list[tuple[int, CreditBatch]] = []
+    ) -> list[tuple[int, Any]]:
+        """The ``Issued`` events of a page's good rows; each bad row's problem to ``errors``."""
+        issued: list[tuple[int, Any]] = []
         for number, row in page:
             try:
                 serials = _serials(row)
                 spans.take(number, serials)
-                batches.append(
-                    (number, _batch_from_row(self._context, registry, row, serials, today))
-                )
+                issued.append((number, _issued(self._context, registry, row, serials, today)))
             except LedgerError as e:
                 errors.append((number, str(e)))
-        return batches
+        return issued
 
 
 class _Spans:
@@ -277,21 +298,27 @@ def _serials(row: Mapping[str, str | None]) -> SerialRange:
     return SerialRange(start, _integer("serial_end", row.get("serial_end")))
 
 
-def _batch_from_row(
+def _issued(
     context: Context,
     registry: Signer,
     row: Mapping[str, str | None],
     serials: SerialRange,
     today: Any,
-) -> CreditBatch:
-    missing = [c for c in CSV_COLUMNS[:8] if not (row.get(c) or "").strip()]
-    extra = sorted(set(row) - set(CSV_COLUMNS), key=str)
-    if missing or extra:
+) -> Any:
+    """The ``Issued`` event of a row: the one ``CreditBatch.issue`` makes, without the aggregate.
+
+    The fields are :meth:`CreditBatch.issue_fields` (every check of ``issue``), and the event
+    is built as eventsourcing builds a new aggregate's first event (a new id, version 1, the
+    time now, the aggregate's topic), so its signed bytes are those of the aggregate's event.
+    """
+    missing = [c for c in _REQUIRED if not (row.get(c) or "").strip()]
+    if missing or not _COLUMNS.issuperset(row):
+        extra = sorted(set(row) - _COLUMNS, key=str)
         raise InvalidInputError(
             f"missing {', '.join(missing) or 'nothing'}; unknown columns {extra}"
         )
     parcels = [Parcel.of(p.strip()) for p in (row.get("parcels") or "").split(";") if p.strip()]
-    return CreditBatch.issue(
+    fields = CreditBatch.issue_fields(
         registry=registry.actor,
         instrument=str(row["instrument"]).strip(),
         vintage=_integer("vintage", row["vintage"]),
@@ -304,6 +331,17 @@ def _batch_from_row(
         unit=_decimal("unit", row.get("unit") or "1"),
         parcels=parcels,
     )
+    return _ISSUED(
+        originator_topic=_BATCH_TOPIC,
+        originator_id=CreditBatch.create_id(),
+        originator_version=CreditBatch.INITIAL_VERSION,
+        timestamp=_ISSUED.create_timestamp(),
+        **fields,
+    )
+
+
+def _span_of(issued: Any) -> SerialRange:
+    return SerialRange(issued.serial_start, issued.serial_end)
 
 
 def _integer(what: str, text: str | None) -> int:

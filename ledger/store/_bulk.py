@@ -17,8 +17,10 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import sqlalchemy as sa
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
@@ -26,14 +28,28 @@ from eventsourcing.persistence import StoredEvent
 from ledger.audit.keys import Signer
 from ledger.audit.trust import TrustRoot
 from ledger.domain.values import SerialRange
+from ledger.errors import AuthorizationError
 from ledger.store._claims import claims_for
+from ledger.store._signpool import SigningPool, signed
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ledger.store._application import LedgerApplication
 
-__all__ = ["BulkWrite"]
+__all__ = ["BulkWrite", "Pending"]
+
+
+@attrs.frozen
+class Pending:
+    """A page of new events being signed (:meth:`BulkWrite.save_new`).
+
+    Its chunks come each with the pool's pending result, or None: signed when written.
+    """
+
+    signer: Signer
+    events: list[Any]
+    chunks: list[tuple[list[Any], Future[list[StoredEvent]] | None]]
 
 
 class BulkWrite:
@@ -60,6 +76,34 @@ class BulkWrite:
             self.append(list(zip(stored, events, strict=True)))
         finally:
             mapper.chain.forget({event.originator_id for event in events})
+
+    def save_new(
+        self, signer: Signer, events: Sequence[Any], pool: SigningPool | None = None
+    ) -> Pending:
+        """Start signing new events (each its aggregate's first) as a page; see :meth:`write`.
+
+        With a ``pool``, the page is signed on other cores while the caller goes on (checking
+        the next page); without one, it is signed when written.
+        """
+        if pool is None:
+            return Pending(signer, list(events), [(list(events), None)])
+        if pool.signer.public != signer.public:
+            raise AuthorizationError("the signing pool signs for another key than this import")
+        return Pending(signer, list(events), list(pool.submit(events)))
+
+    def write(self, pending: Pending) -> None:
+        """Write a page started by :meth:`save_new`, signing here what the pool did not."""
+        mapper = self._app.store.mapper
+        stored: list[StoredEvent] = []
+        try:
+            for chunk, future in pending.chunks:
+                done = None if future is None else signed(chunk, future)
+                if done is None:
+                    done = [mapper.sign(event, pending.signer) for event in chunk]
+                stored.extend(done)
+            self.append(list(zip(stored, pending.events, strict=True)))
+        finally:
+            mapper.chain.forget({event.originator_id for event in pending.events})
 
     def append(self, page: Sequence[tuple[StoredEvent, Any]]) -> None:
         """Write (stored event, domain event) pairs, in order, with their claims and leaves."""

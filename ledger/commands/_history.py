@@ -7,12 +7,17 @@ Rules:
   needs their sizes before it starts), then the entries are replayed and written. A seekable
   file is rewound, a list re-read, anything else copied to a temporary file as it is read:
   nothing holds every entry in memory.
+- A history of at least :data:`POOL_FROM` entries has its signatures checked on every core by
+  the audit's :class:`~ledger.audit._sigpool.VerifierPool` (started as the first read begins
+  when the file is big enough, else after it), which decides nothing: the replay still checks
+  every signature the pool did not verify with the key in force.
 - Entries are written in pages of :data:`ledger.store.IMPORT_PAGE` as the replay passes them,
   through one :class:`ledger.store.BulkWrite` (one transaction, rolled back on any error).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
@@ -21,6 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
+from ledger.audit._sigpool import VerifierPool
 from ledger.audit.envelope import Envelope
 from ledger.audit.merkle import roots_at
 from ledger.audit.note import SignedNote
@@ -30,6 +36,7 @@ from ledger.store import IMPORT_PAGE, BulkWrite, Replay
 
 __all__ = [
     "HISTORY_FORMAT",
+    "POOL_FROM",
     "Item",
     "Note",
     "Rereadable",
@@ -40,6 +47,14 @@ __all__ = [
 ]
 
 HISTORY_FORMAT = "ledger.history.v1"
+#: The fewest bytes an exported event line takes (an envelope of a batch's first event).
+_LINE_BYTES = 900
+
+#: The smallest history whose import checks signatures in a verifier pool (its start costs
+#: about a second of one core).
+POOL_FROM = 1000
+#: A file of at least this many bytes starts the pool before its first read.
+POOL_BYTES = POOL_FROM * _LINE_BYTES
 
 #: ``progress(done, total)``: how far a long export or import has got.
 Progress = Callable[[int, int], None]
@@ -82,17 +97,26 @@ def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | N
             yield number, (number, found)
 
 
-def scan_history(lines: Iterable[str | bytes]) -> tuple[TrustRoot, int, list[Note]]:
-    """The first pass: every line checked; the first root, the entry count and the notes."""
+def scan_history(
+    lines: Iterable[str | bytes], keys: dict[str, bytes] | None = None
+) -> tuple[TrustRoot, int, list[Note]]:
+    """The first pass: every line checked; the first root, the entry count and the notes.
+
+    ``keys``, if given, gets every public key a trust root of the file names, by key id (what
+    a verifier pool may check signatures with; the replay still uses only the keys in force).
+    """
     first: TrustRoot | StoredEvent | None = None
     count = 0
     notes: list[Note] = []
     for _, parsed in _history_lines(lines):
         if len(parsed) == 3:
             notes.append(parsed)
-        else:
-            count += 1
-            first = parsed[1] if first is None else first
+            continue
+        count += 1
+        item = parsed[1]
+        first = item if first is None else first
+        if keys is not None and isinstance(item, TrustRoot):
+            keys.update((key.keyid, key.public_key) for key in item.keys)
     if not isinstance(first, TrustRoot):
         raise InvalidInputError("the history does not begin with a trust root")
     if not notes or notes[-1][1] != count:
@@ -132,6 +156,16 @@ class Rereadable:
             data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
             spool.write(data if data.endswith(b"\n") else data + b"\n")
             yield line
+
+    def big(self) -> bool:
+        """True if the lines are a file of at least :data:`POOL_BYTES` bytes."""
+        fileno = getattr(self._lines, "fileno", None)
+        if not callable(fileno):
+            return False
+        try:
+            return os.fstat(fileno()).st_size >= POOL_BYTES
+        except (OSError, ValueError):
+            return False
 
     def second(self) -> Iterable[str | bytes]:
         """The same lines again."""
@@ -178,17 +212,27 @@ def replay_into(
     entries: Iterable[Item],
     count: int,
     progress: Progress | None,
+    pool: VerifierPool | None = None,
 ) -> None:
-    """Replay each entry (the audit's checks) and write it, a page at a time, as it passes."""
+    """Replay each entry (the audit's checks) and write it, a page at a time, as it passes.
+
+    With a ``pool``, the Ed25519 checks run in its processes ahead of the replay; the replay
+    skips its own check only where the pool's key is the key in force (as the audit does).
+    """
     page: list[tuple[StoredEvent, Any]] = []
-    for done, (number, item) in enumerate(entries, 1):
+    checked: Iterable[tuple[Item, bytes | None]] = (
+        ((entry, None) for entry in entries)
+        if pool is None
+        else pool.stream(entries, _envelope_bytes)
+    )
+    for done, ((number, item), verified) in enumerate(checked, 1):
         where = f"log entry {done - 1}"
         try:
             if isinstance(item, TrustRoot):
                 replay.root(item, where)
             else:
                 where += f", aggregate {item.originator_id} version {item.originator_version}"
-                page.append((item, replay.event(item, where)[1]))
+                page.append((item, replay.event(item, where, verified)[1]))
         except LedgerError as e:
             raise ImportRowsError([(number, str(e))]) from e
         if isinstance(item, TrustRoot) or len(page) >= IMPORT_PAGE:
@@ -199,6 +243,11 @@ def replay_into(
         if progress is not None:
             progress(done, count)
     bulk.append(page)
+
+
+def _envelope_bytes(entry: Item) -> bytes:
+    item = entry[1]
+    return item.state if isinstance(item, StoredEvent) else b""
 
 
 def check_checkpoints(replay: Replay, notes: list[Note], count: int) -> None:

@@ -32,12 +32,14 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from ledger.audit import strict_json
+from ledger.audit._sigpool import VerifierPool
 from ledger.audit.envelope import Envelope
 from ledger.audit.keys import Signer
 from ledger.audit.trust import TrustRoot
 from ledger.commands._context import Context
 from ledger.commands._history import (
     HISTORY_FORMAT,
+    POOL_FROM,
     Progress,
     Rereadable,
     check_checkpoints,
@@ -135,16 +137,27 @@ class InterchangeCommands:
         if not self._store.is_empty():
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
         passes = Rereadable(lines)
-        first, count, notes = scan_history(passes.first())
-        replay = Replay(self._store, trusted or first, sizes=[size for _, size, _ in notes])
+        keys: dict[str, bytes] = {}
+        pool = VerifierPool({}) if passes.big() else None
         try:
-            with self._store.importing() as bulk:
-                replay_into(bulk, replay, history_entries(passes.second()), count, progress)
-                check_checkpoints(replay, notes, count)
-                for _, size, text in notes:
-                    bulk.save_checkpoint(size, text)
+            first, count, notes = scan_history(passes.first(), keys)
+            if pool is None and count >= POOL_FROM:
+                pool = VerifierPool({})
+            if pool is not None:
+                pool.keys = keys | {key.keyid: key.public_key for key in (trusted or first).keys}
+            replay = Replay(self._store, trusted or first, sizes=[size for _, size, _ in notes])
+            try:
+                with self._store.importing() as bulk:
+                    entries = history_entries(passes.second())
+                    replay_into(bulk, replay, entries, count, progress, pool)
+                    check_checkpoints(replay, notes, count)
+                    for _, size, text in notes:
+                        bulk.save_checkpoint(size, text)
+            finally:
+                replay.close()
         finally:
-            replay.close()
+            if pool is not None:
+                pool.close()
             passes.close()
         self._store.keys.replace(replay.timeline.current.keys)
         return replay.events

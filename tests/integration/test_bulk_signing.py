@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ledger import AuthorizationError, Ledger, Signer
+from ledger import AuthorizationError, KeyDirectory, Ledger, LedgerError, Signer
+from ledger.audit._sigpool import VerifierPool
+from ledger.audit.trust import TrustRoot
 from ledger.commands import Context, interchange
 from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
@@ -23,7 +27,7 @@ from ledger.domain.values import SerialRange
 from ledger.store import _application
 from ledger.store._signpool import SigningPool, signed
 
-from conftest import Backend
+from conftest import Backend, checkpointed
 
 HEADER = (
     "instrument,vintage,project,province,methodology,serial_start,serial_end,holder,unit,parcels\n"
@@ -141,5 +145,58 @@ def test_a_big_csv_signed_by_a_key_that_may_not_issue_is_refused_as_before_and_w
     with pytest.raises(AuthorizationError) as alone:
         ledger.import_batches_csv(organiser, io.StringIO(_rows(5, organiser.actor)))
     assert str(pooled.value) == str(alone.value)
+    prefix = f"{backend.schema}." if backend.schema else ""
+    assert backend.execute(f"SELECT count(*) FROM {prefix}ledger_events")[0][0] == 0
+
+
+@pytest.fixture
+def pooled_history(
+    tmp_path: Path,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+    log_signer: Signer,
+    witness: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[str]:
+    """A history of 40 events, imported with a verifier pool (it starts from 10 entries)."""
+    monkeypatch.setattr(interchange, "POOL_FROM", 10)
+    with Ledger(tmp_path / "source.db", root) as source:
+        source.import_batches_csv(registry, io.StringIO(_rows(40, organiser.actor)))
+        checkpointed(source, log_signer, witness)
+        out = io.StringIO()
+        source.export_history(out)
+    return out.getvalue().splitlines(keepends=True)
+
+
+def test_a_history_imported_with_a_verifier_pool_audits_whole(
+    backend: Backend, pooled_history: list[str], root: TrustRoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[VerifierPool] = []
+
+    def pool(keys: dict[str, bytes]) -> VerifierPool:
+        started.append(VerifierPool(keys))
+        return started[-1]
+
+    monkeypatch.setattr(interchange, "VerifierPool", pool)
+    with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
+        assert copy.import_history(io.StringIO("".join(pooled_history))) == 40
+        assert copy.audit(root).events == 40
+    assert len(started) == 1
+    assert set(started[0].keys) == {key.keyid for key in root.keys}
+
+
+def test_a_history_with_a_signature_of_another_event_is_refused_with_a_verifier_pool(
+    backend: Backend, pooled_history: list[str]
+) -> None:
+    lines = list(pooled_history)
+    at = len(lines) - 6  # an event line: the header, a root, 40 events, the checkpoint
+    theirs, ours = json.loads(lines[at - 1]), json.loads(lines[at])
+    ours["envelope"]["signatures"] = theirs["envelope"]["signatures"]
+    lines[at] = json.dumps(ours) + "\n"
+    with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as copy:
+        with pytest.raises(LedgerError, match=rf"row {at + 1}: .* does not verify"):
+            copy.import_history(io.StringIO("".join(lines)))
+        assert copy.trust_roots() == []
     prefix = f"{backend.schema}." if backend.schema else ""
     assert backend.execute(f"SELECT count(*) FROM {prefix}ledger_events")[0][0] == 0

@@ -75,6 +75,10 @@ CSV_COLUMNS = (
     "unit",
     "parcels",
 )
+#: Rows read before a CSV import starts signing in a pool of processes (their start costs
+#: about a second of a core each).
+SIGN_POOL_FROM = 2 * IMPORT_PAGE
+
 _REQUIRED = CSV_COLUMNS[:8]
 _COLUMNS = frozenset(CSV_COLUMNS)
 
@@ -194,7 +198,7 @@ class InterchangeCommands:
                             errors.append((number, str(error)))
                     if errors:
                         continue
-                    if pool is None and len(page) == IMPORT_PAGE:
+                    if pool is None and seen >= SIGN_POOL_FROM:
                         pool = SigningPool(registry, self._store.keys)
                     started = bulk.save_new(registry, [e for _, e in events], pool)
                     ids.extend(e.originator_id for _, e in events)

@@ -1,7 +1,8 @@
 """Signing the new events of a big import on every core (issue 13).
 
 Rules:
-- A worker process signs pages of new events (version 1: nothing to chain to) with the very
+- A worker process (:mod:`ledger._signworker`, which does not load the store package) signs
+  pages of new events (version 1: nothing to chain to) with the very
   :class:`~ledger.store._mapper.SigningMapper` the store signs with, built from a copy of the
   store's key directory: every check of a write (key window, actor, role) runs in the worker
   exactly as in the store, and the bytes are the ones the store would write.
@@ -23,46 +24,13 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from ledger import _signworker
 from ledger.audit._sigpool import _main_hidden
-from ledger.audit.keys import KeyDirectory, PublicKey, Signer
+from ledger.audit.keys import KeyDirectory, Signer
 
 __all__ = ["SigningPool"]
 
 CHUNK = 250
-
-_worker: tuple[Any, Signer] | None = None
-
-
-def _start(seed: bytes, actor: str, role: str, keys: list[PublicKey]) -> None:
-    """A worker's start: its signer and a signing mapper of its own."""
-    global _worker
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from ledger.audit.chain import ChainHeads
-    from ledger.store._mapper import SigningMapper
-    from ledger.store._transcoder import transcoder
-
-    signer = Signer(actor, role, Ed25519PrivateKey.from_private_bytes(seed))
-    _worker = (SigningMapper(transcoder(), KeyDirectory(keys), ChainHeads(_nothing)), signer)
-
-
-def _nothing(_aggregate: Any, _version: int) -> bytes | None:
-    return None
-
-
-def _sign(events: list[Any]) -> list[StoredEvent]:
-    """Sign a chunk of new events in a worker."""
-    if _worker is None:
-        raise RuntimeError("the signing worker was not started")
-    mapper, signer = _worker
-    try:
-        return [mapper.sign(event, signer) for event in events]
-    finally:
-        mapper.chain.forget({event.originator_id for event in events})
-
-
-def _ready() -> None:
-    """A task that does nothing: submitting one starts a worker."""
 
 
 class SigningPool:
@@ -80,17 +48,17 @@ class SigningPool:
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start,
+            initializer=_signworker.start,
             initargs=(seed, signer.actor, signer.role, list(keys)),
         )
         with _main_hidden():
             for _ in range(workers):
-                self._executor.submit(_ready)
+                self._executor.submit(_signworker.ready)
 
     def submit(self, events: Sequence[Any]) -> list[tuple[list[Any], Future[list[StoredEvent]]]]:
         """Start signing ``events``: their chunks, each with its pending result."""
         chunks = [list(events[at : at + CHUNK]) for at in range(0, len(events), CHUNK)]
-        return [(chunk, self._executor.submit(_sign, chunk)) for chunk in chunks]
+        return [(chunk, self._executor.submit(_signworker.sign, chunk)) for chunk in chunks]
 
     def close(self) -> None:
         """Stop the workers (chunks not yet signed are dropped)."""

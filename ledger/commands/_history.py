@@ -3,8 +3,9 @@
 Rules:
 - Every line is strict JSON (:mod:`ledger.audit.strict_json`); a bad line is an
   ImportRowsError naming its number, and nothing is written.
-- The file is read twice: first every line is checked and the checkpoints found (the replay
-  needs their sizes before it starts), then the entries are replayed and written. A seekable
+- The file is read twice: first the entries are counted and the roots and checkpoints read
+  (the replay needs their sizes before it starts; an event line is only recognised, by how
+  it begins), then every line is parsed strictly and the entries replayed and written. A seekable
   file is rewound, a list re-read, anything else copied to a temporary file as it is read:
   nothing holds every entry in memory.
 - A history of at least :data:`POOL_FROM` entries has its signatures checked on every core by
@@ -73,10 +74,30 @@ Item = tuple[int, TrustRoot | StoredEvent]
 Note = tuple[int, int, str]
 
 
-def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | Note]]:
-    """Each history line after the header, parsed strictly: (line number, entry or note)."""
+#: How every event line of an export begins; strict JSON names a member once, so a line that
+#: begins so and parses is an event line.
+_EVENT_LINE = '{"kind": "event", '
+_EVENT_LINE_BYTES = _EVENT_LINE.encode()
+#: What the first read takes an event line for: it is parsed, and checked, by the second.
+_AN_EVENT = StoredEvent(UUID(int=0), 0, "", b"")
+
+
+def _history_lines(
+    lines: Iterable[str | bytes], events_unread: bool = False
+) -> Iterator[tuple[int, Item | Note]]:
+    """Each history line after the header, parsed strictly: (line number, entry or note).
+
+    ``events_unread``: an event line is only recognised (it is :data:`_AN_EVENT`), not parsed;
+    the first read takes lines so, as every line is parsed in full by the second read.
+    """
     after_notes = False
     for number, line in _numbered(lines):
+        if events_unread and number > 1 and _is_event_line(line):
+            if after_notes:
+                problem = InvalidInputError("log entries must come before the checkpoints")
+                raise ImportRowsError([(number, str(problem))])
+            yield number, (number, _AN_EVENT)
+            continue
         try:
             item = strict_json.loads(line, source="the line")
             if number == 1:
@@ -97,10 +118,20 @@ def _history_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Item | N
             yield number, (number, found)
 
 
+def _is_event_line(line: str | bytes) -> bool:
+    if isinstance(line, bytes):
+        return line.startswith(_EVENT_LINE_BYTES)
+    return line.startswith(_EVENT_LINE)
+
+
 def scan_history(
     lines: Iterable[str | bytes], keys: dict[str, bytes] | None = None
 ) -> tuple[TrustRoot, int, list[Note]]:
-    """The first pass: every line checked; the first root, the entry count and the notes.
+    """The first pass: the first root, the entry count and the notes.
+
+    Every line but the event lines is parsed and checked here; an event line is recognised
+    by how it begins and parsed (and refused, if it must be) by the second pass, which
+    parses every line and writes nothing unless every one is good.
 
     ``keys``, if given, gets every public key a trust root of the file names, by key id (what
     a verifier pool may check signatures with; the replay still uses only the keys in force).
@@ -108,7 +139,7 @@ def scan_history(
     first: TrustRoot | StoredEvent | None = None
     count = 0
     notes: list[Note] = []
-    for _, parsed in _history_lines(lines):
+    for _, parsed in _history_lines(lines, events_unread=True):
         if len(parsed) == 3:
             notes.append(parsed)
             continue

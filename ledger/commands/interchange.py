@@ -190,18 +190,18 @@ class InterchangeCommands:
                 for page in _pages(_csv_rows(text), IMPORT_PAGE):
                     seen += len(page)
                     events = self._checked_page(registry, page, spans, today, errors)
-                    found = bulk.overlapping(registry.actor, [(n, _span_of(e)) for n, e in events])
-                    for number, issued in events:
+                    found = bulk.overlapping(registry.actor, [(n, s) for n, _, s in events])
+                    for number, _, serials in events:
                         if number in found:
-                            problem = f"serials {_span_of(issued)} overlap {found[number]} already"
+                            problem = f"serials {serials} overlap {found[number]} already"
                             error = InvalidInputError(f"{problem} in the ledger", rule="R11")
                             errors.append((number, str(error)))
                     if errors:
                         continue
                     if pool is None and seen >= SIGN_POOL_FROM:
                         pool = SigningPool(registry, self._store.keys)
-                    started = bulk.save_new(registry, [e for _, e in events], pool)
-                    ids.extend(e.originator_id for _, e in events)
+                    started = bulk.save_new(registry, [e for _, e, _ in events], pool)
+                    ids.extend(e.originator_id for _, e, _ in events)
                     if pending is not None:
                         bulk.write(pending)
                     pending = started
@@ -223,14 +223,18 @@ class InterchangeCommands:
         spans: _Spans,
         today: Any,
         errors: list[tuple[int, str]],
-    ) -> list[tuple[int, Any]]:
-        """The ``Issued`` events of a page's good rows; each bad row's problem to ``errors``."""
-        issued: list[tuple[int, Any]] = []
+    ) -> list[tuple[int, Any, SerialRange]]:
+        """The ``Issued`` events of a page's good rows, with their serials.
+
+        Each bad row's problem goes to ``errors``.
+        """
+        issued: list[tuple[int, Any, SerialRange]] = []
         for number, row in page:
             try:
                 serials = _serials(row)
                 spans.take(number, serials)
-                issued.append((number, _issued(self._context, registry, row, serials, today)))
+                event = _issued(self._context, registry, row, serials, today)
+                issued.append((number, event, serials))
             except LedgerError as e:
                 errors.append((number, str(e)))
         return issued
@@ -355,10 +359,6 @@ def _issued(
         timestamp=_ISSUED.create_timestamp(),
         **fields,
     )
-
-
-def _span_of(issued: Any) -> SerialRange:
-    return SerialRange(issued.serial_start, issued.serial_end)
 
 
 def _integer(what: str, text: str | None) -> int:

@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import enum
+import re
 from decimal import Decimal
 
 import attrs
@@ -68,6 +69,7 @@ class Instrument(enum.StrEnum):
 
 
 _SHANDONG = {"shandong", "山东", "山东省"}
+_CONTROL = re.compile("[\x00-\x1f]")  # control characters below space
 _UNITS = tuple(Decimal(1).scaleb(-k) for k in range(4))
 
 
@@ -100,7 +102,7 @@ def require_text(what: str, value: object) -> str:
     """Return ``value`` if it is non-empty text without surrounding blanks or control chars."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{what} must be non-empty text, got {value!r}")
-    if value != value.strip() or any(ord(ch) < 32 for ch in value):
+    if value != value.strip() or _CONTROL.search(value):
         raise InvalidInputError(f"{what} has surrounding blanks or control characters: {value!r}")
     return value
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ledger import AuthorizationError, KeyDirectory, Ledger, LedgerError, Signer
+from ledger import AuthorizationError, ImportRowsError, KeyDirectory, Ledger, LedgerError, Signer
 from ledger.audit._sigpool import VerifierPool
 from ledger.audit.trust import TrustRoot
 from ledger.commands import Context, interchange
@@ -200,3 +200,32 @@ def test_a_history_with_a_signature_of_another_event_is_refused_with_a_verifier_
         assert copy.trust_roots() == []
     prefix = f"{backend.schema}." if backend.schema else ""
     assert backend.execute(f"SELECT count(*) FROM {prefix}ledger_events")[0][0] == 0
+
+
+def test_an_event_line_the_first_read_only_recognised_is_still_parsed_and_refused(
+    tmp_path: Path, pooled_history: list[str]
+) -> None:
+    lines = list(pooled_history)
+    at = 10
+    lines[at] = lines[at].replace('"envelope": {', '"envelope": {"extra": 1, ', 1)
+    with Ledger(tmp_path / "copy.db", KeyDirectory()) as copy:
+        with pytest.raises(ImportRowsError) as caught:
+            copy.import_history(io.StringIO("".join(lines)))
+        assert copy.trust_roots() == []
+    ((number, _),) = caught.value.rows
+    assert number == at + 1
+
+
+def test_an_event_line_after_the_checkpoints_or_before_any_root_is_refused_by_the_first_read(
+    tmp_path: Path, pooled_history: list[str]
+) -> None:
+    header, root_line, *events, checkpoint = pooled_history
+    late = [header, root_line, *events[1:], checkpoint, events[0]]
+    early = [header, events[0], root_line, *events[1:], checkpoint]
+    with Ledger(tmp_path / "copy.db", KeyDirectory()) as copy:
+        with pytest.raises(ImportRowsError) as caught:
+            copy.import_history(io.StringIO("".join(late)))
+        assert caught.value.rows == [(len(late), "log entries must come before the checkpoints")]
+        with pytest.raises(LedgerError, match="does not begin with a trust root"):
+            copy.import_history(io.StringIO("".join(early)))
+        assert copy.trust_roots() == []

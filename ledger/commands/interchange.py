@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any, TypeVar
@@ -78,6 +79,9 @@ CSV_COLUMNS = (
 #: Rows read before a CSV import starts signing in a pool of processes (their start costs
 #: about a second of a core each).
 SIGN_POOL_FROM = 2 * IMPORT_PAGE
+#: The fewest bytes a CSV row takes (a file this many times :data:`SIGN_POOL_FROM` starts the
+#: pool with its first page).
+_ROW_BYTES = 50
 
 _REQUIRED = CSV_COLUMNS[:8]
 _COLUMNS = frozenset(CSV_COLUMNS)
@@ -184,6 +188,7 @@ class InterchangeCommands:
         spans = _Spans()
         today = self._context.today()
         pool: SigningPool | None = None
+        big = _file_bytes(text) >= SIGN_POOL_FROM * _ROW_BYTES
         try:
             with self._store.importing() as bulk:
                 pending: Pending | None = None
@@ -198,7 +203,7 @@ class InterchangeCommands:
                             errors.append((number, str(error)))
                     if errors:
                         continue
-                    if pool is None and seen >= SIGN_POOL_FROM:
+                    if pool is None and (seen >= SIGN_POOL_FROM or big):
                         pool = SigningPool(registry, self._store.keys)
                     started = bulk.save_new(registry, [e for _, e, _ in events], pool)
                     ids.extend(e.originator_id for _, e, _ in events)
@@ -292,6 +297,17 @@ def _pages(rows: Iterable[T], size: int) -> Iterator[list[T]]:
             page = []
     if page:
         yield page
+
+
+def _file_bytes(text: IO[str]) -> int:
+    """The size of the file ``text`` reads, or 0 if it is not a file."""
+    fileno = getattr(text, "fileno", None)
+    if not callable(fileno):
+        return 0
+    try:
+        return os.fstat(fileno()).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 def _without_bom(text: Iterable[str]) -> Iterator[str]:

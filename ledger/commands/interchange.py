@@ -35,7 +35,7 @@ from eventsourcing.utils import get_topic
 from ledger.audit import strict_json
 from ledger.audit._sigpool import VerifierPool
 from ledger.audit.envelope import Envelope
-from ledger.audit.keys import Signer
+from ledger.audit.keys import KeyDirectory, Signer
 from ledger.audit.trust import TrustRoot
 from ledger.commands._context import Context
 from ledger.commands._history import (
@@ -53,7 +53,7 @@ from ledger.domain.credit_batch import CreditBatch
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
-from ledger.store import IMPORT_PAGE, LogItem, Replay
+from ledger.store import IMPORT_PAGE, BulkWrite, LogItem, Replay
 from ledger.store._bulk import Pending
 from ledger.store._signpool import SigningPool
 
@@ -187,38 +187,20 @@ class InterchangeCommands:
         seen = 0
         spans = _Spans()
         today = self._context.today()
-        pool: SigningPool | None = None
         big = _file_bytes(text) >= SIGN_POOL_FROM * _ROW_BYTES
-        try:
-            with self._store.importing() as bulk:
-                pending: Pending | None = None
-                for page in _pages(_csv_rows(text), IMPORT_PAGE):
-                    seen += len(page)
-                    events = self._checked_page(registry, page, spans, today, errors)
-                    found = bulk.overlapping(registry.actor, [(n, s) for n, _, s in events])
-                    for number, _, serials in events:
-                        if number in found:
-                            problem = f"serials {serials} overlap {found[number]} already"
-                            error = InvalidInputError(f"{problem} in the ledger", rule="R11")
-                            errors.append((number, str(error)))
-                    if errors:
-                        continue
-                    if pool is None and (seen >= SIGN_POOL_FROM or big):
-                        pool = SigningPool(registry, self._store.keys)
-                    started = bulk.save_new(registry, [e for _, e, _ in events], pool)
-                    ids.extend(e.originator_id for _, e, _ in events)
-                    if pending is not None:
-                        bulk.write(pending)
-                    pending = started
-                if pending is not None and not errors:
-                    bulk.write(pending)
-                if not seen:
-                    errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
-                if errors:
-                    raise ImportRowsError(sorted(errors))
-        finally:
-            if pool is not None:
-                pool.close()
+        with self._store.importing() as bulk, _PageWriter(bulk, registry, self._store.keys) as out:
+            for page in _pages(_csv_rows(text), IMPORT_PAGE):
+                seen += len(page)
+                events = self._checked_page(registry, page, spans, today, errors)
+                _check_store_overlaps(bulk, registry, events, errors)
+                if not errors:
+                    out.add([event for _, event, _ in events], pooled=big or seen >= SIGN_POOL_FROM)
+                    ids.extend(event.originator_id for _, event, _ in events)
+            if not seen:
+                errors.append((1, f"no rows; the header is {','.join(CSV_COLUMNS)}"))
+            if errors:
+                raise ImportRowsError(sorted(errors))
+            out.finish()
         return ids
 
     def _checked_page(
@@ -243,6 +225,59 @@ class InterchangeCommands:
             except LedgerError as e:
                 errors.append((number, str(e)))
         return issued
+
+
+class _PageWriter:
+    """Writes the pages of a CSV import, each while the next is checked.
+
+    From :data:`SIGN_POOL_FROM` rows (or a file that big) each page is signed by a
+    :class:`~ledger.store._signpool.SigningPool` on the other cores as soon as it is checked
+    and written once the next page is checked; before that, each is signed when written.
+    """
+
+    def __init__(self, bulk: BulkWrite, registry: Signer, keys: KeyDirectory) -> None:
+        self._bulk = bulk
+        self._registry = registry
+        self._keys = keys
+        self._pool: SigningPool | None = None
+        self._tried = False
+        self._pending: Pending | None = None
+
+    def add(self, events: list[Any], pooled: bool) -> None:
+        """Start signing a checked page (in the pool if ``pooled``); write the one before."""
+        if pooled and not self._tried:
+            self._tried, self._pool = True, _signing_pool(self._registry, self._keys)
+        started = self._bulk.save_new(self._registry, events, self._pool)
+        if self._pending is not None:
+            self._bulk.write(self._pending)
+        self._pending = started
+
+    def finish(self) -> None:
+        """Write the last page."""
+        if self._pending is not None:
+            self._bulk.write(self._pending)
+            self._pending = None
+
+    def __enter__(self) -> _PageWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+def _check_store_overlaps(
+    bulk: BulkWrite,
+    registry: Signer,
+    events: list[tuple[int, Any, SerialRange]],
+    errors: list[tuple[int, str]],
+) -> None:
+    """Each row whose serials overlap a block of the registry in the store goes to ``errors``."""
+    found = bulk.overlapping(registry.actor, [(n, serials) for n, _, serials in events])
+    for number, _, serials in events:
+        if number in found:
+            problem = f"serials {serials} overlap {found[number]} already in the ledger"
+            errors.append((number, str(InvalidInputError(problem, rule="R11"))))
 
 
 class _Spans:
@@ -297,6 +332,14 @@ def _pages(rows: Iterable[T], size: int) -> Iterator[list[T]]:
             page = []
     if page:
         yield page
+
+
+def _signing_pool(registry: Signer, keys: KeyDirectory) -> SigningPool | None:
+    """A signing pool, or None if processes cannot be started here (the import signs alone)."""
+    try:
+        return SigningPool(registry, keys)
+    except (OSError, RuntimeError):
+        return None
 
 
 def _file_bytes(text: IO[str]) -> int:

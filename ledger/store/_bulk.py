@@ -98,7 +98,7 @@ class BulkWrite:
         try:
             for chunk, future in pending.chunks:
                 done = None if future is None else signed(chunk, future)
-                if done is None:
+                if done is None or not _same_events(done, chunk):
                     done = [mapper.sign(event, pending.signer) for event in chunk]
                 stored.extend(done)
             self.append(list(zip(stored, pending.events, strict=True)))
@@ -149,3 +149,11 @@ class BulkWrite:
     def save_checkpoint(self, size: int, note: str) -> None:
         """Keep a signed checkpoint (of an imported history)."""
         self._app.merkle_log.save_checkpoint(self.connection, size, note)
+
+
+def _same_events(stored: Sequence[StoredEvent], events: Sequence[Any]) -> bool:
+    """True if ``stored`` are ``events``, one for one (aggregate and version)."""
+    return len(stored) == len(events) and all(
+        s.originator_id == e.originator_id and s.originator_version == e.originator_version
+        for s, e in zip(stored, events, strict=True)
+    )

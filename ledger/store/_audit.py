@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit import strict_json
-from ledger.audit._sigpool import VerifierPool
+from ledger.audit._sigpool import Opened, VerifierPool
 from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
@@ -77,6 +77,7 @@ class LogItem:
     """One leaf of a store's log: a trust root (``root``) or an event (``stored``).
 
     ``verified``: the raw public key a verifier pool checked the event's signature with;
+    ``opened``: what the pool found reading the envelope (:func:`~ledger.audit._sigpool.open_page`);
     ``final``: no later leaf of the log is of the event's aggregate.
     """
 
@@ -86,6 +87,7 @@ class LogItem:
     stored: StoredEvent | None = None
     verified: bytes | None = None
     final: bool = False
+    opened: Opened | None = None
 
 
 def _leaves(store: Store, total: int) -> Iterator[tuple[Leaf, bool]]:
@@ -134,10 +136,10 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
         total = store.log.size(connection)
         documents = store.log.root_rows(connection)
     notifications = store.notifications()
-    events: Iterator[tuple[StoredEvent, bytes | None]] = (
+    events: Iterator[tuple[StoredEvent, Opened | None]] = (
         ((n, None) for n in notifications)
         if pool is None
-        else pool.stream(notifications, lambda n: n.state)
+        else pool.stream(notifications, lambda n: n.state, opened=True, wait=False)
     )
     count = 0
     for position, (leaf, final) in enumerate(_leaves(store, total)):
@@ -148,7 +150,7 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
         if aggregate == ROOT_LEAF:
             yield LogItem(position, leaf, root=_root(documents.pop(version, None), leaf))
             continue
-        stored, verified = next(events, (None, None))
+        stored, opened = next(events, (None, None))
         if stored is None or getattr(stored, "id", 0) > newest:
             if store.max_notification_id() > newest:
                 return  # the rest was written after the walk began
@@ -156,7 +158,8 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
                 f"log leaf {position}: aggregate {aggregate} version {version} is missing"
                 " from the store"
             )
-        yield LogItem(position, leaf, stored=stored, verified=verified, final=final)
+        verified = None if opened is None else opened.key
+        yield LogItem(position, leaf, stored=stored, verified=verified, final=final, opened=opened)
     extra, _ = next(events, (None, None))
     if extra is not None and getattr(extra, "id", 0) <= newest:
         raise AuditError(
@@ -275,7 +278,7 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
                 f" match the stored event aggregate {stored.originator_id} version"
                 f" {stored.originator_version}"
             )
-        replay.event(stored, where, item.verified)
+        replay.event(stored, where, item.verified, item.opened)
         if item.final:
             replay.forget(leaf[2])
     if replay.last_hash != leaf[1]:

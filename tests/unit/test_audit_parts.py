@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from ledger.audit._canonical import canonical_json
-from ledger.audit._sigpool import VerifierPool, check_page
+from ledger.audit._sigpool import Opened, VerifierPool, check_page, open_page
 from ledger.audit.envelope import Envelope, payload_type_for
 from ledger.audit.keys import Signer
 from ledger.audit.merkle import Frontier, leaf_hash, roots_at
@@ -55,6 +56,34 @@ def test_the_pool_streams_every_item_in_order_with_its_key() -> None:
         out = list(pool.stream(items, lambda item: item, page=3))
     assert [item for item, _ in out] == items
     assert {key for _, key in out} == {signer.public.public_key}
+
+
+def test_a_page_opened_by_a_worker_keeps_only_what_reads_strictly_and_verifies() -> None:
+    one, two = Signer.generate("a", "registry"), Signer.generate("b", "registry")
+    body = b'{"aggregate":"x","event":{},"prev":null,"version":1}'
+    good, loose = sealed(one, body), sealed(one, b'{"n": 1}')
+    forged = good.replace(
+        b'"keyid":"' + one.public.keyid.encode(), b'"keyid":"' + two.public.keyid.encode()
+    )
+    keys = {one.public.keyid: one.public.public_key, two.public.keyid: two.public.public_key}
+    found = open_page([good, loose, forged, b"not json", good + b" "], keys)
+    assert found[0] == Opened(one.public.public_key, Envelope.from_bytes(good), json.loads(body))
+    assert found[1] == Opened(one.public.public_key, Envelope.from_bytes(loose), None)
+    assert found[2:] == [None, None, None]
+
+
+def test_a_pool_that_does_not_wait_streams_every_item_in_order_checked_or_not() -> None:
+    signer = Signer.generate("a", "registry")
+    items = [sealed(signer, b'{"n":%d}' % n) for n in range(40)]
+    with VerifierPool({signer.public.keyid: signer.public.public_key}, workers=2) as pool:
+        out = list(pool.stream(items, lambda item: item, page=3, opened=True, wait=False))
+        warm = list(pool.stream(items[:3], lambda item: item, page=3, opened=True))
+    assert [item for item, _ in out] == items
+    assert {None if found is None else found.key for _, found in out} <= {
+        None,
+        signer.public.public_key,
+    }
+    assert [found.envelope.to_bytes() for _, found in warm] == items[:3]
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 3, 7, 8, 13])

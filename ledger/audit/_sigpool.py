@@ -14,10 +14,10 @@ Rules:
   ``if __name__ == "__main__"`` guard would otherwise be re-run in each worker). Pages are
   submitted a few ahead of the walk, so memory holds a bounded number of pages whatever the
   log's size. A page whose worker failed comes back unchecked (all None): the audit then
-  checks those signatures itself. A caller that does not ``wait`` (the audit) takes a page's
-  items unchecked (None) while its worker has not answered yet (the workers are still
-  starting, or behind), so the pool never stalls the walk; a page not yet started is then
-  withdrawn.
+  checks those signatures itself. A caller that does not ``wait`` (the audit) takes the
+  items unchecked (None), and submits no page, while no worker is ready yet (still
+  starting), so the pool's start-up does not stall the walk; from then on it waits for
+  each page's answer.
 - :func:`open_page` (the audit's pages, :meth:`VerifierPool.stream` with ``opened=True``)
   also runs the checks that read an envelope alone: it returns an :class:`Opened` per
   envelope with the envelope read strictly from its canonical bytes and, if they pass, its
@@ -152,19 +152,6 @@ def _verify(raw: bytes | None, sig: bytes, message: bytes) -> bytes | None:
     return raw
 
 
-def _answered(chunk: list[T], future: Future[list[Any]]) -> Iterator[tuple[T, Any]]:
-    """``chunk``'s items with the worker's answers; unchecked (None) while it has none yet."""
-    if not future.done() and future.cancel():  # not started: the caller checks it all
-        yield from ((item, None) for item in chunk)
-        return
-    taken = 0
-    while taken < len(chunk) and not future.done():
-        yield chunk[taken], None
-        taken += 1
-    if taken < len(chunk):
-        yield from zip(chunk[taken:], _result(future, len(chunk))[taken:], strict=True)
-
-
 def _result(future: Future[list[Any]], count: int) -> list[Any]:
     try:
         return future.result()
@@ -173,7 +160,13 @@ def _result(future: Future[list[Any]], count: int) -> list[Any]:
 
 
 def _ready() -> None:
-    """A task that does nothing: submitting one starts a worker."""
+    """Submitting this starts a worker; it loads what a page needs, so its end means ready."""
+    import cryptography.hazmat.primitives.asymmetric.ed25519  # noqa: F401
+
+    import ledger.audit.envelope  # noqa: F401
+
+
+_END: Any = object()
 
 
 @contextlib.contextmanager
@@ -202,8 +195,7 @@ class VerifierPool:
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         )
         with _main_hidden():
-            for _ in range(workers):
-                self._executor.submit(_ready)
+            self._started = [self._executor.submit(_ready) for _ in range(workers)]
 
     def stream(
         self,
@@ -218,12 +210,17 @@ class VerifierPool:
 
         That is the raw public key it verified with (:func:`check_page`), or with ``opened``
         an :class:`Opened` (:func:`open_page`); None when unchecked or refused, and, unless
-        ``wait``, while its page's worker has not answered yet.
+        ``wait``, for the items taken while no worker was ready yet.
         """
         work: Callable[[list[bytes], Mapping[str, bytes]], list[Any]] = (
             open_page if opened else check_page
         )
         source = iter(items)
+        while not wait and not any(started.done() for started in self._started):
+            item = next(source, _END)
+            if item is _END:
+                return
+            yield item, None  # no worker is ready yet: the caller checks this one itself
         pending: deque[tuple[list[T], Future[list[Any]]]] = deque()
         done = False
         while True:
@@ -237,10 +234,7 @@ class VerifierPool:
             if not pending:
                 return
             chunk, future = pending.popleft()
-            if wait:
-                yield from zip(chunk, _result(future, len(chunk)), strict=True)
-            else:
-                yield from _answered(chunk, future)
+            yield from zip(chunk, _result(future, len(chunk)), strict=True)
 
     def close(self) -> None:
         """Stop the workers (pages not yet taken are dropped)."""

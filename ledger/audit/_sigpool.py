@@ -16,8 +16,10 @@ Rules:
   log's size. A page whose worker failed comes back unchecked (all None): the audit then
   checks those signatures itself. A caller that does not ``wait`` (the audit) takes the
   items unchecked (None), and submits no page, while no worker is ready yet (still
-  starting), so the pool's start-up does not stall the walk; from then on it waits for
-  each page's answer.
+  starting), so the pool's start-up does not stall the walk; from then on, while the page
+  it needs next has no answer yet, the caller's process does the last page no worker has
+  taken yet itself (the same function, withdrawn from the pool), so the walk and the workers
+  share the work by their speeds (on a loaded machine the walk does more of it).
 - :func:`open_page` (the audit's pages, :meth:`VerifierPool.stream` with ``opened=True``)
   also runs the checks that read an envelope alone: it returns an :class:`Opened` per
   envelope with the envelope read strictly from its canonical bytes and, if they pass, its
@@ -46,7 +48,7 @@ __all__ = ["Opened", "VerifierPool", "check_page", "open_page"]
 
 T = TypeVar("T")
 PAGE = 400
-AHEAD = 6
+AHEAD = 10
 
 
 def check_page(envelopes: list[bytes], keys: Mapping[str, bytes]) -> list[bytes | None]:
@@ -233,8 +235,26 @@ class VerifierPool:
                 pending.append((chunk, future))
             if not pending:
                 return
+            if not wait:
+                self._help(pending, data, work)
             chunk, future = pending.popleft()
             yield from zip(chunk, _result(future, len(chunk)), strict=True)
+
+    def _help(
+        self,
+        pending: deque[tuple[list[T], Future[list[Any]]]],
+        data: Any,
+        work: Callable[[list[bytes], Mapping[str, bytes]], list[Any]],
+    ) -> None:
+        """While the first page has no answer, do the last page no worker has taken here."""
+        first = pending[0][1]
+        for chunk, future in reversed(pending):
+            if first.done():
+                return
+            if future.cancel():
+                done: Future[list[Any]] = Future()
+                done.set_result(work([data(i) for i in chunk], self.keys))
+                pending[pending.index((chunk, future))] = (chunk, done)
 
     def close(self) -> None:
         """Stop the workers (pages not yet taken are dropped)."""

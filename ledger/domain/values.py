@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import enum
+import re
 from decimal import Decimal
 
 import attrs
@@ -96,11 +97,14 @@ def require_unit(instrument: Instrument, unit: object) -> Decimal:
     return value.normalize() if value != 1 else Decimal(1)
 
 
+_CONTROL = re.compile("[\x00-\x1f]")  # the characters below 32
+
+
 def require_text(what: str, value: object) -> str:
     """Return ``value`` if it is non-empty text without surrounding blanks or control chars."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{what} must be non-empty text, got {value!r}")
-    if value != value.strip() or any(ord(ch) < 32 for ch in value):
+    if value != value.strip() or _CONTROL.search(value):
         raise InvalidInputError(f"{what} has surrounding blanks or control characters: {value!r}")
     return value
 

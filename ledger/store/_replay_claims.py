@@ -10,8 +10,9 @@ Rules:
 - :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
-  grow with them; parcels and bindings are compared in memory. Either way the first row that
-  differs is named exactly as :func:`~ledger.store._rows.compare_rows` names it.
+  grow with them (the scratch file's page cache, its temporary tables' and its sorts' memory
+  are capped at a few MB); parcels and bindings are compared in memory. Either way the first
+  row that differs is named exactly as :func:`~ledger.store._rows.compare_rows` names it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _quiet(connection: Any, _: object = None) -> None:
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA journal_mode = MEMORY")
     connection.execute("PRAGMA cache_size = -4000")  # at most ~4 MB of pages in memory
+    connection.execute("PRAGMA temp_store = FILE")  # the comparison's temporary tables too
+    connection.execute("PRAGMA temp.cache_size = -1000")
 
 
 class ReplayClaims:
@@ -118,6 +121,7 @@ class ReplayClaims:
 
     def _compare_serials(self, kept: sa.Connection, table: sa.Table) -> None:
         raw = self._raw
+        raw.execute("PRAGMA cache_size = -1000")  # the sorts below spill to disk beyond ~1 MB
         raw.execute(f"CREATE TEMP TABLE kept ({', '.join(_COLUMNS)})")
         result = kept.execution_options(stream_results=True, yield_per=_PAGE).execute(
             sa.select(*(table.c[name] for name in _COLUMNS))

@@ -240,6 +240,11 @@ class VerifierPool:
             chunk, future = pending.popleft()
             yield from zip(chunk, _result(future, len(chunk)), strict=True)
 
+    def wait_ready(self) -> None:
+        """Block until every worker has started: a stream that does not wait checks every item."""
+        for started in self._started:
+            started.result()
+
     def _help(
         self,
         pending: deque[tuple[list[T], Future[list[Any]]]],
@@ -248,13 +253,17 @@ class VerifierPool:
     ) -> None:
         """While the first page has no answer, do the last page no worker has taken here."""
         first = pending[0][1]
-        for chunk, future in reversed(pending):
+        for at in range(len(pending) - 1, -1, -1):
             if first.done():
                 return
+            chunk, future = pending[at]
             if future.cancel():
                 done: Future[list[Any]] = Future()
-                done.set_result(work([data(i) for i in chunk], self.keys))
-                pending[pending.index((chunk, future))] = (chunk, done)
+                try:
+                    done.set_result(work([data(i) for i in chunk], self.keys))
+                except Exception as e:  # as a broken worker: the caller checks the page
+                    done.set_exception(e)
+                pending[at] = (chunk, done)
 
     def close(self) -> None:
         """Stop the workers (pages not yet taken are dropped)."""

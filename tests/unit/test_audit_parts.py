@@ -72,18 +72,20 @@ def test_a_page_opened_by_a_worker_keeps_only_what_reads_strictly_and_verifies()
     assert found[2:] == [None, None, None]
 
 
-def test_a_pool_that_does_not_wait_streams_every_item_in_order_checked_or_not() -> None:
+def test_a_pool_that_does_not_wait_streams_every_item_in_order_and_checks_all_once_ready() -> None:
     signer = Signer.generate("a", "registry")
     items = [sealed(signer, b'{"n":%d}' % n) for n in range(40)]
     with VerifierPool({signer.public.keyid: signer.public.public_key}, workers=2) as pool:
         out = list(pool.stream(items, lambda item: item, page=3, opened=True, wait=False))
-        warm = list(pool.stream(items[:3], lambda item: item, page=3, opened=True))
+        pool.wait_ready()
+        warm = list(pool.stream(items, lambda item: item, page=3, opened=True, wait=False))
     assert [item for item, _ in out] == items
     assert {None if found is None else found.key for _, found in out} <= {
         None,
         signer.public.public_key,
     }
-    assert [found.envelope.to_bytes() for _, found in warm] == items[:3]
+    assert [item for item, _ in warm] == items
+    assert [found.envelope.to_bytes() for _, found in warm] == items
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 3, 7, 8, 13])

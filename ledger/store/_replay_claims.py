@@ -11,7 +11,7 @@ Rules:
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
   grow with them (the scratch file's page cache, its temporary tables' and its sorts' memory
-  are capped at a few MB); parcels and bindings are compared in memory. Either way the first
+  are capped at about 1 MB each); parcels and bindings are compared in memory. Either way the first
   row that differs is named exactly as :func:`~ledger.store._rows.compare_rows` names it.
 """
 
@@ -48,7 +48,7 @@ def _quiet(connection: Any, _: object = None) -> None:
     """No fsync, no rollback journal: the file is scratch, thrown away after the replay."""
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA journal_mode = MEMORY")
-    connection.execute("PRAGMA cache_size = -4000")  # at most ~4 MB of pages in memory
+    connection.execute("PRAGMA cache_size = -1000")  # at most ~1 MB of pages in memory
     connection.execute("PRAGMA temp_store = FILE")  # the comparison's temporary tables too
     connection.execute("PRAGMA temp.cache_size = -1000")
 
@@ -121,7 +121,6 @@ class ReplayClaims:
 
     def _compare_serials(self, kept: sa.Connection, table: sa.Table) -> None:
         raw = self._raw
-        raw.execute("PRAGMA cache_size = -1000")  # the sorts below spill to disk beyond ~1 MB
         raw.execute(f"CREATE TEMP TABLE kept ({', '.join(_COLUMNS)})")
         result = kept.execution_options(stream_results=True, yield_per=_PAGE).execute(
             sa.select(*(table.c[name] for name in _COLUMNS))

@@ -7,6 +7,9 @@ Rules:
 - A claim of serial blocks only (every batch issuance) is checked and written with two
   prepared statements: the same overlap rule as :class:`ClaimIndex` (the same earlier batch
   is named) and the same insert; any other claim goes through :class:`ClaimIndex` whole.
+  A block that starts above every serial its registry has claimed so far can overlap none,
+  so it is not looked up (the greatest end per registry is kept); the inserts are made in
+  pages, and always before a look-up or another reader.
 - :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
@@ -67,7 +70,8 @@ class ReplayClaims:
         # the checks here replace the guard trigger (one fewer lookup per insert)
         for trigger in (f"{_SERIALS}_no_overlap", f"{_SERIALS}_no_overlap_nearest"):
             self._raw.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-        self._pending = 0
+        self._rows: list[tuple[str, int, int, str]] = []  # checked, not yet inserted
+        self._top: dict[str, int] = {}  # the greatest serial end claimed, per registry
 
     def claim(self, claims: Claims) -> None:
         """Make ``claims`` again, or raise the RuleViolationError the store would."""
@@ -75,24 +79,37 @@ class ReplayClaims:
             self._commit()
             with self.engine.begin() as connection:
                 self.index.claim(connection, claims)
+            for serial in claims.serials:
+                self._claimed(serial.registry, serial.serials.end)
             return
-        raw = self._raw
-        if not raw.in_transaction:
-            raw.execute("BEGIN")  # committed in pages of inserts, or before another reader
         for serial in claims.serials:
             span = serial.serials
-            found = raw.execute(_NEAREST, (serial.registry, span.end)).fetchone()
-            if found is not None and found[2] >= span.start:
-                raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
-            raw.execute(_INSERT, (serial.registry, span.start, span.end, serial.batch))
-            self._pending += 1
-        if self._pending >= _PAGE:
+            top = self._top.get(serial.registry)
+            if top is not None and span.start <= top:  # a block may overlap: find it
+                self._flush()
+                found = self._raw.execute(_NEAREST, (serial.registry, span.end)).fetchone()
+                if found is not None and found[2] >= span.start:
+                    raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
+            self._rows.append((serial.registry, span.start, span.end, serial.batch))
+            self._claimed(serial.registry, span.end)
+        if len(self._rows) >= _PAGE:
             self._commit()
 
+    def _claimed(self, registry: str, end: int) -> None:
+        self._top[registry] = max(end, self._top.get(registry, end))
+
+    def _flush(self) -> None:
+        """Insert the checked rows (one statement per page of them)."""
+        if self._rows:
+            if not self._raw.in_transaction:
+                self._raw.execute("BEGIN")  # committed in pages, or before another reader
+            self._raw.executemany(_INSERT, self._rows)
+            self._rows.clear()
+
     def _commit(self) -> None:
+        self._flush()
         if self._raw.in_transaction:
             self._raw.execute("COMMIT")
-        self._pending = 0
 
     def rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every replayed claim row, sorted, by table (all in memory: for small histories)."""

@@ -9,7 +9,7 @@ Rules:
   is named) and the same insert; any other claim goes through :class:`ClaimIndex` whole.
   A block that starts above every serial its registry has claimed so far can overlap none,
   so it is not looked up (the greatest end per registry is kept); the inserts are made in
-  pages, and always before a look-up or another reader.
+  pages (before another reader), and a look-up also searches the rows not yet inserted.
 - :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -71,6 +72,7 @@ class ReplayClaims:
         for trigger in (f"{_SERIALS}_no_overlap", f"{_SERIALS}_no_overlap_nearest"):
             self._raw.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         self._rows: list[tuple[str, int, int, str]] = []  # checked, not yet inserted
+        self._unwritten: dict[str, list[tuple[int, int, str]]] = {}  # the same, sorted
         self._top: dict[str, int] = {}  # the greatest serial end claimed, per registry
 
     def claim(self, claims: Claims) -> None:
@@ -86,14 +88,28 @@ class ReplayClaims:
             span = serial.serials
             top = self._top.get(serial.registry)
             if top is not None and span.start <= top:  # a block may overlap: find it
-                self._flush()
-                found = self._raw.execute(_NEAREST, (serial.registry, span.end)).fetchone()
+                found = self._nearest(serial.registry, span.end)
                 if found is not None and found[2] >= span.start:
                     raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
-            self._rows.append((serial.registry, span.start, span.end, serial.batch))
+            row = (serial.registry, span.start, span.end, serial.batch)
+            self._rows.append(row)
+            bisect.insort(self._unwritten.setdefault(serial.registry, []), row[1:])
             self._claimed(serial.registry, span.end)
         if len(self._rows) >= _PAGE:
             self._commit()
+
+    def _nearest(self, registry: str, end: int) -> tuple[str, int, int] | None:
+        """(batch, start, end) of the block of ``registry`` with the greatest start <= ``end``.
+
+        Looked up in the file and among the rows not yet written; the greater start wins.
+        """
+        found = self._raw.execute(_NEAREST, (registry, end)).fetchone()
+        unwritten = self._unwritten.get(registry, [])
+        at = bisect.bisect_right(unwritten, end, key=_start) - 1
+        if at >= 0 and (found is None or unwritten[at][0] > found[1]):
+            start, stop, batch = unwritten[at]
+            return batch, start, stop
+        return None if found is None else (str(found[0]), int(found[1]), int(found[2]))
 
     def _claimed(self, registry: str, end: int) -> None:
         self._top[registry] = max(end, self._top.get(registry, end))
@@ -105,6 +121,7 @@ class ReplayClaims:
                 self._raw.execute("BEGIN")  # committed in pages, or before another reader
             self._raw.executemany(_INSERT, self._rows)
             self._rows.clear()
+            self._unwritten.clear()
 
     def _commit(self) -> None:
         self._flush()
@@ -166,6 +183,10 @@ class ReplayClaims:
         self._raw.close()
         self.engine.dispose()
         self._folder.cleanup()
+
+
+def _start(row: tuple[int, int, str]) -> int:
+    return row[0]
 
 
 def _rows(found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

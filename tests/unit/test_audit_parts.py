@@ -117,3 +117,20 @@ def test_a_replayed_serial_block_that_overlaps_names_the_block_the_store_would_n
         assert len(claims.rows()["ledger_serial_blocks"]) == 6
     finally:
         claims.close()
+
+
+def test_a_replayed_block_is_checked_against_the_blocks_not_yet_written_as_well() -> None:
+    claims = ReplayClaims()
+    try:
+        claims.claim(claim("reg", 1000, 1999, "high"))
+        claims.rows()  # written to the file
+        for n, start in enumerate((10, 30, 50)):  # below the registry's top: looked up
+            claims.claim(claim("reg", start, start + 9, f"low{n}"))
+        with pytest.raises(RuleViolationError, match=r"overlap batch low1 \(30-39\)"):
+            claims.claim(claim("reg", 35, 45, "new"))
+        with pytest.raises(RuleViolationError, match=r"overlap batch high \(1000-1999\)"):
+            claims.claim(claim("reg", 60, 1000, "new"))
+        claims.claim(claim("reg", 40, 49, "fits"))
+        assert len(claims.rows()["ledger_serial_blocks"]) == 5
+    finally:
+        claims.close()

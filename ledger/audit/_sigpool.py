@@ -48,7 +48,7 @@ __all__ = ["Opened", "VerifierPool", "check_page", "open_page"]
 
 T = TypeVar("T")
 PAGE = 400
-AHEAD = 10
+AHEAD = 8
 
 
 def check_page(envelopes: list[bytes], keys: Mapping[str, bytes]) -> list[bytes | None]:

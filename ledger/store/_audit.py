@@ -49,6 +49,9 @@ Leaf = tuple[int, bytes, str, int]
 _PAGE = 2000
 #: The smallest log whose audit starts a verifier pool (its start costs about a second).
 POOL_FROM = 1000
+#: Events per page sent to the pool: a worker's answer holds each envelope and its payload's
+#: body, and at most :data:`~ledger.audit._sigpool.AHEAD` pages are in flight.
+_POOL_PAGE = 100
 
 
 @attrs.frozen
@@ -139,7 +142,7 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
     events: Iterator[tuple[StoredEvent, Opened | None]] = (
         ((n, None) for n in notifications)
         if pool is None
-        else pool.stream(notifications, lambda n: n.state, opened=True, wait=False)
+        else pool.stream(notifications, lambda n: n.state, _POOL_PAGE, opened=True, wait=False)
     )
     count = 0
     for position, (leaf, final) in enumerate(_leaves(store, total)):

@@ -7,9 +7,10 @@ Rules:
 - A claim of serial blocks only (every batch issuance) is checked and written with two
   prepared statements: the same overlap rule as :class:`ClaimIndex` (the same earlier batch
   is named) and the same insert; any other claim goes through :class:`ClaimIndex` whole.
-  A block that starts above every serial its registry has claimed so far can overlap none,
-  so it is not looked up (the greatest end per registry is kept); the inserts are made in
-  pages (before another reader), and a look-up also searches the rows not yet inserted.
+  The serials each registry has claimed are also kept as runs of consecutive serials (up to
+  4,096 runs per registry; beyond that, every block of it is looked up): a block that meets
+  no run overlaps no claimed block, so it is not looked up. The inserts are made in pages
+  (before another reader), and a look-up also searches the rows not yet inserted.
 - :meth:`ReplayClaims.compare` finds the rows that differ between the store's claim tables and
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
@@ -28,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ledger.domain.values import SerialRange
 from ledger.store._claims import ClaimIndex, Claims
 from ledger.store._claims._serials import serial_overlap
 from ledger.store._rows import compare_rows, row_order
@@ -46,6 +48,7 @@ _NEAREST = (
 )
 _INSERT = f"INSERT INTO {_SERIALS} (registry, serial_start, serial_end, batch) VALUES (?, ?, ?, ?)"
 _PAGE = 5000
+_RUNS = 4096  # runs of claimed serials kept per registry
 
 
 def _quiet(connection: Any, _: object = None) -> None:
@@ -73,7 +76,7 @@ class ReplayClaims:
             self._raw.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         self._rows: list[tuple[str, int, int, str]] = []  # checked, not yet inserted
         self._unwritten: dict[str, list[tuple[int, int, str]]] = {}  # the same, sorted
-        self._top: dict[str, int] = {}  # the greatest serial end claimed, per registry
+        self._covered: dict[str, _Covered | None] = {}  # None: too many runs, not kept
 
     def claim(self, claims: Claims) -> None:
         """Make ``claims`` again, or raise the RuleViolationError the store would."""
@@ -82,19 +85,19 @@ class ReplayClaims:
             with self.engine.begin() as connection:
                 self.index.claim(connection, claims)
             for serial in claims.serials:
-                self._claimed(serial.registry, serial.serials.end)
+                self._claimed(serial.registry, serial.serials)
             return
         for serial in claims.serials:
             span = serial.serials
-            top = self._top.get(serial.registry)
-            if top is not None and span.start <= top:  # a block may overlap: find it
+            covered = self._covered.get(serial.registry, _EMPTY)
+            if covered is None or covered.meets(span):  # a block may overlap: find it
                 found = self._nearest(serial.registry, span.end)
                 if found is not None and found[2] >= span.start:
                     raise serial_overlap(serial, f"batch {found[0]} ({found[1]}-{found[2]})")
             row = (serial.registry, span.start, span.end, serial.batch)
             self._rows.append(row)
             bisect.insort(self._unwritten.setdefault(serial.registry, []), row[1:])
-            self._claimed(serial.registry, span.end)
+            self._claimed(serial.registry, span)
         if len(self._rows) >= _PAGE:
             self._commit()
 
@@ -111,8 +114,12 @@ class ReplayClaims:
             return batch, start, stop
         return None if found is None else (str(found[0]), int(found[1]), int(found[2]))
 
-    def _claimed(self, registry: str, end: int) -> None:
-        self._top[registry] = max(end, self._top.get(registry, end))
+    def _claimed(self, registry: str, span: SerialRange) -> None:
+        if registry not in self._covered:
+            self._covered[registry] = _Covered()
+        covered = self._covered[registry]
+        if covered is not None and not covered.add(span):
+            self._covered[registry] = None  # too scattered to keep: every block is looked up
 
     def _flush(self) -> None:
         """Insert the checked rows (one statement per page of them)."""
@@ -183,6 +190,43 @@ class ReplayClaims:
         self._raw.close()
         self.engine.dispose()
         self._folder.cleanup()
+
+
+class _Covered:
+    """The serials a registry has claimed, as runs of consecutive serials.
+
+    At most :data:`_RUNS` of them, so memory stays flat: a block that meets none of them
+    overlaps no claimed block and needs no look-up.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def meets(self, span: SerialRange) -> bool:
+        """True if a claimed serial lies in ``span``."""
+        at = bisect.bisect_right(self.starts, span.end) - 1
+        return at >= 0 and self.ends[at] >= span.start
+
+    def add(self, span: SerialRange) -> bool:
+        """Add ``span`` (which meets no run); False if that makes too many runs."""
+        at = bisect.bisect_right(self.starts, span.start)  # the first run after it
+        joins_left = at > 0 and self.ends[at - 1] == span.start - 1
+        joins_right = at < len(self.starts) and self.starts[at] == span.end + 1
+        if joins_left and joins_right:
+            self.ends[at - 1] = self.ends.pop(at)
+            del self.starts[at]
+        elif joins_left:
+            self.ends[at - 1] = span.end
+        elif joins_right:
+            self.starts[at] = span.start
+        else:
+            self.starts.insert(at, span.start)
+            self.ends.insert(at, span.end)
+        return len(self.starts) <= _RUNS
+
+
+_EMPTY = _Covered()
 
 
 def _start(row: tuple[int, int, str]) -> int:

@@ -14,6 +14,7 @@ from ledger.audit.keys import Signer
 from ledger.audit.merkle import Frontier, leaf_hash, roots_at
 from ledger.domain.values import SerialRange
 from ledger.errors import RuleViolationError
+from ledger.store import _replay_claims
 from ledger.store._claims import Claims
 from ledger.store._claims._serials import SerialClaim
 from ledger.store._replay_claims import ReplayClaims
@@ -132,5 +133,25 @@ def test_a_replayed_block_is_checked_against_the_blocks_not_yet_written_as_well(
             claims.claim(claim("reg", 60, 1000, "new"))
         claims.claim(claim("reg", 40, 49, "fits"))
         assert len(claims.rows()["ledger_serial_blocks"]) == 5
+    finally:
+        claims.close()
+
+
+@pytest.mark.parametrize("runs", [1, 4096])
+def test_the_runs_kept_per_registry_never_hide_an_overlap(
+    runs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_replay_claims, "_RUNS", runs)
+    claims = ReplayClaims()
+    try:
+        for n, (start, end) in enumerate([(1, 10), (11, 20), (30, 39), (21, 29), (60, 69)]):
+            claims.claim(claim("reg", start, end, f"b{n}"))
+        cases = [(15, 32, "b2 (30-39)"), (40, 60, "b4 (60-69)"), (29, 29, "b3 (21-29)")]
+        for start, end, named in cases:
+            with pytest.raises(RuleViolationError, match=rf"overlap batch {re.escape(named)}"):
+                claims.claim(claim("reg", start, end, "new"))
+        claims.claim(claim("reg", 40, 59, "fits"))
+        claims.claim(claim("reg", 70, 70, "after"))
+        assert len(claims.rows()["ledger_serial_blocks"]) == 7
     finally:
         claims.close()

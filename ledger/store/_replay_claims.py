@@ -15,7 +15,7 @@ Rules:
   the replayed ones. The serial blocks (one row per batch: the table that grows with the
   ledger) are streamed into the private file and compared there by SQL, so memory does not
   grow with them (the scratch file's page cache, its temporary tables' and its sorts' memory
-  are capped at about 1 MB each); parcels and bindings are compared in memory. Either way the first
+  are capped at 256 KB each); parcels and bindings are compared in memory. Either way the first
   row that differs is named exactly as :func:`~ledger.store._rows.compare_rows` names it.
 """
 
@@ -55,9 +55,9 @@ def _quiet(connection: Any, _: object = None) -> None:
     """No fsync, no rollback journal: the file is scratch, thrown away after the replay."""
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA journal_mode = MEMORY")
-    connection.execute("PRAGMA cache_size = -1000")  # at most ~1 MB of pages in memory
+    connection.execute("PRAGMA cache_size = -256")  # at most 256 KB of pages in memory
     connection.execute("PRAGMA temp_store = FILE")  # the comparison's temporary tables too
-    connection.execute("PRAGMA temp.cache_size = -1000")
+    connection.execute("PRAGMA temp.cache_size = -256")
 
 
 class ReplayClaims:

@@ -183,6 +183,11 @@ class Entry:
     @classmethod
     def decode(cls, envelope: Envelope, signer: PublicKey) -> Entry:
         """Decode the payload of a verified envelope; it must be canonical and complete."""
+        return cls.from_body(envelope, signer, cls.body_of(envelope))
+
+    @staticmethod
+    def body_of(envelope: Envelope) -> dict[str, Any]:
+        """The checks of :meth:`decode` that read the payload alone: its checked body."""
         try:
             body = strict_json.loads(envelope.payload, source="the payload")
         except InvalidInputError as e:
@@ -198,6 +203,12 @@ class Entry:
             check_tagged(body["event"])
         except InvalidInputError as e:
             raise TamperError(f"payload event: {e}") from e
+        checked: dict[str, Any] = body
+        return checked
+
+    @classmethod
+    def from_body(cls, envelope: Envelope, signer: PublicKey, body: dict[str, Any]) -> Entry:
+        """The rest of :meth:`decode`: ``body`` is :meth:`body_of` the same envelope."""
         signer.check_window(signed_at(body["event"]))
         if body["event"].get("actor") != signer.actor:
             raise SignatureError(

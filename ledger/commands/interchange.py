@@ -49,7 +49,7 @@ from ledger.commands._history import (
     scan_history,
 )
 from ledger.commands.transparency import TransparencyCommands
-from ledger.domain.credit_batch import CreditBatch
+from ledger.domain.credit_batch import CreditBatch, issue_facts
 from ledger.domain.parcels import Parcel
 from ledger.domain.values import SerialRange
 from ledger.errors import ImportRowsError, InvalidInputError, LedgerError, MalformedInputError
@@ -387,7 +387,7 @@ def _issued(
 ) -> Any:
     """The ``Issued`` event of a row: the one ``CreditBatch.issue`` makes, without the aggregate.
 
-    The fields are :meth:`CreditBatch.issue_fields` (every check of ``issue``), and the event
+    The fields are :func:`issue_facts` (every check of ``CreditBatch.issue``), and the event
     is built as eventsourcing builds a new aggregate's first event (a new id, version 1, the
     time now, the aggregate's topic), so its signed bytes are those of the aggregate's event.
     """
@@ -398,7 +398,7 @@ def _issued(
             f"missing {', '.join(missing) or 'nothing'}; unknown columns {extra}"
         )
     parcels = [Parcel.of(p.strip()) for p in (row.get("parcels") or "").split(";") if p.strip()]
-    fields = CreditBatch.issue_fields(
+    fields = issue_facts(
         registry=registry.actor,
         instrument=str(row["instrument"]).strip(),
         vintage=_integer("vintage", row["vintage"]),

@@ -53,6 +53,7 @@ __all__ = [
     "TOPICS",
     "TRANSFERRED",
     "CreditBatch",
+    "issue_facts",
     "recheck",
     "replay_checked",
 ]
@@ -100,7 +101,7 @@ class CreditBatch(Aggregate):
     ) -> CreditBatch:
         """Issue ``serials`` to ``holder``; the registry is the acting party (R7)."""
         return cls(
-            **cls.issue_fields(
+            **issue_facts(
                 registry=registry,
                 instrument=instrument,
                 vintage=vintage,
@@ -115,48 +116,6 @@ class CreditBatch(Aggregate):
                 source_project=source_project,
                 bound_event=bound_event,
             )
-        )
-
-    @staticmethod
-    def issue_fields(
-        *,
-        registry: str,
-        instrument: str,
-        vintage: int,
-        project: str,
-        province: str,
-        methodology: str,
-        serials: SerialRange,
-        holder: str,
-        today: datetime.date,
-        unit: Decimal | int = 1,
-        parcels: Sequence[Parcel] = (),
-        source_project: str | None = None,
-        bound_event: str | None = None,
-    ) -> dict[str, Any]:
-        """The checked fields of the ``Issued`` event :meth:`issue` makes (every R7 check).
-
-        A bulk import builds ``CreditBatch.Issued`` from these without the aggregate; the
-        event, and so its signed bytes, are the same.
-        """
-        kind = Instrument.parse(instrument)
-        if (source_project is None) != (bound_event is None):
-            raise InvalidInputError("a sink-project batch names both its project and its event")
-        return dict(
-            registry=require_text("registry", registry),
-            instrument=kind.value,
-            vintage=require_year("vintage", vintage, latest=today.year, rule="R7"),
-            project=require_text("project", project),
-            province=require_text("province", province),
-            methodology=require_text("methodology", methodology),
-            unit=require_unit(kind, unit),
-            serial_start=serials.start,
-            serial_end=serials.end,
-            holder=require_text("holder", holder),
-            parcels=[parcel.to_json() for parcel in parcels],
-            source_project=source_project,
-            bound_event=bound_event,
-            actor=registry,
         )
 
     @event("Issued", topic=ISSUED)
@@ -409,6 +368,48 @@ def _describe(lot: Lot) -> str:
     return lot.state.value
 
 
+def issue_facts(
+    *,
+    registry: str,
+    instrument: str,
+    vintage: int,
+    project: str,
+    province: str,
+    methodology: str,
+    serials: SerialRange,
+    holder: str,
+    today: datetime.date,
+    unit: Decimal | int = 1,
+    parcels: Sequence[Parcel] = (),
+    source_project: str | None = None,
+    bound_event: str | None = None,
+) -> dict[str, Any]:
+    """Every check of :meth:`CreditBatch.issue`: the Issued event's fields, or the error.
+
+    The replay re-checks an issuance with this alone (the event's ``__init__`` body only
+    applies the fields, and runs on the replayed event itself right after).
+    """
+    kind = Instrument.parse(instrument)
+    if (source_project is None) != (bound_event is None):
+        raise InvalidInputError("a sink-project batch names both its project and its event")
+    return {
+        "registry": require_text("registry", registry),
+        "instrument": kind.value,
+        "vintage": require_year("vintage", vintage, latest=today.year, rule="R7"),
+        "project": require_text("project", project),
+        "province": require_text("province", province),
+        "methodology": require_text("methodology", methodology),
+        "unit": require_unit(kind, unit),
+        "serial_start": serials.start,
+        "serial_end": serials.end,
+        "holder": require_text("holder", holder),
+        "parcels": [parcel.to_json() for parcel in parcels],
+        "source_project": source_project,
+        "bound_event": bound_event,
+        "actor": registry,
+    }
+
+
 def replay_checked(events: Iterable[Any]) -> CreditBatch:
     """Replay ``events`` (domain events of one batch), re-checking every rule on the way."""
     batch: CreditBatch | None = None
@@ -433,10 +434,11 @@ def recheck(before: CreditBatch | None, domain_event: Any) -> None:
         }
         facts["parcels"] = [Parcel.from_json(parcel) for parcel in e["parcels"]]
         serials = SerialRange(e["serial_start"], e["serial_end"])
-        made = CreditBatch.issue(**facts, serials=serials, today=e["timestamp"].date())
-        if str(made.unit) != str(e["unit"]):
+        made = issue_facts(**facts, serials=serials, today=e["timestamp"].date())
+        if str(made["unit"]) != str(e["unit"]):
             raise RuleViolationError(
-                f"unit {e['unit']} is not written as the ledger signs it ({made.unit})", rule="R7"
+                f"unit {e['unit']} is not written as the ledger signs it ({made['unit']})",
+                rule="R7",
             )
         return
     if before is None:

@@ -49,22 +49,43 @@ def _kind(topic: str) -> tuple[type, Recheck] | None:
     Loading the module registers its kinds' topics, so a verifier replaying only credit
     batches never imports the other aggregates.
     """
-    prefix = next((p for p in _MODULES if topic.startswith(p)), None)
-    if prefix is None:
-        return None
-    name, aggregate = _MODULES[prefix]
-    module = importlib.import_module(name)
-    return getattr(module, aggregate), module.recheck
+    found = _KINDS.get(topic)
+    if found is None:
+        prefix = next((p for p in _MODULES if topic.startswith(p)), None)
+        if prefix is None:
+            return None
+        name, aggregate = _MODULES[prefix]
+        module = importlib.import_module(name)
+        found = _KINDS[topic] = (getattr(module, aggregate), module.recheck)
+    return found
+
+
+#: :func:`_kind` of each topic seen (a module, once loaded, stays loaded).
+_KINDS: dict[str, tuple[type, Recheck]] = {}
+#: The field names of each dataclass event class seen.
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _fields(cls: type) -> frozenset[str]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = frozenset(field.name for field in dataclasses.fields(cls))
+    return found
 
 
 def decode(value: Any) -> Any:
     """``value`` with every tagged object ``{"_type_": NAME, "_data_": TEXT}`` decoded."""
     if isinstance(value, dict):
-        if set(value) == {"_type_", "_data_"} and value["_type_"] in _DECODERS:
-            return _DECODERS[value["_type_"]](value["_data_"])
-        return {key: decode(item) for key, item in value.items()}
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            decoder = _DECODERS.get(value["_type_"])
+            if decoder is not None:
+                return decoder(value["_data_"])
+        return {
+            key: decode(item) if isinstance(item, dict | list) else item
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [decode(item) for item in value]
+        return [decode(item) if isinstance(item, dict | list) else item for item in value]
     return value
 
 
@@ -87,9 +108,9 @@ def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[st
     while from_version < newest:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
-    if dataclasses.is_dataclass(cls):
-        expected = {field.name for field in dataclasses.fields(cls)}
-        if set(state) != expected:
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        expected = _fields(cls)
+        if state.keys() != expected:
             missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
             raise TamperError(
                 f"a {topic} event has the wrong fields (missing {missing or 'none'}, unknown"

@@ -98,6 +98,9 @@ def require_unit(instrument: Instrument, unit: object) -> Decimal:
     return value.normalize() if value != 1 else Decimal(1)
 
 
+_CONTROL = re.compile("[\x00-\x1f]")  # the characters below 32
+
+
 def require_text(what: str, value: object) -> str:
     """Return ``value`` if it is non-empty text without surrounding blanks or control chars."""
     if not isinstance(value, str) or not value.strip():

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 import sqlalchemy as sa
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from ledger.audit import strict_json
-from ledger.audit._sigpool import VerifierPool
+from ledger.audit._sigpool import Opened, VerifierPool
 from ledger.audit.note import Checkpoint, SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
@@ -49,6 +49,9 @@ Leaf = tuple[int, bytes, str, int]
 _PAGE = 2000
 #: The smallest log whose audit starts a verifier pool (its start costs about a second).
 POOL_FROM = 1000
+#: Events per page sent to the pool: a worker's answer holds each envelope and its payload's
+#: body, and at most :data:`~ledger.audit._sigpool.AHEAD` pages are in flight.
+_POOL_PAGE = 100
 
 
 @attrs.frozen
@@ -77,6 +80,7 @@ class LogItem:
     """One leaf of a store's log: a trust root (``root``) or an event (``stored``).
 
     ``verified``: the raw public key a verifier pool checked the event's signature with;
+    ``opened``: what the pool found reading the envelope (:func:`~ledger.audit._sigpool.open_page`);
     ``final``: no later leaf of the log is of the event's aggregate.
     """
 
@@ -86,6 +90,7 @@ class LogItem:
     stored: StoredEvent | None = None
     verified: bytes | None = None
     final: bool = False
+    opened: Opened | None = None
 
 
 def _leaves(store: Store, total: int) -> Iterator[tuple[Leaf, bool]]:
@@ -133,11 +138,11 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
     with store.read() as connection:
         total = store.log.size(connection)
         documents = store.log.root_rows(connection)
-    notifications = store.notifications()
-    events: Iterator[tuple[StoredEvent, bytes | None]] = (
+    notifications = _stored_events(store)
+    events: Iterator[tuple[StoredEvent, Opened | None]] = (
         ((n, None) for n in notifications)
         if pool is None
-        else pool.stream(notifications, lambda n: n.state)
+        else pool.stream(notifications, lambda n: n.state, _POOL_PAGE, opened=True, wait=False)
     )
     count = 0
     for position, (leaf, final) in enumerate(_leaves(store, total)):
@@ -148,7 +153,7 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
         if aggregate == ROOT_LEAF:
             yield LogItem(position, leaf, root=_root(documents.pop(version, None), leaf))
             continue
-        stored, verified = next(events, (None, None))
+        stored, opened = next(events, (None, None))
         if stored is None or getattr(stored, "id", 0) > newest:
             if store.max_notification_id() > newest:
                 return  # the rest was written after the walk began
@@ -156,7 +161,8 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
                 f"log leaf {position}: aggregate {aggregate} version {version} is missing"
                 " from the store"
             )
-        yield LogItem(position, leaf, stored=stored, verified=verified, final=final)
+        verified = None if opened is None else opened.key
+        yield LogItem(position, leaf, stored=stored, verified=verified, final=final, opened=opened)
     extra, _ = next(events, (None, None))
     if extra is not None and getattr(extra, "id", 0) <= newest:
         raise AuditError(
@@ -171,6 +177,35 @@ def log_items(store: Store, pool: VerifierPool | None = None) -> Iterator[LogIte
         ]
     if unlogged:
         raise AuditError(f"trust root version {unlogged[0]} is stored but not in the log")
+
+
+def _stored_events(store: Store) -> Iterator[Notification]:
+    """Every stored event in notification order, read page by page with one plain select.
+
+    The same rows :meth:`Store.notifications <ledger.store.Store.notifications>` reads (its
+    ORM query costs an object per row), each page in a read transaction of its own.
+    """
+    table = store._app._sql_recorder().events_record_cls.__table__
+    c = table.c
+    query = sa.select(c.id, c.originator_id, c.originator_version, c.topic, c.state)
+    after = 0
+    while True:
+        with store.read() as connection:
+            rows = connection.execute(query.where(c.id > after).order_by(c.id).limit(_PAGE))
+            page = [
+                Notification(
+                    id=row[0],
+                    originator_id=row[1],
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=bytes(row[4]) if isinstance(row[4], memoryview) else row[4],
+                )
+                for row in rows
+            ]
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = page[-1].id
 
 
 def _root(document: str | None, leaf: Leaf) -> TrustRoot:
@@ -275,7 +310,7 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
                 f" match the stored event aggregate {stored.originator_id} version"
                 f" {stored.originator_version}"
             )
-        replay.event(stored, where, item.verified)
+        replay.event(stored, where, item.verified, item.opened)
         if item.final:
             replay.forget(leaf[2])
     if replay.last_hash != leaf[1]:

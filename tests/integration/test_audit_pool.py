@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 
 import pytest
 
 from ledger import AuditError, KeyDirectory, Ledger, SerialRange, Signer
+from ledger.audit._sigpool import VerifierPool
 from ledger.audit.trust import TrustRoot
+from ledger.store import _audit
 from ledger.store._audit import audit_store
 
 from conftest import Backend, checkpointed, issue
@@ -34,8 +37,20 @@ def store(
     return backend
 
 
+class ReadyPool(VerifierPool):
+    """The audit's pool, its workers started before the walk (so they check every event)."""
+
+    def __init__(self, keys: Mapping[str, bytes], workers: int = 2) -> None:
+        super().__init__(keys, workers)
+        self.wait_ready()
+
+
 def audit(backend: Backend, trusted: TrustRoot, workers: int) -> object:
-    with Ledger(backend.url, KeyDirectory(), schema=backend.schema) as ledger:
+    with (
+        Ledger(backend.url, KeyDirectory(), schema=backend.schema) as ledger,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(_audit, "VerifierPool", ReadyPool)
         return audit_store(ledger.store, trusted, workers=workers)
 
 

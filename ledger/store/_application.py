@@ -82,6 +82,7 @@ class LedgerApplication(Application[UUID]):
             self._init_wal()
             self.claims = ClaimIndex(self._engine(), schema)
             self.merkle_log = LogStore(self._engine(), schema)
+            self._install_append()
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
 
@@ -139,7 +140,7 @@ class LedgerApplication(Application[UUID]):
             with self._sql_recorder().transaction(commit=True) as session:
                 connection = session.connection()
                 if lock is not None:
-                    _serialize(connection, lock)
+                    _serialize(connection, lock, self.store)
                 yield connection
             committed = True
         except BaseException as e:
@@ -156,6 +157,15 @@ class LedgerApplication(Application[UUID]):
     def write(self) -> AbstractContextManager[sa.Connection]:
         """A connection context that commits (``with app.write() as connection``)."""
         return self._engine().begin()
+
+    def _install_append(self) -> None:
+        """Let the event store insert events and their log leaves in one call (PostgreSQL)."""
+        recorder = self._sql_recorder()
+        events = recorder.events_table_name
+        if recorder.schema_name is not None:
+            events = f"{recorder.schema_name}.{events}"
+        self.merkle_log.install_append(self._engine(), events, recorder.channel_name)
+        self.store.log = self.merkle_log
 
     def _sql_recorder(self) -> SQLAlchemyApplicationRecorder:
         if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):
@@ -261,10 +271,12 @@ class LedgerApplication(Application[UUID]):
         claims = claims_for(events)
         if claims:
             self.claims.claim(connection, claims)
+        self.store.logged()  # forget any earlier insert's mark
         stored = insert()
-        self.merkle_log.append(
-            connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
-        )
+        if not self.store.logged():  # PostgreSQL appends the leaves with the events
+            self.merkle_log.append(
+                connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
+            )
 
     def close(self) -> None:
         """Release every database connection (eventsourcing-sqlalchemy keeps its engine open)."""
@@ -287,10 +299,15 @@ def _storage_error(error: BaseException) -> LedgerError | None:
     return None
 
 
-def _serialize(connection: sa.Connection, aggregate: UUID) -> None:
-    """Make every other writer of ``aggregate`` wait until this transaction ends."""
+def _serialize(connection: sa.Connection, aggregate: UUID, store: ChainedEventStore) -> None:
+    """Make every other writer of ``aggregate`` wait until this transaction ends.
+
+    PostgreSQL: the lock and the read of the aggregate's new events are one round trip.
+    """
     if connection.dialect.name == "postgresql":
         key = int.from_bytes(aggregate.bytes[:8], "big", signed=True)
+        if store.lock_and_read(connection, aggregate, key):
+            return
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     elif connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")

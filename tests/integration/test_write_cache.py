@@ -101,8 +101,15 @@ def test_a_write_that_rolls_back_leaves_nothing_kept_and_the_next_write_chains_t
     def refuse(*_: Any) -> None:
         raise RuntimeError("the log refused the leaf")
 
+    append_events = log.append_events
+
+    def write_then_refuse(*args: Any) -> None:
+        if append_events(*args) is not None:  # PostgreSQL: events and leaves in, then it fails
+            refuse()
+
     with monkeypatch.context() as patched:
         patched.setattr(log, "append", refuse)
+        patched.setattr(log, "append_events", write_then_refuse)
         with pytest.raises(RuntimeError, match="refused the leaf"):
             _retire(ledger, organiser, batch, 11)
     assert [entry.version for entry in ledger.history(batch)] == [1, 2]

@@ -122,12 +122,16 @@ class LedgerApplication(Application[UUID]):
         return self._engine().connect()
 
     @contextmanager
-    def unit(self, lock: UUID | None = None) -> Iterator[sa.Connection]:
+    def unit(
+        self, lock: UUID | None = None, check: Callable[[], None] | None = None
+    ) -> Iterator[sa.Connection]:
         """One write transaction that saves and reads of this thread nest in; commits on exit.
 
         ``lock``: an aggregate whose other writers wait until this unit ends (see the module
-        rules). A failed unit writes nothing, forgets the chain heads it advanced and raises a
-        LedgerError (a lost race is a ConcurrencyError).
+        rules). ``check``: run in the transaction, before the lock on PostgreSQL (so it is not
+        in the turn the aggregate's writers wait for) and after it on SQLite (whose lock is
+        the transaction's start). A failed unit writes nothing, forgets the chain heads it
+        advanced and raises a LedgerError (a lost race is a ConcurrencyError).
         """
         depth = getattr(self._units, "depth", 0)
         if depth:
@@ -140,7 +144,9 @@ class LedgerApplication(Application[UUID]):
             with self._sql_recorder().transaction(commit=True) as session:
                 connection = session.connection()
                 if lock is not None:
-                    _serialize(connection, lock, self.store)
+                    _serialize(connection, lock, self.store, check)
+                elif check is not None:
+                    check()
                 yield connection
             committed = True
         except BaseException as e:
@@ -299,18 +305,29 @@ def _storage_error(error: BaseException) -> LedgerError | None:
     return None
 
 
-def _serialize(connection: sa.Connection, aggregate: UUID, store: ChainedEventStore) -> None:
+def _serialize(
+    connection: sa.Connection,
+    aggregate: UUID,
+    store: ChainedEventStore,
+    check: Callable[[], None] | None,
+) -> None:
     """Make every other writer of ``aggregate`` wait until this transaction ends.
 
-    PostgreSQL: the lock and the read of the aggregate's new events are one round trip.
+    PostgreSQL: ``check`` runs first, then the lock and the read of the aggregate's new events
+    are one round trip. SQLite: the write lock first (``BEGIN IMMEDIATE`` starts the
+    transaction), then ``check``.
     """
     if connection.dialect.name == "postgresql":
+        if check is not None:
+            check()
         key = int.from_bytes(aggregate.bytes[:8], "big", signed=True)
-        if store.lock_and_read(connection, aggregate, key):
-            return
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    elif connection.dialect.name == "sqlite":
+        if not store.lock_and_read(connection, aggregate, key):
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if check is not None:
+        check()
 
 
 def _lost_a_lock(error: BaseException) -> bool:

@@ -40,6 +40,7 @@ from ledger.store._merkle_log import LogStore
 __all__ = ["ChainedEventStore"]
 
 _CACHED_AGGREGATES = 256
+_WAIT_SLICE = "4ms"  # how long a writer waits for an aggregate's lock before catching up
 
 
 class ChainedEventStore(EventStore[UUID]):
@@ -194,18 +195,26 @@ class ChainedEventStore(EventStore[UUID]):
 
         PostgreSQL only (the server-side lock-read of :class:`LogStore`): the rows after the
         last kept version are held for this thread's next read of ``aggregate``, which then
-        verifies them as if it had selected them itself. False where there is no such call.
+        verifies them as if it had selected them itself. While another writer holds the lock,
+        the wait is cut in slices: after each, the events committed meanwhile are read and
+        verified (as any read does), so the turn, once taken, has at most a few left to check.
+        False where there is no such call.
         """
         call = None if self.log is None else self.log.lock_read_call
         if call is None or connection.dialect.name != "postgresql":
             return False
-        pairs = self._cache().get(aggregate)
-        after = pairs[-1][1].version if pairs else 0
-        rows = connection.exec_driver_sql(call, {"k": key, "a": aggregate, "after": after})
-        found = [StoredEvent(aggregate, int(v), str(t), bytes(s)) for v, t, s in rows]
-        self._pending()
-        self._local.read = (aggregate, after, found)
-        return True
+        while True:
+            pairs = self._cache().get(aggregate)
+            after = pairs[-1][1].version if pairs else 0
+            params = {"k": key, "a": aggregate, "after": after, "wait": _WAIT_SLICE}
+            rows = connection.exec_driver_sql(call, params).all()
+            found = [StoredEvent(aggregate, int(v), str(t), bytes(s)) for v, t, s, _ in rows if v]
+            self._pending()
+            self._local.read = (aggregate, after, found)
+            if rows[0][3]:
+                return True
+            if found:
+                self._extend(aggregate)  # verified now, while the lock's holder works
 
     def _select(self, aggregate: UUID, after: int) -> Sequence[StoredEvent]:
         """The stored events of ``aggregate`` after version ``after``: held ones if read so."""

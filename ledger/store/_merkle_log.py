@@ -43,7 +43,7 @@ T = TypeVar("T")
 _PART = 500  # parameters per IN list
 _ONE_STATEMENT = 64  # leaves appended with their nodes in one statement (bind parameters)
 _APPEND = "ledger_append_v1"  # the server-side append (PostgreSQL); a new body gets a new name
-_LOCK_READ = "ledger_lock_read_v1"  # the aggregate lock and the read of its new events, at once
+_LOCK_READ = "ledger_lock_read_v2"  # the aggregate lock and the read of its new events, at once
 _APPEND_BODY = r"""
 CREATE OR REPLACE FUNCTION {function}(
     p_aggregates uuid[], p_versions bigint[], p_topics text[], p_states bytea[]
@@ -82,14 +82,27 @@ BEGIN
     END LOOP;
 END
 $body$;
-CREATE OR REPLACE FUNCTION {lock_read}(p_key bigint, p_aggregate uuid, p_after bigint)
-RETURNS TABLE (v bigint, t text, s bytea) LANGUAGE plpgsql VOLATILE AS $body$
+CREATE OR REPLACE FUNCTION {lock_read}(
+    p_key bigint, p_aggregate uuid, p_after bigint, p_wait text
+) RETURNS TABLE (v bigint, t text, s bytea, got boolean) LANGUAGE plpgsql VOLATILE AS $body$
+DECLARE
+    held boolean := true;
+    was text := current_setting('lock_timeout');
 BEGIN
-    PERFORM pg_advisory_xact_lock(p_key);
+    BEGIN
+        PERFORM set_config('lock_timeout', p_wait, true);
+        PERFORM pg_advisory_xact_lock(p_key);
+    EXCEPTION WHEN lock_not_available THEN
+        held := false;
+    END;
+    PERFORM set_config('lock_timeout', was, true);
     -- a new statement, so a new snapshot: it sees what the lock's last holder committed
-    RETURN QUERY SELECT e.originator_version, e.topic, e.state FROM {events} e
+    RETURN QUERY SELECT e.originator_version, e.topic, e.state, held FROM {events} e
     WHERE e.originator_id = p_aggregate AND e.originator_version > p_after
     ORDER BY e.originator_version;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::bytea, held;
+    END IF;
 END
 $body$;
 """
@@ -203,7 +216,7 @@ class LogStore:
             " CAST(%(v)s AS bigint[]), CAST(%(t)s AS text[]), CAST(%(s)s AS bytea[]))"
         )
         self.lock_read_call = (
-            f"SELECT * FROM {self._function(quote, _LOCK_READ)}(%(k)s, %(a)s, %(after)s)"
+            f"SELECT * FROM {self._function(quote, _LOCK_READ)}(%(k)s, %(a)s, %(after)s, %(wait)s)"
         )
         body = _APPEND_BODY.format(
             function=self._function(quote, _APPEND),

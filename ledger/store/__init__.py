@@ -194,7 +194,7 @@ class Store:
         """
 
         def attempt() -> int:
-            with self._app.unit(lock=aggregate_id, check=self.check_log):
+            with self._app.unit(lock=aggregate_id, check=self.check_log, one_save=True):
                 aggregate = self.load(aggregate_id, kind)
                 action(aggregate)
                 self._app.save(aggregate, signer=signer)

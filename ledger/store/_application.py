@@ -123,7 +123,11 @@ class LedgerApplication(Application[UUID]):
 
     @contextmanager
     def unit(
-        self, lock: UUID | None = None, check: Callable[[], None] | None = None
+        self,
+        lock: UUID | None = None,
+        check: Callable[[], None] | None = None,
+        *,
+        one_save: bool = False,
     ) -> Iterator[sa.Connection]:
         """One write transaction that saves and reads of this thread nest in; commits on exit.
 
@@ -131,7 +135,9 @@ class LedgerApplication(Application[UUID]):
         rules). ``check``: run in the transaction, before the lock on PostgreSQL (so it is not
         in the turn the aggregate's writers wait for) and after it on SQLite (whose lock is
         the transaction's start). A failed unit writes nothing, forgets the chain heads it
-        advanced and raises a LedgerError (a lost race is a ConcurrencyError).
+        advanced and raises a LedgerError (a lost race is a ConcurrencyError). ``one_save``:
+        the block's one save is its last statement, so on PostgreSQL its insert carries the
+        COMMIT (:meth:`LogStore.append_events`); nothing may be written after it.
         """
         depth = getattr(self._units, "depth", 0)
         if depth:
@@ -147,6 +153,7 @@ class LedgerApplication(Application[UUID]):
                     _serialize(connection, lock, self.store, check)
                 elif check is not None:
                     check()
+                self.store.end_with_next_write(one_save)
                 yield connection
             committed = True
         except BaseException as e:
@@ -298,7 +305,8 @@ class LedgerApplication(Application[UUID]):
 
 def _storage_error(error: BaseException) -> LedgerError | None:
     """The LedgerError a failed write raises, or None to re-raise it as it is."""
-    if isinstance(error, IntegrityError) or _lost_a_lock(error):
+    taken = isinstance(error, IntegrityError | sa.exc.IntegrityError)  # a key another took
+    if taken or _lost_a_lock(error):
         return ConcurrencyError(f"another writer saved first; re-read and retry ({error})")
     if isinstance(error, PersistenceError | sa.exc.SQLAlchemyError):
         return StorageError(f"the database refused the write: {error}")

@@ -98,6 +98,7 @@ class ChainedEventStore(EventStore[UUID]):
                 ids = self.log.append_events(
                     session.connection(),
                     [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored],
+                    commit=self._last_write(),
                 )
             if ids is not None:
                 self._pending()  # makes the thread's state
@@ -123,6 +124,18 @@ class ChainedEventStore(EventStore[UUID]):
             ids = [int(row[0]) for row in session.connection().execute(statement, rows)]
         return ids
 
+    def end_with_next_write(self, last: bool) -> None:
+        """Whether this thread's next insert is its unit's last statement (it then commits)."""
+        self._pending()
+        self._local.last = last
+
+    def _last_write(self) -> bool:
+        """True once if the unit asked its next insert to commit it (see above)."""
+        self._pending()
+        last = bool(getattr(self._local, "last", False))
+        self._local.last = False
+        return last
+
     def logged(self) -> bool:
         """True if this thread's last insert appended the events' log leaves too (then False)."""
         self._pending()
@@ -146,6 +159,7 @@ class ChainedEventStore(EventStore[UUID]):
         """
         pending = self._pending()
         self._local.read = None  # rows read under this unit's lock are not for a later one
+        self._local.last = False
         sealed, pending[:] = list(pending), []
         written = {UUID(str(stored.originator_id)) for stored, _ in sealed}
         if not committed:

@@ -241,13 +241,20 @@ class LogStore:
         return name if self.leaves.schema is None else f"{quote.quote(self.leaves.schema)}.{name}"
 
     def append_events(
-        self, connection: sa.Connection, stored: Sequence[tuple[Any, int, str, bytes]]
+        self,
+        connection: sa.Connection,
+        stored: Sequence[tuple[Any, int, str, bytes]],
+        *,
+        commit: bool = False,
     ) -> list[int] | None:
         """Insert events (aggregate, version, topic, state) with their leaves: their ids.
 
         One call of the server-side append (PostgreSQL, see :meth:`install_append`): the NOTIFY,
         the event table's lock, the inserts and the nodes the leaves complete. None where there
         is no such function (SQLite): the caller inserts and :meth:`append` s as before.
+        ``commit``: the transaction ends with this call, so its COMMIT is sent with it (one
+        round trip, psycopg's pipeline): the event table's lock is not held while the reply
+        travels back and the writer waits for a core to send the COMMIT.
         """
         call = getattr(self, "_append_call", None)
         if call is None or connection.dialect.name != "postgresql":
@@ -258,9 +265,10 @@ class LogStore:
             "t": [t for _, _, t, _ in stored],
             "s": [s for _, _, _, s in stored],
         }
-        ids = [int(row[0]) for row in connection.exec_driver_sql(call, params)]
         self._head = None  # the frontier is the server's now; read it again if need be
-        return ids
+        if not commit:
+            return [int(row[0]) for row in connection.exec_driver_sql(call, params)]
+        return _call_and_commit(connection, call, params)
 
     def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
         """The log's size and its last leaf hash (None when empty)."""
@@ -514,6 +522,26 @@ class LogStore:
         """Every kept trust root document by its version (as stored, to be checked)."""
         query = sa.select(self.roots.c.version, self.roots.c.document)
         return {int(version): str(document) for version, document in connection.execute(query)}
+
+
+def _call_and_commit(connection: sa.Connection, call: str, params: dict[str, Any]) -> list[int]:
+    """Run ``call`` and COMMIT in one round trip (psycopg pipeline); the ids it returned.
+
+    The transaction is over afterwards (SQLAlchemy's own commit then finds nothing to do); a
+    failure rolls it all back and is raised as SQLAlchemy raises driver errors.
+    """
+    import psycopg
+
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise StorageError("the server-side append needs psycopg 3")
+    try:
+        with raw.pipeline():
+            cursor = raw.execute(call, params)
+            raw.commit()
+        return [int(row[0]) for row in cursor.fetchall()]
+    except psycopg.Error as e:
+        raise sa.exc.DBAPIError.instance(call, params, e, psycopg.Error) from e
 
 
 def _aligned(start: int, end: int) -> tuple[int, int] | None:

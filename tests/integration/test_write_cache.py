@@ -103,8 +103,9 @@ def test_a_write_that_rolls_back_leaves_nothing_kept_and_the_next_write_chains_t
 
     append_events = log.append_events
 
-    def write_then_refuse(*args: Any) -> None:
-        if append_events(*args) is not None:  # PostgreSQL: events and leaves in, then it fails
+    def write_then_refuse(*args: Any, **kwargs: Any) -> None:
+        # PostgreSQL: the events and leaves are in, then the write fails before its commit
+        if append_events(*args, **{**kwargs, "commit": False}) is not None:
             refuse()
 
     with monkeypatch.context() as patched:

@@ -68,3 +68,39 @@ def test_a_writer_waiting_for_a_busy_batch_verifies_what_lands_meanwhile_and_cha
     assert [entry.version for entry in history] == [1, 2, 3, 4]
     assert history[3].prev == history[2].hash
     assert ledger.audit(root).events == 4
+
+
+def test_a_turn_whose_version_was_taken_meanwhile_is_re_run_and_chains_after_it(
+    backend: Backend,
+    ledger: Ledger,
+    keys: KeyDirectory,
+    root: TrustRoot,
+    registry: Signer,
+    organiser: Signer,
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 100)
+    runs: list[int] = []
+    with backend.open(keys) as other:
+
+        def slip_in() -> None:  # another thread: its own transaction (another process's)
+            stale = other.store.load(batch, CreditBatch)
+            stale.retire(SerialRange(50, 59), by=organiser.actor, beneficiary="b", reason="r")
+            other.store.save(organiser, stale)
+
+        def retire(found: CreditBatch) -> None:
+            runs.append(found.version)
+            if len(runs) == 1:  # a writer that does not take turns stores version 2 first
+                writer = threading.Thread(target=slip_in)
+                writer.start()
+                writer.join(60)
+            found.retire(SerialRange(1, 9), by=organiser.actor, beneficiary="b", reason="r")
+
+        if backend.name == "sqlite":
+            pytest.skip("SQLite's write lock is the whole database: no writer slips in")
+        version = ledger.store.update(organiser, batch, CreditBatch, retire)
+    assert runs == [1, 2]
+    assert version == 3
+    history = ledger.history(batch)
+    assert [entry.version for entry in history] == [1, 2, 3]
+    assert history[2].prev == history[1].hash
+    assert ledger.audit(root).events == 3

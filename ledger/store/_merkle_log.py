@@ -253,7 +253,7 @@ class LogStore:
         the event table's lock, the inserts and the nodes the leaves complete. None where there
         is no such function (SQLite): the caller inserts and :meth:`append` s as before.
         ``commit``: the transaction ends with this call, so its COMMIT is sent with it (one
-        round trip, psycopg's pipeline): the event table's lock is not held while the reply
+        round trip): the event table's lock is not held while the reply
         travels back and the writer waits for a core to send the COMMIT.
         """
         call = getattr(self, "_append_call", None)
@@ -525,7 +525,7 @@ class LogStore:
 
 
 def _call_and_commit(connection: sa.Connection, call: str, params: dict[str, Any]) -> list[int]:
-    """Run ``call`` and COMMIT in one round trip (psycopg pipeline); the ids it returned.
+    """Run ``call`` and COMMIT in one round trip (one message); the ids it returned.
 
     The transaction is over afterwards (SQLAlchemy's own commit then finds nothing to do); a
     failure rolls it all back and is raised as SQLAlchemy raises driver errors.
@@ -536,9 +536,8 @@ def _call_and_commit(connection: sa.Connection, call: str, params: dict[str, Any
     if not isinstance(raw, psycopg.Connection):
         raise StorageError("the server-side append needs psycopg 3")
     try:
-        with raw.pipeline():
-            cursor = raw.execute(call, params)
-            raw.commit()
+        cursor = psycopg.ClientCursor(raw)  # bound here: two statements in one message
+        cursor.execute(call + "; COMMIT", params)
         return [int(row[0]) for row in cursor.fetchall()]
     except psycopg.Error as e:
         raise sa.exc.DBAPIError.instance(call, params, e, psycopg.Error) from e

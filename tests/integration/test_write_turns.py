@@ -42,12 +42,15 @@ def test_a_writer_waiting_for_a_busy_batch_verifies_what_lands_meanwhile_and_cha
             caught_up.set()
         return extend(aggregate)
 
+    from ledger.store import _event_store as event_store
+
     key = int.from_bytes(batch.bytes[:8], "big", signed=True)
     engine = sa.create_engine(database_url(backend.url))
     done: list[Any] = []
     with engine.connect() as holder, backend.open(keys) as other:
         holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
         monkeypatch.setattr(events, "_extend", watched)
+        monkeypatch.setattr(event_store, "_WAIT_SLICE", "20ms")
         waiting = threading.Thread(
             target=lambda: done.append(
                 ledger.retire(organiser, batch, SerialRange(6, 9), beneficiary="b", reason="r")

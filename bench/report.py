@@ -19,7 +19,8 @@ READINGS = {
     " event table's lock, event, leaf and node inserts) sent with its COMMIT as one message; the"
     " profile's largest share is that message, i.e. the commit's WAL flush (4.1 of 7.5 ms"
     " profiled, on 2 busy cores), then the lock-read, the log check, the deep copy of the cached"
-    " aggregate and the signature with its canonical JSON (about 0.35 ms). On SQLite the"
+    " aggregate and the signature with its canonical JSON (about 0.35 ms); on the busy machine"
+    " both medians fall on 4 ms scheduler ticks, so the ratio swings run to run. On SQLite the"
     " statements are BEGIN IMMEDIATE, the log check, the event select, the insert, the last-leaf"
     " select and the leaf and node inserts, and the commit's fsync is the largest share.",
     "history": "the cached aggregate and the verified-entry cache are extended by the new events"
@@ -57,9 +58,9 @@ READINGS = {
     " NOTIFY, lock, event, leaf and node inserts) whose COMMIT goes in the same message, so what"
     " is left in it is the call and the WAL flush. The flush bounds it: on this server an"
     " insert-and-commit takes a median 2.5-4 ms (p90 4-8 ms; the WAL is shared with the other"
-    " databases on it), and 8 writers reached 135-184 retirements/s in this round's runs"
+    " databases on it), and 8 writers reached 135-261 retirements/s in this round's runs"
     " against 115-118 before, on 2 cores that were also running other work (load average"
-    " 9-12), while one writer's rate ranged 78-200/s over the same runs.",
+    " 7-12), while one writer's rate ranged 78-200/s over the same runs.",
     "one-batch": "writers of one batch take turns on the aggregate's advisory lock (PostgreSQL),"
     " taken together with the read of the events committed since the writer's last turn"
     " (`ledger_lock_read_v2`), and none fails. Each turn, the writer verifies the 7 events the"

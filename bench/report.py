@@ -12,12 +12,17 @@ from bench.cases import Curve, Row
 
 # What the profiles of this round's code show, per row (read against the profile below each).
 READINGS = {
-    "retire": "a retirement is one transaction (`Store.update` -> `LedgerApplication.unit`):"
-    " the load fast-forwards the cached aggregate with one select, the write signs once and"
-    " keeps what it signed (nothing is read back or verified again), then inserts the event,"
-    " its log leaf and nodes; what the plain baseline does not pay is the signature, the"
-    " canonical JSON, the advisory lock / BEGIN IMMEDIATE, the log's last-leaf select and the"
-    " leaf and node inserts (about 6.5 statements against 3).",
+    "retire": "a retirement is one transaction (`Store.update` -> `LedgerApplication.unit`)"
+    " that signs once and keeps what it signed. On PostgreSQL it is four round trips: the log"
+    " check (with the transaction's BEGIN), the aggregate's advisory lock together with the read"
+    " of its new events (`ledger_lock_read_v2`), and the append (`ledger_append_v1`: NOTIFY, the"
+    " event table's lock, event, leaf and node inserts) sent with its COMMIT as one message; the"
+    " profile's largest share is that message, i.e. the commit's WAL flush (4.1 of 7.5 ms"
+    " profiled, on 2 busy cores), then the lock-read, the log check, the deep copy of the cached"
+    " aggregate and the signature with its canonical JSON (about 0.35 ms); on the busy machine"
+    " both medians fall on 4 ms scheduler ticks, so the ratio swings run to run. On SQLite the"
+    " statements are BEGIN IMMEDIATE, the log check, the event select, the insert, the last-leaf"
+    " select and the leaf and node inserts, and the commit's fsync is the largest share.",
     "history": "the cached aggregate and the verified-entry cache are extended by the new events"
     " only, lots are found by binary search (`domain/_units.py`) and the certificate follows a"
     " kept trail, so a retirement no longer grows with the batch's history.",
@@ -67,14 +72,21 @@ READINGS = {
     " event verified by its signature and, inside the latest witnessed checkpoint, by its hash;"
     " about three quarters of the pass is the views' own per-event SQLAlchemy statements"
     " (`projections/views.py`, `reports.py`), which the raw notification read does not pay.",
-    "writers": "every write shares one serial section: the event table's lock (eventsourcing-"
-    "sqlalchemy's LOCK TABLE, which orders notification ids), the event insert, the log's"
-    " last-leaf select, the leaf and node inserts and the commit with its WAL flush; with less"
-    " CPU per write that section is the larger share, and 8 processes on 2 cores add"
-    " switching, so more writers do not add throughput.",
-    "one-batch": "writers of one batch take turns on the aggregate's advisory lock (PostgreSQL)"
-    " and none fails; each, once it holds the lock, loads the events the others wrote while it"
-    " waited and verifies them, so turns cost more than one writer's loop.",
+    "writers": "every write shares one serial section, the event table's lock (which orders"
+    " notification ids) held to the commit; it is now one server-side call (`ledger_append_v1`:"
+    " NOTIFY, lock, event, leaf and node inserts) whose COMMIT goes in the same message, so what"
+    " is left in it is the call and the WAL flush. The flush bounds it: on this server an"
+    " insert-and-commit takes a median 2.5-4 ms (p90 4-8 ms; the WAL is shared with the other"
+    " databases on it), and 8 writers reached 135-261 retirements/s in this round's runs"
+    " against 115-118 before, on 2 cores that were also running other work (load average"
+    " 7-12), while one writer's rate ranged 78-200/s over the same runs.",
+    "one-batch": "writers of one batch take turns on the aggregate's advisory lock (PostgreSQL),"
+    " taken together with the read of the events committed since the writer's last turn"
+    " (`ledger_lock_read_v2`), and none fails. Each turn, the writer verifies the 7 events the"
+    " others wrote while it waited (Ed25519 and the envelope checks, about 0.47 ms each on the"
+    " busy machine) and each hand-over wakes a blocked process, so a turn costs more than one"
+    " writer's loop. Catching up in 4 ms slices while waiting (`_WAIT_SLICE`) was measured and"
+    " left off: 46-53 retirements/s against 63-68 with one blocking wait, on 2 busy cores.",
     "startup": "`ledger --help` loads only click; `ledger verify` must load the verifier"
     " (attrs classes, cryptography's Ed25519, rfc8785), click and the credit batch's domain code"
     " (eventsourcing.domain builds its event dataclasses at import): class building at import,"

@@ -188,14 +188,16 @@ class Store:
 
         Other writers of the aggregate wait for this one (an advisory lock on PostgreSQL,
         SQLite's write lock), so contended writers take turns instead of losing races; a race
-        still lost (e.g. to a writer of another ledger version) is re-read and re-run.
+        still lost (e.g. to a writer of another ledger version) is re-read and re-run. The
+        log is checked (:meth:`check_log`) in the same transaction, on PostgreSQL before the
+        turn is taken (the advisory lock does not guard the log: nothing is lost).
         """
 
         def attempt() -> int:
-            with self._app.unit(lock=aggregate_id):
+            with self._app.unit(lock=aggregate_id, check=self.check_log, one_save=True):
                 aggregate = self.load(aggregate_id, kind)
                 action(aggregate)
-                self.save(signer, aggregate)
+                self._app.save(aggregate, signer=signer)
             return aggregate.version
 
         return retrying(attempt)

@@ -82,6 +82,7 @@ class LedgerApplication(Application[UUID]):
             self._init_wal()
             self.claims = ClaimIndex(self._engine(), schema)
             self.merkle_log = LogStore(self._engine(), schema)
+            self._install_append()
         except (PersistenceError, OSError, sa.exc.SQLAlchemyError) as e:
             raise StorageError(f"cannot open the ledger database: {e}") from e
 
@@ -121,12 +122,22 @@ class LedgerApplication(Application[UUID]):
         return self._engine().connect()
 
     @contextmanager
-    def unit(self, lock: UUID | None = None) -> Iterator[sa.Connection]:
+    def unit(
+        self,
+        lock: UUID | None = None,
+        check: Callable[[], None] | None = None,
+        *,
+        one_save: bool = False,
+    ) -> Iterator[sa.Connection]:
         """One write transaction that saves and reads of this thread nest in; commits on exit.
 
         ``lock``: an aggregate whose other writers wait until this unit ends (see the module
-        rules). A failed unit writes nothing, forgets the chain heads it advanced and raises a
-        LedgerError (a lost race is a ConcurrencyError).
+        rules). ``check``: run in the transaction, before the lock on PostgreSQL (so it is not
+        in the turn the aggregate's writers wait for) and after it on SQLite (whose lock is
+        the transaction's start). A failed unit writes nothing, forgets the chain heads it
+        advanced and raises a LedgerError (a lost race is a ConcurrencyError). ``one_save``:
+        the block's one save is its last statement, so on PostgreSQL its insert carries the
+        COMMIT (:meth:`LogStore.append_events`); nothing may be written after it.
         """
         depth = getattr(self._units, "depth", 0)
         if depth:
@@ -139,7 +150,10 @@ class LedgerApplication(Application[UUID]):
             with self._sql_recorder().transaction(commit=True) as session:
                 connection = session.connection()
                 if lock is not None:
-                    _serialize(connection, lock)
+                    _serialize(connection, lock, self.store, check)
+                elif check is not None:
+                    check()
+                self.store.end_with_next_write(one_save)
                 yield connection
             committed = True
         except BaseException as e:
@@ -156,6 +170,15 @@ class LedgerApplication(Application[UUID]):
     def write(self) -> AbstractContextManager[sa.Connection]:
         """A connection context that commits (``with app.write() as connection``)."""
         return self._engine().begin()
+
+    def _install_append(self) -> None:
+        """Let the event store insert events and their log leaves in one call (PostgreSQL)."""
+        recorder = self._sql_recorder()
+        events = recorder.events_table_name
+        if recorder.schema_name is not None:
+            events = f"{recorder.schema_name}.{events}"
+        self.merkle_log.install_append(self._engine(), events, recorder.channel_name)
+        self.store.log = self.merkle_log
 
     def _sql_recorder(self) -> SQLAlchemyApplicationRecorder:
         if not isinstance(self.recorder, SQLAlchemyApplicationRecorder):
@@ -261,10 +284,12 @@ class LedgerApplication(Application[UUID]):
         claims = claims_for(events)
         if claims:
             self.claims.claim(connection, claims)
+        self.store.logged()  # forget any earlier insert's mark
         stored = insert()
-        self.merkle_log.append(
-            connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
-        )
+        if not self.store.logged():  # PostgreSQL appends the leaves with the events
+            self.merkle_log.append(
+                connection, [(s.originator_id, s.originator_version, s.state) for s in stored]
+            )
 
     def close(self) -> None:
         """Release every database connection (eventsourcing-sqlalchemy keeps its engine open)."""
@@ -280,20 +305,37 @@ class LedgerApplication(Application[UUID]):
 
 def _storage_error(error: BaseException) -> LedgerError | None:
     """The LedgerError a failed write raises, or None to re-raise it as it is."""
-    if isinstance(error, IntegrityError) or _lost_a_lock(error):
+    taken = isinstance(error, IntegrityError | sa.exc.IntegrityError)  # a key another took
+    if taken or _lost_a_lock(error):
         return ConcurrencyError(f"another writer saved first; re-read and retry ({error})")
     if isinstance(error, PersistenceError | sa.exc.SQLAlchemyError):
         return StorageError(f"the database refused the write: {error}")
     return None
 
 
-def _serialize(connection: sa.Connection, aggregate: UUID) -> None:
-    """Make every other writer of ``aggregate`` wait until this transaction ends."""
+def _serialize(
+    connection: sa.Connection,
+    aggregate: UUID,
+    store: ChainedEventStore,
+    check: Callable[[], None] | None,
+) -> None:
+    """Make every other writer of ``aggregate`` wait until this transaction ends.
+
+    PostgreSQL: ``check`` runs first, then the lock and the read of the aggregate's new events
+    are one round trip. SQLite: the write lock first (``BEGIN IMMEDIATE`` starts the
+    transaction), then ``check``.
+    """
     if connection.dialect.name == "postgresql":
+        if check is not None:
+            check()
         key = int.from_bytes(aggregate.bytes[:8], "big", signed=True)
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    elif connection.dialect.name == "sqlite":
+        if not store.lock_and_read(connection, aggregate, key):
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if check is not None:
+        check()
 
 
 def _lost_a_lock(error: BaseException) -> bool:

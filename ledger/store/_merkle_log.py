@@ -14,6 +14,11 @@ Rules:
   the same transaction (``ledger_log_nodes``: level >= 1, index), so an inclusion or
   consistency proof reads O(log n) nodes instead of every leaf (:meth:`LogStore.subtree`);
   :meth:`LogStore.inclusion_paths` reads the nodes of many paths in a few queries.
+- PostgreSQL: the event inserts and their leaves and nodes are one server-side function call
+  (:meth:`LogStore.append_events`, ``ledger_append_v1``), so the serial section every writer
+  shares (the event table's lock, held to commit) is one round trip plus the commit. It hashes
+  as :mod:`ledger.audit.merkle` does (SHA-256 with the 0x00 / 0x01 prefixes) and reads the
+  left siblings it combines from the stored leaves and nodes, inside the table lock.
 - Reads a proof makes are indexed: a leaf by (aggregate, version), the trust-root leaves by
   their aggregate, nodes by (level, index), the checkpoint by the largest size.
   Proofs built from them are checked by their verifier against a signed root; checkpoints
@@ -22,7 +27,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -37,6 +42,70 @@ __all__ = ["LogStore"]
 T = TypeVar("T")
 _PART = 500  # parameters per IN list
 _ONE_STATEMENT = 64  # leaves appended with their nodes in one statement (bind parameters)
+_APPEND = "ledger_append_v1"  # the server-side append (PostgreSQL); a new body gets a new name
+_LOCK_READ = "ledger_lock_read_v2"  # the aggregate lock and the read of its new events, at once
+_APPEND_BODY = r"""
+CREATE OR REPLACE FUNCTION {function}(
+    p_aggregates uuid[], p_versions bigint[], p_topics text[], p_states bytea[]
+) RETURNS SETOF bigint LANGUAGE plpgsql AS $body$
+DECLARE
+    n bigint; k int; i bigint; lvl int; cur bytea; lft bytea; made bigint;
+BEGIN
+    PERFORM pg_notify({channel}, '');
+    LOCK TABLE {events} IN EXCLUSIVE MODE;
+    SELECT leaf_index + 1 INTO n FROM {leaves} ORDER BY leaf_index DESC LIMIT 1;
+    n := coalesce(n, 0);
+    FOR k IN 1 .. coalesce(cardinality(p_states), 0) LOOP
+        INSERT INTO {events} (originator_id, originator_version, topic, state)
+        VALUES (p_aggregates[k], p_versions[k], p_topics[k], p_states[k]) RETURNING id INTO made;
+        RETURN NEXT made;
+        i := n + k - 1;
+        cur := sha256('\x00'::bytea || p_states[k]);
+        INSERT INTO {leaves} (leaf_index, leaf_hash, aggregate, version)
+        VALUES (i, cur, p_aggregates[k]::text, p_versions[k]);
+        lvl := 0;
+        WHILE i % 2 = 1 LOOP
+            lft := NULL;
+            IF lvl = 0 THEN
+                SELECT leaf_hash INTO lft FROM {leaves} WHERE leaf_index = i - 1;
+            ELSE
+                SELECT node_hash INTO lft FROM {nodes} WHERE level = lvl AND node_index = i - 1;
+            END IF;
+            IF lft IS NULL THEN
+                RAISE EXCEPTION 'the log has no node at level %, index %', lvl, i - 1;
+            END IF;
+            cur := sha256('\x01'::bytea || lft || cur);
+            lvl := lvl + 1;
+            i := i / 2;
+            INSERT INTO {nodes} (level, node_index, node_hash) VALUES (lvl, i, cur);
+        END LOOP;
+    END LOOP;
+END
+$body$;
+CREATE OR REPLACE FUNCTION {lock_read}(
+    p_key bigint, p_aggregate uuid, p_after bigint, p_wait text
+) RETURNS TABLE (v bigint, t text, s bytea, got boolean) LANGUAGE plpgsql VOLATILE AS $body$
+DECLARE
+    held boolean := true;
+    was text := current_setting('lock_timeout');
+BEGIN
+    BEGIN
+        PERFORM set_config('lock_timeout', p_wait, true);
+        PERFORM pg_advisory_xact_lock(p_key);
+    EXCEPTION WHEN lock_not_available THEN
+        held := false;
+    END;
+    PERFORM set_config('lock_timeout', was, true);
+    -- a new statement, so a new snapshot: it sees what the lock's last holder committed
+    RETURN QUERY SELECT e.originator_version, e.topic, e.state, held FROM {events} e
+    WHERE e.originator_id = p_aggregate AND e.originator_version > p_after
+    ORDER BY e.originator_version;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::bytea, held;
+    END IF;
+END
+$body$;
+"""
 
 
 class LogStore:
@@ -126,6 +195,80 @@ class LogStore:
             if made:
                 connection.execute(self.nodes.insert(), made)
         self._head = (start + len(hashes), hashes[-1], tuple(stack))
+
+    #: The call that locks an aggregate and reads its events after a version (PostgreSQL).
+    lock_read_call: str | None = None
+
+    def install_append(self, engine: sa.Engine, events: str, channel: str) -> None:
+        """Create the server-side append and lock-read (PostgreSQL only) if they are missing.
+
+        ``events``: the event table's name (schema-qualified if need be), ``channel``: the
+        NOTIFY channel; both are the recorder's own names, checked to be plain identifiers.
+        Writers starting at once take turns (an advisory lock), so none sees a half-made one.
+        """
+        if engine.dialect.name != "postgresql":
+            return
+        quote = engine.dialect.identifier_preparer
+        if not all(part.isidentifier() for part in [*events.split("."), channel]):
+            raise StorageError(f"unexpected event table {events!r} or channel {channel!r}")
+        self._append_call = (
+            f"SELECT * FROM {self._function(quote, _APPEND)}(CAST(%(a)s AS uuid[]),"
+            " CAST(%(v)s AS bigint[]), CAST(%(t)s AS text[]), CAST(%(s)s AS bytea[]))"
+        )
+        self.lock_read_call = (
+            f"SELECT * FROM {self._function(quote, _LOCK_READ)}(%(k)s, %(a)s, %(after)s, %(wait)s)"
+        )
+        body = _APPEND_BODY.format(
+            function=self._function(quote, _APPEND),
+            lock_read=self._function(quote, _LOCK_READ),
+            channel="'" + channel.lower() + "'",
+            events=events,
+            leaves=quote.format_table(self.leaves),
+            nodes=quote.format_table(self.nodes),
+        )
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7450661251938510)")
+            exists = connection.exec_driver_sql(
+                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE p.proname = %(f)s AND n.nspname = coalesce(%(s)s, current_schema())",
+                {"f": _LOCK_READ, "s": self.leaves.schema},
+            ).first()
+            if exists is None:
+                connection.connection.cursor().execute(body)  # no parameters: % stays as is
+
+    def _function(self, quote: Any, name: str) -> str:
+        name = quote.quote(name)
+        return name if self.leaves.schema is None else f"{quote.quote(self.leaves.schema)}.{name}"
+
+    def append_events(
+        self,
+        connection: sa.Connection,
+        stored: Sequence[tuple[Any, int, str, bytes]],
+        *,
+        commit: bool = False,
+    ) -> list[int] | None:
+        """Insert events (aggregate, version, topic, state) with their leaves: their ids.
+
+        One call of the server-side append (PostgreSQL, see :meth:`install_append`): the NOTIFY,
+        the event table's lock, the inserts and the nodes the leaves complete. None where there
+        is no such function (SQLite): the caller inserts and :meth:`append` s as before.
+        ``commit``: the transaction ends with this call, so its COMMIT is sent with it (one
+        round trip): the event table's lock is not held while the reply
+        travels back and the writer waits for a core to send the COMMIT.
+        """
+        call = getattr(self, "_append_call", None)
+        if call is None or connection.dialect.name != "postgresql":
+            return None
+        params = {
+            "a": [a for a, _, _, _ in stored],
+            "v": [v for _, v, _, _ in stored],
+            "t": [t for _, _, t, _ in stored],
+            "s": [s for _, _, _, s in stored],
+        }
+        self._head = None  # the frontier is the server's now; read it again if need be
+        if not commit:
+            return [int(row[0]) for row in connection.exec_driver_sql(call, params)]
+        return _call_and_commit(connection, call, params)
 
     def _top(self, connection: sa.Connection) -> tuple[int, bytes | None]:
         """The log's size and its last leaf hash (None when empty)."""
@@ -379,6 +522,25 @@ class LogStore:
         """Every kept trust root document by its version (as stored, to be checked)."""
         query = sa.select(self.roots.c.version, self.roots.c.document)
         return {int(version): str(document) for version, document in connection.execute(query)}
+
+
+def _call_and_commit(connection: sa.Connection, call: str, params: dict[str, Any]) -> list[int]:
+    """Run ``call`` and COMMIT in one round trip (one message); the ids it returned.
+
+    The transaction is over afterwards (SQLAlchemy's own commit then finds nothing to do); a
+    failure rolls it all back and is raised as SQLAlchemy raises driver errors.
+    """
+    import psycopg
+
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise StorageError("the server-side append needs psycopg 3")
+    try:
+        cursor = psycopg.ClientCursor(raw)  # bound here: two statements in one message
+        cursor.execute(call + "; COMMIT", params)
+        return [int(row[0]) for row in cursor.fetchall()]
+    except psycopg.Error as e:
+        raise sa.exc.DBAPIError.instance(call, params, e, psycopg.Error) from e
 
 
 def _aligned(start: int, end: int) -> tuple[int, int] | None:

@@ -7,10 +7,13 @@ log written before nodes were kept gets them on open.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
 from ledger import database_url
+from ledger.audit.keys import KeyDirectory
 from ledger.audit.merkle import (
     consistency_path,
     consistency_proof,
@@ -19,7 +22,7 @@ from ledger.audit.merkle import (
     leaf_hash,
     root,
 )
-from ledger.errors import StorageError
+from ledger.errors import LedgerError, StorageError
 from ledger.store._merkle_log import LogStore
 
 from conftest import Backend
@@ -128,3 +131,59 @@ def test_two_cosignatures_added_at_once_are_both_kept_and_none_twice() -> None:
         kept = log.checkpoint_notes(connection)[0][1]
         assert log.add_signature(connection, 9, "\u2014 w1 first\n") is None
     assert kept == note + "\u2014 w1 first\n\u2014 w2 second\n"
+
+
+def test_events_appended_in_uneven_saves_have_the_leaves_and_nodes_the_definitions_give(
+    backend: Backend, keys: KeyDirectory
+) -> None:
+    with backend.open(keys) as ledger:
+        store = ledger.store
+        app = store._app
+        batches = [1, 2, 3, 5, 1, 8]
+        saved: list[bytes] = []
+        for size in batches:
+            events = [
+                (uuid.uuid4(), 1, "t", f"event {len(saved) + n}".encode()) for n in range(size)
+            ]
+            with app.unit() as connection:
+                ids = store.log.append_events(connection, events)
+                if backend.name == "postgres":
+                    assert ids is not None and len(ids) == size and ids == sorted(ids)
+                else:
+                    assert ids is None  # SQLite: the store inserts and appends in Python
+                    store.log.append(connection, [(a, v, s) for a, v, _, s in events])
+            saved += [s for _, _, _, s in events]
+        with store.read() as connection:
+            hashes = store.log.hashes(connection)
+            assert hashes == [leaf_hash(s) for s in saved]
+            subtree = store.log.subtree(connection)
+            for size in range(1, len(hashes) + 1):
+                assert subtree(0, size) == root(hashes[:size])
+                for index in range(size):
+                    assert inclusion_path(index, size, subtree) == inclusion_proof(
+                        index, hashes[:size]
+                    )
+
+
+def test_a_server_side_append_over_a_missing_node_names_it_and_writes_nothing(
+    backend: Backend, keys: KeyDirectory
+) -> None:
+    with backend.open(keys) as ledger:
+        store, app = ledger.store, ledger.store._app
+        events = [(uuid.uuid4(), 1, "t", f"e{n}".encode()) for n in range(3)]
+        with app.unit() as connection:
+            if store.log.append_events(connection, events) is None:
+                store.log.append(connection, [(a, v, s) for a, v, _, s in events])
+        with store.write() as connection:
+            connection.execute(store.log.nodes.delete().where(store.log.nodes.c.level == 1))
+        store.log._head = None  # another process's view: no frontier kept
+        fresh = [(uuid.uuid4(), 1, "t", b"e3")]
+        with (
+            pytest.raises(LedgerError, match="no node at level 1, index 0"),
+            app.unit() as connection,
+        ):
+            if store.log.append_events(connection, fresh) is None:
+                store.log.append(connection, [(a, v, s) for a, v, _, s in fresh])
+        with store.read() as connection:
+            assert store.log.size(connection) == 3
+        assert store.max_notification_id() == (3 if backend.name == "postgres" else 0)

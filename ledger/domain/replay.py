@@ -23,7 +23,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.errors import InvalidInputError, LedgerError, TamperError
 
@@ -90,8 +90,13 @@ def decode(value: Any) -> Any:
 
 
 def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[str, Any]) -> Any:
-    """The domain event of kind ``topic`` with decoded ``fields``, upcast to its class version."""
-    _kind(topic)  # registers the topics of its namespace
+    """The domain event of kind ``topic`` with decoded ``fields``, upcast to its class version.
+
+    Raises:
+        TamperError: an unknown kind, wrong fields or class version, or a creating event that
+            names another aggregate class than its kind's (replaying it would load that class).
+    """
+    found = _kind(topic)  # registers the topics of its namespace
     try:
         cls = resolve_topic(topic)
     except Exception as e:  # eventsourcing raises TopicError, a plain Exception subclass
@@ -108,6 +113,8 @@ def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[st
     while from_version < newest:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
+    if "originator_topic" in state and found is not None:
+        _check_originator(topic, state["originator_topic"], found[0])
     if isinstance(cls, type) and dataclasses.is_dataclass(cls):
         expected = _fields(cls)
         if state.keys() != expected:
@@ -119,6 +126,14 @@ def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[st
     made: Any = object.__new__(cls)
     object.__setattr__(made, "__dict__", state)
     return made
+
+
+def _check_originator(topic: str, named: object, aggregate: type) -> None:
+    """A creating event must name its own kind's aggregate class, never another module's."""
+    if named != get_topic(aggregate):
+        raise TamperError(
+            f"a {topic} event creates an aggregate of class {named!r}, not {get_topic(aggregate)!r}"
+        )
 
 
 def replay_event(before: Any, event: Any) -> Any:

@@ -15,7 +15,7 @@ Rules:
   consistency proof reads O(log n) nodes instead of every leaf (:meth:`LogStore.subtree`);
   :meth:`LogStore.inclusion_paths` reads the nodes of many paths in a few queries.
 - PostgreSQL: the event inserts and their leaves and nodes are one server-side function call
-  (:meth:`LogStore.append_events`, ``ledger_append_v1``), so the serial section every writer
+  (:meth:`LogStore.append_events`, ``ledger_append_v2``), so the serial section every writer
   shares (the event table's lock, held to commit) is one round trip plus the commit. It hashes
   as :mod:`ledger.audit.merkle` does (SHA-256 with the 0x00 / 0x01 prefixes) and reads the
   left siblings it combines from the stored leaves and nodes, inside the table lock.
@@ -42,8 +42,8 @@ __all__ = ["LogStore"]
 T = TypeVar("T")
 _PART = 500  # parameters per IN list
 _ONE_STATEMENT = 64  # leaves appended with their nodes in one statement (bind parameters)
-_APPEND = "ledger_append_v1"  # the server-side append (PostgreSQL); a new body gets a new name
-_LOCK_READ = "ledger_lock_read_v2"  # the aggregate lock and the read of its new events, at once
+_APPEND = "ledger_append_v2"  # the server-side append (PostgreSQL); a new body gets a new name
+_LOCK_READ = "ledger_lock_read_v3"  # the aggregate lock and the read of its new events, at once
 _APPEND_BODY = r"""
 CREATE OR REPLACE FUNCTION {function}(
     p_aggregates uuid[], p_versions bigint[], p_topics text[], p_states bytea[]
@@ -60,7 +60,7 @@ BEGIN
         VALUES (p_aggregates[k], p_versions[k], p_topics[k], p_states[k]) RETURNING id INTO made;
         RETURN NEXT made;
         i := n + k - 1;
-        cur := sha256('\x00'::bytea || p_states[k]);
+        cur := sha256(decode('00', 'hex') || p_states[k]);
         INSERT INTO {leaves} (leaf_index, leaf_hash, aggregate, version)
         VALUES (i, cur, p_aggregates[k]::text, p_versions[k]);
         lvl := 0;
@@ -74,7 +74,7 @@ BEGIN
             IF lft IS NULL THEN
                 RAISE EXCEPTION 'the log has no node at level %, index %', lvl, i - 1;
             END IF;
-            cur := sha256('\x01'::bytea || lft || cur);
+            cur := sha256(decode('01', 'hex') || lft || cur);
             lvl := lvl + 1;
             i := i / 2;
             INSERT INTO {nodes} (level, node_index, node_hash) VALUES (lvl, i, cur);
@@ -204,6 +204,9 @@ class LogStore:
 
         ``events``: the event table's name (schema-qualified if need be), ``channel``: the
         NOTIFY channel; both are the recorder's own names, checked to be plain identifiers.
+        Every name is quoted as SQLAlchemy quotes it (a mixed-case schema is not folded to
+        another schema's table). The bodies hold no backslash literal, so they compile whatever
+        ``standard_conforming_strings`` says.
         Writers starting at once take turns (an advisory lock), so none sees a half-made one.
         """
         if engine.dialect.name != "postgresql":
@@ -222,7 +225,7 @@ class LogStore:
             function=self._function(quote, _APPEND),
             lock_read=self._function(quote, _LOCK_READ),
             channel="'" + channel.lower() + "'",
-            events=events,
+            events=".".join(quote.quote(part) for part in events.split(".")),
             leaves=quote.format_table(self.leaves),
             nodes=quote.format_table(self.nodes),
         )
@@ -266,6 +269,7 @@ class LogStore:
             "s": [s for _, _, _, s in stored],
         }
         self._head = None  # the frontier is the server's now; read it again if need be
+        _conforming(connection)
         if not commit:
             return [int(row[0]) for row in connection.exec_driver_sql(call, params)]
         return _call_and_commit(connection, call, params)
@@ -522,6 +526,19 @@ class LogStore:
         """Every kept trust root document by its version (as stored, to be checked)."""
         query = sa.select(self.roots.c.version, self.roots.c.document)
         return {int(version): str(document) for version, document in connection.execute(query)}
+
+
+def _conforming(connection: sa.Connection) -> None:
+    """Turn ``standard_conforming_strings`` on for this session if the server has it off.
+
+    psycopg writes a list of bytes (the append's ``bytea[]``) escaped for the session's setting
+    as it knows it; with the setting off the stored states were escaped text, not the bytes
+    signed. Only this session changes, and only where the setting is off (a legacy server).
+    """
+    raw = connection.connection.driver_connection
+    info = getattr(raw, "info", None)
+    if info is not None and info.parameter_status("standard_conforming_strings") != "on":
+        connection.exec_driver_sql("SET standard_conforming_strings = on")
 
 
 def _call_and_commit(connection: sa.Connection, call: str, params: dict[str, Any]) -> list[int]:

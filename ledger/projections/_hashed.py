@@ -31,6 +31,7 @@ from ledger.audit.note import SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
 from ledger.errors import LedgerError, LogForkError, TamperError
+from ledger.projections._signatures import prechecked
 from ledger.store import Store
 
 __all__ = ["hashed_entries"]
@@ -99,8 +100,9 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
     size, signed_root = _checkpoint(store)
     tree = Frontier()
     leaves = _leaves(store, size)
-    events = store.notifications()
-    for notification in events:
+    keys = {key.keyid: key.public_key for key in store.keys}
+    expected = store.max_notification_id() if until is None else until
+    for notification, verified in prechecked(store.notifications(), keys, expected):
         if until is not None and notification.id > until:
             break
         leaf = next(leaves, None)
@@ -108,7 +110,7 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
             tree.add(leaf[1])
             leaf = next(leaves, None)
         if leaf is None:  # past the checkpoint: proven by its signature
-            yield notification, store.open(notification)
+            yield notification, store.open(notification, verified=verified)
             continue
         position, hashed, aggregate, version = leaf
         stored_as = (str(notification.originator_id), notification.originator_version)
@@ -125,7 +127,7 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
                 version=notification.originator_version,
             )
         tree.add(hashed)
-        yield notification, store.open(notification)
+        yield notification, store.open(notification, verified=verified)
     for position, hashed, _, _ in leaves:  # the rest of the checkpoint, from the log's hashes
         if position != tree.count:
             break

@@ -26,6 +26,7 @@ Rules:
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -49,8 +50,12 @@ class Projection(Protocol):
         """Define the projection's tables on ``metadata`` and return them."""
         ...
 
-    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Apply one verified entry (at notification ``position``)."""
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Apply a page of verified entries, each with its notification position, in order.
+
+        A projection folds the page in memory and writes the rows it changed with a few
+        set-based statements; the caller writes the position in the same transaction.
+        """
         ...
 
 
@@ -132,12 +137,11 @@ class ProjectionRunner:
             ]
             if not notifications:
                 return done
+            entries = [(n.id, self.store.open(n)) for n in notifications]
             try:
                 with self._engine.begin() as connection:
                     self._claim(connection, start)
-                    for notification in notifications:
-                        entry = self.store.open(notification)
-                        self.projection.apply(connection, notification.id, entry)
+                    self.projection.apply_page(connection, entries)
                     self._advance(connection, notifications[-1].id)
             except _OvertakenError:
                 lost += 1
@@ -252,22 +256,14 @@ def rebuild(
     runners = [ProjectionRunner(store, projection, engine=engine) for projection in projections]
     limits = [None if until is None else until.get(p.name, 0) for p in projections]
     last = None if until is None or None in limits else max([0, *limits])  # type: ignore[type-var]
-    reached = [0] * len(runners)
     stream = hashed_entries(store, last)
-    done = False
-    while not done:
+    while True:
+        chunk = list(itertools.islice(stream, page))
+        if not chunk:
+            return runners
         with engine.begin() as connection:
-            for _ in range(page):
-                item = next(stream, None)
-                if item is None:
-                    done = True
-                    break
-                notification, entry = item
-                for n, (runner, limit) in enumerate(zip(runners, limits, strict=True)):
-                    if limit is None or notification.id <= limit:
-                        runner.projection.apply(connection, notification.id, entry)
-                        reached[n] = notification.id
-            for runner, position in zip(runners, reached, strict=True):
-                if position:
-                    runner._advance(connection, position)
-    return runners
+            for runner, limit in zip(runners, limits, strict=True):
+                wanted = [(n.id, e) for n, e in chunk if limit is None or n.id <= limit]
+                if wanted:
+                    runner.projection.apply_page(connection, wanted)
+                    runner._advance(connection, wanted[-1][0])

@@ -1,0 +1,109 @@
+"""Ed25519 checks of a rebuild's events on both cores (issue 13).
+
+A thin adapter over the audit's verifier pool (:mod:`ledger.audit._sigpool`).
+
+Rules (SPEC 5a):
+- Every event is still verified exactly as on any read (:meth:`ledger.store.Store.open`):
+  strict parse, canonical form, the key of the right actor and role, the signed columns. The
+  pool only does the Ed25519 check beside the walk, and the check is skipped only when the key
+  the store's directory holds for the envelope's key id is the very key the pool verified it
+  with (:meth:`ledger.audit.envelope.Envelope.verify`). A page the pool did not finish in time,
+  or could not check, is verified in this process: nothing is ever taken on trust.
+- Pages are submitted a few ahead of the walk; the walk never waits for the pool (a page not
+  checked yet is checked here), so a cold pool (its workers take a moment to start) costs no
+  wall time, and a warm one moves the signature checks to the other core.
+- One pool is started per process, lazily, by the first rebuild of at least :data:`POOL_FROM`
+  events, and kept for later rebuilds (a service, or the audit's read-model check, rebuilds
+  often); it is closed at exit and never shared across a fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+
+from eventsourcing.persistence import Notification
+
+from ledger.audit._sigpool import PAGE, VerifierPool, check_page
+
+__all__ = ["POOL_FROM", "prechecked"]
+
+#: The smallest rebuild (events to read) that uses the verifier pool.
+POOL_FROM = 1000
+#: Pages submitted ahead of the walk.
+AHEAD = 6
+WORKERS = 2
+
+_lock = threading.Lock()
+_shared: tuple[int, _Pool] | None = None
+
+
+class _Pool(VerifierPool):
+    """The audit's pool, read without waiting (pages are submitted to its workers directly)."""
+
+    def submit(
+        self, envelopes: list[bytes], keys: Mapping[str, bytes]
+    ) -> Future[list[bytes | None]]:
+        """Start checking one page; its future gives each envelope's verifying key or None."""
+        return self._executor.submit(check_page, envelopes, keys)
+
+
+def _pool() -> _Pool:
+    """This process's pool, started on first use."""
+    global _shared
+    with _lock:
+        if _shared is None or _shared[0] != os.getpid():
+            pool = _Pool({}, WORKERS)
+            atexit.register(pool.close)
+            _shared = (os.getpid(), pool)
+        return _shared[1]
+
+
+def prechecked(
+    notifications: Iterable[Notification], keys: Mapping[str, bytes], expected: int
+) -> Iterator[tuple[Notification, bytes | None]]:
+    """Each notification with the raw key its signature was already verified with, or None.
+
+    ``expected``: about how many events will be read (below :data:`POOL_FROM`, no pool is
+    used and every key is None, so the caller verifies every signature itself).
+    """
+    source = iter(notifications)
+    if expected < POOL_FROM:
+        yield from ((n, None) for n in source)
+        return
+    pool = _pool()
+    pending: deque[tuple[list[Notification], Future[list[bytes | None]]]] = deque()
+    done = False
+    while True:
+        while not done and len(pending) < AHEAD:
+            chunk = [n for _, n in zip(range(PAGE), source, strict=False)]
+            if not chunk:
+                done = True
+                break
+            pending.append((chunk, pool.submit([_state(n) for n in chunk], keys)))
+        if not pending:
+            return
+        chunk, future = pending.popleft()
+        found = _ready(future, len(chunk))
+        yield from zip(chunk, found, strict=True)
+
+
+def _ready(future: Future[list[bytes | None]], size: int) -> list[bytes | None]:
+    """The page's keys if the pool has them now; else all None (checked by the caller)."""
+    if not future.done():
+        future.cancel()  # if a worker has it already, its answer is dropped
+        return [None] * size
+    try:
+        found = future.result()
+    except Exception:  # a broken worker: the caller checks this page itself
+        return [None] * size
+    return found if len(found) == size else [None] * size
+
+
+def _state(notification: Notification) -> bytes:
+    state = notification.state
+    return state if isinstance(state, bytes) else b""

@@ -9,9 +9,10 @@ Rules (SPEC 5a):
   the store's directory holds for the envelope's key id is the very key the pool verified it
   with (:meth:`ledger.audit.envelope.Envelope.verify`). A page the pool did not finish in time,
   or could not check, is verified in this process: nothing is ever taken on trust.
-- Pages are submitted a few ahead of the walk; the walk never waits for the pool (a page not
-  checked yet is checked here), so a cold pool (its workers take a moment to start) costs no
-  wall time, and a warm one moves the signature checks to the other core.
+- Pages are submitted a few ahead of the walk, small ones first (the first is checked here
+  while the workers take the next); the walk never waits for the pool (a page not checked yet
+  is checked here), so a cold pool (its workers take a moment to start) costs no wall time,
+  and a warm one moves the signature checks to the other core.
 - One pool is started per process, lazily, by the first rebuild of at least :data:`POOL_FROM`
   events, and kept for later rebuilds (a service, or the audit's read-model check, rebuilds
   often); it is closed at exit and never shared across a fork.
@@ -36,6 +37,11 @@ __all__ = ["POOL_FROM", "prechecked"]
 POOL_FROM = 1000
 #: Pages submitted ahead of the walk.
 AHEAD = 6
+#: The first page's size; each next page is twice as big, up to the pool's page. The walk
+#: checks the first page itself while the workers take the next ones.
+FIRST = 25
+#: Seconds a page a worker is checking is waited for before it is checked here instead.
+STALLED = 30.0
 WORKERS = 2
 
 _lock = threading.Lock()
@@ -45,11 +51,21 @@ _shared: tuple[int, _Pool] | None = None
 class _Pool(VerifierPool):
     """The audit's pool, read without waiting (pages are submitted to its workers directly)."""
 
+    #: True once a worker has answered a page: from then on a page a worker is checking is
+    #: waited for (it is done sooner than this process could check it again).
+    warm = False
+
     def submit(
         self, envelopes: list[bytes], keys: Mapping[str, bytes]
     ) -> Future[list[bytes | None]]:
         """Start checking one page; its future gives each envelope's verifying key or None."""
-        return self._executor.submit(check_page, envelopes, keys)
+        future = self._executor.submit(check_page, envelopes, keys)
+        future.add_done_callback(self._answered)
+        return future
+
+    def _answered(self, future: Future[list[bytes | None]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.warm = True
 
 
 def _pool() -> _Pool:
@@ -78,9 +94,13 @@ def prechecked(
     pool = _pool()
     pending: deque[tuple[list[Notification], Future[list[bytes | None]]]] = deque()
     done = False
+    size = FIRST
     while True:
         while not done and len(pending) < AHEAD:
-            chunk = [n for _, n in zip(range(PAGE), source, strict=False)]
+            size, chunk = (
+                min(size * 2, PAGE),
+                [n for _, n in zip(range(size), source, strict=False)],
+            )
             if not chunk:
                 done = True
                 break
@@ -88,18 +108,18 @@ def prechecked(
         if not pending:
             return
         chunk, future = pending.popleft()
-        found = _ready(future, len(chunk))
+        found = _ready(future, len(chunk), pool.warm)
         yield from zip(chunk, found, strict=True)
 
 
-def _ready(future: Future[list[bytes | None]], size: int) -> list[bytes | None]:
-    """The page's keys if the pool has them now; else all None (checked by the caller)."""
-    if not future.done():
+def _ready(future: Future[list[bytes | None]], size: int, warm: bool) -> list[bytes | None]:
+    """The page's keys if the pool has them (or, warm, is checking them); else all None."""
+    if not future.done() and not (warm and future.running()):
         future.cancel()  # if a worker has it already, its answer is dropped
         return [None] * size
     try:
-        found = future.result()
-    except Exception:  # a broken worker: the caller checks this page itself
+        found = future.result(timeout=STALLED)
+    except Exception:  # a broken or stalled worker: the caller checks this page itself
         return [None] * size
     return found if len(found) == size else [None] * size
 

@@ -2,9 +2,13 @@
 
 Rules:
 - A projection reads events in notification order, each verified like any read, and applies
-  them to its own tables. Its position (the last notification id applied) is written in the
-  same transaction as the changes it made, so a crash between the two is impossible: after a
-  crash the projection resumes from its last committed position and applies nothing twice.
+  them to its own tables a page at a time (:meth:`Projection.apply_page`): it reads the rows
+  the page's events touch in one query per table, folds the page in memory and writes the rows
+  that changed set-based (one statement per table and kind of change). Catching up and
+  rebuilding run this same code. Its position (the last notification id applied) is written
+  in the same transaction as the changes it made, so a crash between the two is impossible:
+  after a crash the projection resumes from its last committed position and applies nothing
+  twice.
 - Two projectors of one read model may run at once: each page's transaction first claims the
   position it read (a conditional write of the position row, which also holds its lock); the
   one that finds the position moved on rolls back and reads again, so no event is applied
@@ -19,9 +23,11 @@ Rules:
   store's own tables are never printed as true (:mod:`ledger.projections.check`).
 - :func:`rebuild` builds any number of projections in another engine in ONE pass over the
   notifications: each event is read, checked and decoded once and handed to every projection
-  whose target position it is within. The events are proven by their hashes against the
-  latest signed checkpoint (:mod:`ledger.projections._hashed`; signatures are the audit's
-  job); a failure anywhere raises before the caller sees any table.
+  whose target position it is within. Every event's signature is verified (on the verifier
+  pool's processes for a big rebuild, :mod:`ledger.projections._signatures`) and, inside the
+  latest witnessed checkpoint, its hash against the signed root
+  (:mod:`ledger.projections._hashed`); a failure anywhere raises before the caller sees any
+  table.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain import sink_project as sp
 from ledger.domain.deadlines import Deadline, DeadlineState, add_months
+from ledger.projections._rows import insert_many
 
 __all__ = ["CertificateView", "DeadlineReport", "ParcelUsage"]
 
@@ -141,7 +142,7 @@ class CertificateView:
         new = [{"batch": b, "trail": t} for b, t in texts.items() if b not in stored]
         changed = [{"b": b, "t": t} for b, t in texts.items() if b in stored and stored[b] != t]
         if new:
-            connection.execute(self.trails.insert(), new)
+            insert_many(connection, self.trails, new)
         if changed:
             c = self.trails.c
             connection.execute(
@@ -151,7 +152,7 @@ class CertificateView:
                 changed,
             )
         if certificates:
-            connection.execute(self.certificates.insert(), certificates)
+            insert_many(connection, self.certificates, certificates)
 
 
 def _dump(trail: Trail) -> dict[str, Any]:
@@ -211,7 +212,7 @@ class ParcelUsage:
                 [{"o": owner, "e": name} for owner, name in bound.items()],
             )
         if new:
-            connection.execute(self.parcels.insert(), new)
+            insert_many(connection, self.parcels, new)
 
 
 class DeadlineReport:
@@ -268,7 +269,7 @@ class DeadlineReport:
         new: list[tuple[str, str]],
     ) -> None:
         if new:
-            connection.execute(self.deadlines.insert(), [rows[key] for key in new])
+            insert_many(connection, self.deadlines, [rows[key] for key in new])
         changed = [
             {"s": key[0], "w": key[1], "d": row["done"], "p": row["parts"]}
             for key, row in rows.items()

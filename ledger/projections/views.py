@@ -25,6 +25,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain._units import Lot, UnitMap, UnitState
 from ledger.domain.values import SerialRange
+from ledger.projections._rows import insert_many
 from ledger.projections.provenance import kind_of
 
 __all__ = ["DisclosureRegister", "SerialUnits"]
@@ -133,7 +134,7 @@ class SerialUnits:
         """
         history = [row for _, entry in page if (row := _history_row(entry)) is not None]
         if history:
-            connection.execute(self.history.insert(), history)
+            insert_many(connection, self.history, history)
         moves = [(entry, move) for _, entry in page if (move := _move(entry)) is not None]
         if not moves:
             return
@@ -215,7 +216,7 @@ class SerialUnits:
                 gone,
             )
         if new:
-            connection.execute(self.lots.insert(), new)
+            insert_many(connection, self.lots, new)
 
     def unit_history(
         self, connection: sa.Connection, batch: str, serial: int
@@ -360,9 +361,9 @@ class DisclosureRegister:
             if disclosed is not None:
                 rows.append(_disclosure_row(position, entry, *disclosed))
         if batches:
-            connection.execute(self.batches.insert(), batches)
+            insert_many(connection, self.batches, batches)
         if rows:
-            connection.execute(self.rows.insert(), rows)
+            insert_many(connection, self.rows, rows)
 
     def listing(self, connection: sa.Connection) -> list[dict[str, Any]]:
         """Every disclosure, in order, as JSON-ready dicts."""

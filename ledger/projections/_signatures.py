@@ -13,9 +13,13 @@ Rules (SPEC 5a):
   while the workers take the next); the walk never waits for the pool (a page not checked yet
   is checked here), so a cold pool (its workers take a moment to start) costs no wall time,
   and a warm one moves the signature checks to the other core.
-- One pool is started per process, lazily, by the first rebuild of at least :data:`POOL_FROM`
-  events, and kept for later rebuilds (a service, or the audit's read-model check, rebuilds
-  often); it is closed at exit and never shared across a fork.
+- One pool per process, kept for later rebuilds once started, closed at exit and never
+  shared across a fork. A rebuild of at least :data:`START_FROM` events starts it (its
+  Ed25519 checks cost far more than starting two processes); a long-lived process (a
+  service, the simulator, the bench) may start it ahead with :func:`start_pool`. A running
+  pool checks every rebuild of at least :data:`POOL_FROM` events. Smaller rebuilds in a
+  one-shot command never start one: its workers would still be starting when the command
+  is done, and the command's exit would wait for them.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from eventsourcing.persistence import Notification
 
 from ledger.audit._sigpool import PAGE, VerifierPool, check_page
 
-__all__ = ["POOL_FROM", "prechecked"]
+__all__ = ["POOL_FROM", "START_FROM", "prechecked", "start_pool"]
 
-#: The smallest rebuild (events to read) that uses the verifier pool.
+#: The smallest rebuild (events to read) that uses a running verifier pool.
 POOL_FROM = 1000
+#: The smallest rebuild that starts the pool if it is not running.
+START_FROM = 20_000
 #: Pages submitted ahead of the walk.
 AHEAD = 6
 #: The first page's size; each next page is twice as big, up to the pool's page. The walk
@@ -68,11 +74,18 @@ class _Pool(VerifierPool):
             self.warm = True
 
 
-def _pool() -> _Pool:
-    """This process's pool, started on first use."""
+def start_pool() -> None:
+    """Start this process's verifier pool now (a long-lived process that rebuilds often)."""
+    _pool(start=True)
+
+
+def _pool(*, start: bool) -> _Pool | None:
+    """This process's pool; started if ``start`` and not running yet (else None)."""
     global _shared
     with _lock:
         if _shared is None or _shared[0] != os.getpid():
+            if not start:
+                return None
             pool = _Pool({}, WORKERS)
             atexit.register(pool.close)
             _shared = (os.getpid(), pool)
@@ -84,14 +97,14 @@ def prechecked(
 ) -> Iterator[tuple[Notification, bytes | None]]:
     """Each notification with the raw key its signature was already verified with, or None.
 
-    ``expected``: about how many events will be read (below :data:`POOL_FROM`, no pool is
-    used and every key is None, so the caller verifies every signature itself).
+    ``expected``: about how many events will be read (see the rules for when the pool is
+    used; without it every key is None, so the caller verifies every signature itself).
     """
     source = iter(notifications)
-    if expected < POOL_FROM:
+    pool = None if expected < POOL_FROM else _pool(start=expected >= START_FROM)
+    if pool is None:
         yield from ((n, None) for n in source)
         return
-    pool = _pool()
     pending: deque[tuple[list[Notification], Future[list[bytes | None]]]] = deque()
     done = False
     size = FIRST

@@ -213,6 +213,7 @@ def test_a_rebuild_with_the_verifier_pool_equals_one_verifying_every_signature_h
         return found
 
     monkeypatch.setattr(_signatures, "POOL_FROM", 1)
+    monkeypatch.setattr(_signatures, "START_FROM", 1)
     monkeypatch.setattr(_signatures, "PAGE", 4)
     monkeypatch.setattr(_signatures, "_ready", waited)
     pooled = snapshots(fresh_all(ledger.store))
@@ -237,6 +238,7 @@ def test_a_forged_signature_is_refused_by_a_rebuild_that_uses_the_verifier_pool(
     changed = json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()
     backend.execute("UPDATE {table} SET state = :s WHERE id = :id", s=changed, id=row_id)
     monkeypatch.setattr(_signatures, "POOL_FROM", 1)
+    monkeypatch.setattr(_signatures, "START_FROM", 1)
     with pytest.raises(TamperError):
         fresh_all(ledger.store)
 

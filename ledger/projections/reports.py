@@ -97,6 +97,10 @@ class CertificateView:
         )
         return [self.trails, self.certificates]
 
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Keep each batch's trail; write a certificate for each retirement.
 
@@ -180,6 +184,10 @@ class ParcelUsage:
         )
         return [self.parcels]
 
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Record parcels as projects register or batches credit them; bind them to events.
 
@@ -232,6 +240,10 @@ class DeadlineReport:
             sa.Column("parts", sa.Text, nullable=False, default="{}"),
         )
         return [self.deadlines]
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
 
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Open deadlines when an event registers or a project binds; close them when done.

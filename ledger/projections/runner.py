@@ -2,7 +2,7 @@
 
 Rules:
 - A projection reads events in notification order, each verified like any read, and applies
-  them to its own tables a page at a time (:meth:`Projection.apply_page`): it reads the rows
+  them to its own tables a page at a time (:meth:`PageProjection.apply_page`): it reads the rows
   the page's events touch in one query per table, folds the page in memory and writes the rows
   that changed set-based (one statement per table and kind of change). Catching up and
   rebuilding run this same code. Its position (the last notification id applied) is written
@@ -44,17 +44,29 @@ from ledger.audit.envelope import Entry
 from ledger.errors import ConcurrencyError, StorageError
 from ledger.store import Store, row_order
 
-__all__ = ["Projection", "ProjectionRunner", "rebuild"]
+__all__ = ["PageProjection", "Projection", "ProjectionRunner", "apply_page", "rebuild"]
 
 
 class Projection(Protocol):
-    """A read model: its tables, and how one verified entry changes them."""
+    """A read model: its tables, and how one verified entry changes them.
+
+    A projection may also define ``apply_page(connection, page)`` (see :class:`PageProjection`):
+    the runner then hands it each page at once instead of one entry at a time.
+    """
 
     name: str
 
     def define(self, metadata: sa.MetaData) -> list[sa.Table]:
         """Define the projection's tables on ``metadata`` and return them."""
         ...
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (at notification ``position``)."""
+        ...
+
+
+class PageProjection(Projection, Protocol):
+    """A read model that applies a page of entries at once (every built-in one does)."""
 
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Apply a page of verified entries, each with its notification position, in order.
@@ -63,6 +75,18 @@ class Projection(Protocol):
         set-based statements; the caller writes the position in the same transaction.
         """
         ...
+
+
+def apply_page(
+    projection: Projection, connection: sa.Connection, page: Sequence[tuple[int, Entry]]
+) -> None:
+    """Apply ``page`` to ``projection``: at once if it can, else entry by entry."""
+    at_once = getattr(projection, "apply_page", None)
+    if at_once is not None:
+        at_once(connection, page)
+        return
+    for position, entry in page:
+        projection.apply(connection, position, entry)
 
 
 def _create(metadata: sa.MetaData, engine: sa.Engine) -> None:
@@ -147,7 +171,7 @@ class ProjectionRunner:
             try:
                 with self._engine.begin() as connection:
                     self._claim(connection, start)
-                    self.projection.apply_page(connection, entries)
+                    apply_page(self.projection, connection, entries)
                     self._advance(connection, notifications[-1].id)
             except _OvertakenError:
                 lost += 1
@@ -271,5 +295,5 @@ def rebuild(
             for runner, limit in zip(runners, limits, strict=True):
                 wanted = [(n.id, e) for n, e in chunk if limit is None or n.id <= limit]
                 if wanted:
-                    runner.projection.apply_page(connection, wanted)
+                    apply_page(runner.projection, connection, wanted)
                     runner._advance(connection, wanted[-1][0])

@@ -124,6 +124,10 @@ class SerialUnits:
         )
         return [self.lots, self.history]
 
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Re-divide the lots a page of events touches, and note each step in the history.
 
@@ -332,6 +336,10 @@ class DisclosureRegister:
             sa.Column("entry", sa.Text, nullable=False),
         )
         return [self.batches, self.rows]
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
 
     def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
         """Add a row for each entry the register discloses (one insert per table per page).

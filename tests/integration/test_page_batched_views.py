@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import Ledger, LedgerError, SerialRange, Signer
 from ledger.accounting import FactorTable
+from ledger.audit.envelope import Entry
 from ledger.audit.trust import TrustRoot
 from ledger.domain.event_values import Organiser
 from ledger.domain.parcels import Parcel
@@ -303,3 +305,36 @@ def _try_move(
             ledger.export(organiser, batch, span, target_registry="v", reason="r")
     except LedgerError:
         pass
+
+
+class _OneByOne:
+    """A read model with only ``apply`` (as in the integrator's guide): fed entry by entry."""
+
+    name = "one-by-one"
+
+    def define(self, metadata: sa.MetaData) -> list[sa.Table]:
+        self.rows = sa.Table(
+            "one_by_one",
+            metadata,
+            sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("topic", sa.Text, nullable=False),
+        )
+        return [self.rows]
+
+    def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
+        connection.execute(self.rows.insert().values(position=position, topic=entry.topic))
+
+
+def test_a_read_model_with_only_apply_is_fed_entry_by_entry_by_catch_up_and_rebuild(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer, stranger: Signer
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 50)
+    ledger.transfer(organiser, batch, SerialRange(1, 5), to=stranger.actor)
+    runner = ProjectionRunner(ledger.store, _OneByOne(), backend.schema)
+    assert runner.catch_up(page=1) == 2
+    (rebuilt,) = fresh_all(ledger.store, [_OneByOne()])
+    assert runner.snapshot() == rebuilt.snapshot()
+    assert [row[1] for row in rebuilt.snapshot()["one_by_one"]] == [
+        "ledger.credit-batch.issued.v1",
+        "ledger.credit-batch.transferred.v1",
+    ]

@@ -723,7 +723,12 @@ def _log2(n: int) -> float:
 
 
 def rebuild(ctx: Context) -> Row:
-    """Folding every read model afresh against one raw read of all notifications."""
+    """Folding every read model afresh against one raw read of all notifications.
+
+    The raw read checks no signature, and the rebuild must verify every one (SPEC 5a), so the
+    row also shows the ceiling: the raw read plus a raw Ed25519 verify of the same events, on
+    one core and split over two processes (started before the clock), and the rebuild against it.
+    """
     row = Row(
         "rebuild",
         "rebuild of all read models vs raw notification read",
@@ -733,6 +738,7 @@ def rebuild(ctx: Context) -> Row:
     import sqlalchemy as sa
 
     try:
+        from ledger.projections._signatures import start_pool
         from ledger.projections.check import READ_MODELS, fresh_all
     except ImportError as e:  # the read-model runner moved: say so, measure nothing
         row.note = f"not measured: {e}"
@@ -754,14 +760,27 @@ def rebuild(ctx: Context) -> Row:
     base = median_time(raw, reps)
     engine.dispose()
     with Ledger(store.path) as ledger:
+        messages = _raw_messages(ledger)
+        one = median_time(lambda: _raw_verify(messages), reps)
+        two = _two_cores(messages, reps)
+        alone = median_time(lambda: fresh_all(ledger.store), reps)  # no pool: a one-shot command
+        start_pool()
+        fresh_all(ledger.store)  # the pool's workers are up
         ours = median_time(lambda: fresh_all(ledger.store), reps)
     ratio = base / ours
     row.figure = f"{ratio:.3f}"
     row.detail = (
-        f"{store.events:,} events, {len(READ_MODELS)} read models: rebuild {ours:.2f} s, raw read"
-        f" {base:.3f} s; median of {reps}; rebuilt into in-memory SQLite as the audit does,"
-        " each event verified by its signature and, inside the latest witnessed checkpoint,"
-        " by its hash against the signed root"
+        f"{store.events:,} events, {len(READ_MODELS)} read models: rebuild {ours:.3f} s with the"
+        f" verifier pool running (a long-lived process; Ed25519 on its two processes beside the"
+        f" walk), {alone:.3f} s without it (a one-shot command below 20,000 events: every"
+        f" signature checked in the walk, ratio {base / alone:.3f}); raw read {base:.4f} s;"
+        f" median of {reps}; rebuilt into in-memory SQLite as the audit does, each event"
+        " verified by its signature and, inside the latest witnessed checkpoint, by its hash"
+        " against the signed root. Ceiling with every"
+        f" signature verified: raw read + raw Ed25519 verify of the {len(messages):,} signatures"
+        f" = {base + one:.3f} s on one core (ratio {base / (base + one):.3f}),"
+        f" {base + two:.3f} s on two (ratio {base / (base + two):.3f}); rebuild vs that"
+        f" ceiling: {(base + one) / ours:.2f} (one core), {(base + two) / ours:.2f} (two)"
     )
     row.note = "passes over the log: 1 (every read model in the same pass)"
     row.met = ratio >= 0.40
@@ -774,6 +793,18 @@ def rebuild(ctx: Context) -> Row:
 
         row.profile = profile_run
     return row
+
+
+def _two_cores(messages: list[tuple[bytes, bytes, bytes]], reps: int) -> float:
+    """Median seconds to verify ``messages`` split over two warm processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    half = len(messages) // 2
+    parts = [messages[:half], messages[half:]]
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        list(pool.map(_raw_verify, [parts[0][:1], parts[1][:1]]))  # both workers up
+        return median_time(lambda: list(pool.map(_raw_verify, parts)), reps)
 
 
 # 10. and 11. concurrent PostgreSQL writers ----------------------------------------------------

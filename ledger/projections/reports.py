@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +24,55 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain import sink_project as sp
 from ledger.domain.deadlines import Deadline, DeadlineState, add_months
+from ledger.projections._rows import insert_many
 
 __all__ = ["CertificateView", "DeadlineReport", "ParcelUsage"]
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+_MOVES = (cb.TRANSFERRED, cb.DONATED, cb.RETIRED)
+_CLOSING = (en.CONFIRMED, sp.APPLICATION_FILED, sp.VALIDATED, sp.MEASURED)
+_NEUTRALIZED = "event neutralization completed"
+_FILED = "sink project application filed"
+_VALIDATED = "sink project validated and removals measured"
+
+#: A change to one deadline: its due day (opened), or (the part done, or None; the day done).
+_Change = datetime.date | tuple[str | None, str]
+
+
+def _deadline_changes(entry: Entry) -> list[tuple[tuple[str, str], _Change]]:
+    """The deadlines ``entry`` opens or closes, by (subject, what)."""
+    e, subject = entry.event, entry.aggregate
+    if entry.topic == en.REGISTERED:
+        ends = datetime.datetime.fromisoformat(e["ends"]).date()
+        return [((subject, _NEUTRALIZED), add_months(ends, 6))]
+    if entry.topic == en.CONFIRMED:
+        return [((subject, _NEUTRALIZED), (None, e["on"]))]
+    if entry.topic == sp.BOUND:
+        ends = datetime.date.fromisoformat(e["event_ends"])
+        return [
+            ((subject, _FILED), add_months(ends, 12)),
+            ((subject, _VALIDATED), add_months(ends, 24)),
+        ]
+    if entry.topic == sp.APPLICATION_FILED:
+        return [((subject, _FILED), (None, e["on"]))]
+    if entry.topic in (sp.VALIDATED, sp.MEASURED):
+        return [((subject, _VALIDATED), (entry.topic, e["on"]))]
+    return []
+
+
+def _close(row: dict[str, Any], part: str | None, on: str) -> None:
+    """Mark ``row`` done ``on`` (or its ``part`` done: the row is done when both parts are)."""
+    if part is None:
+        row["done"] = on
+        return
+    parts = json.loads(row["parts"])
+    parts[part] = on
+    row["parts"] = _json(parts)
+    row["done"] = max(parts.values()) if len(parts) == 2 else None
 
 
 class CertificateView:
@@ -54,35 +98,65 @@ class CertificateView:
         return [self.trails, self.certificates]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Keep the batch's trail; write a certificate for each retirement."""
-        if entry.topic == cb.ISSUED:
-            trail = Trail(entry.event, entry.hash)
-            connection.execute(
-                self.trails.insert().values(batch=entry.aggregate, trail=_json(_dump(trail)))
-            )
-            return
-        if entry.topic not in (cb.TRANSFERRED, cb.DONATED, cb.RETIRED):
-            return
-        c = self.trails.c
-        trail = _load(
-            json.loads(
-                connection.execute(
-                    sa.select(c.trail).where(c.batch == entry.aggregate)
-                ).scalar_one()
-            )
-        )
-        if entry.topic == cb.RETIRED:
-            body = certificate_of(trail, entry).to_json()
-            connection.execute(
-                self.certificates.insert().values(
-                    id=body["id"], batch=entry.aggregate, body=_json(body)
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Keep each batch's trail; write a certificate for each retirement.
+
+        The trails a page moves are read in one query, kept in memory while the page is
+        folded, and written once each at its end; certificates are inserted in one statement.
+        """
+        trails: dict[str, Trail] = {}
+        stored: dict[str, str] = {}
+        issued = {e.aggregate for _, e in page if e.topic == cb.ISSUED}
+        moved = {e.aggregate for _, e in page if e.topic in _MOVES} - issued
+        if moved:
+            c = self.trails.c
+            query = sa.select(c.batch, c.trail).where(c.batch.in_(sorted(moved)))
+            stored = {batch: text for batch, text in connection.execute(query)}
+            trails = {batch: _load(json.loads(text)) for batch, text in stored.items()}
+        certificates = []
+        for _, entry in page:
+            if entry.topic == cb.ISSUED:
+                trails[entry.aggregate] = Trail(entry.event, entry.hash)
+                continue
+            if entry.topic not in _MOVES:
+                continue
+            if entry.aggregate not in trails:
+                raise sa.exc.NoResultFound(f"no trail of batch {entry.aggregate}")
+            trail = trails[entry.aggregate]
+            if entry.topic == cb.RETIRED:
+                body = certificate_of(trail, entry).to_json()
+                certificates.append(
+                    {"id": body["id"], "batch": entry.aggregate, "body": _json(body)}
                 )
+            else:
+                trail.moves.append((entry.topic, entry.event))
+        self._write(connection, trails, stored, certificates)
+
+    def _write(
+        self,
+        connection: sa.Connection,
+        trails: dict[str, Trail],
+        stored: dict[str, str],
+        certificates: list[dict[str, Any]],
+    ) -> None:
+        texts = {batch: _json(_dump(trail)) for batch, trail in trails.items()}
+        new = [{"batch": b, "trail": t} for b, t in texts.items() if b not in stored]
+        changed = [{"b": b, "t": t} for b, t in texts.items() if b in stored and stored[b] != t]
+        if new:
+            insert_many(connection, self.trails, new)
+        if changed:
+            c = self.trails.c
+            connection.execute(
+                self.trails.update()
+                .where(c.batch == sa.bindparam("b"))
+                .values(trail=sa.bindparam("t")),
+                changed,
             )
-            return
-        trail.moves.append((entry.topic, entry.event))
-        connection.execute(
-            self.trails.update().where(c.batch == entry.aggregate).values(trail=_json(_dump(trail)))
-        )
+        if certificates:
+            insert_many(connection, self.certificates, certificates)
 
 
 def _dump(trail: Trail) -> dict[str, Any]:
@@ -111,24 +185,42 @@ class ParcelUsage:
         return [self.parcels]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Record parcels as projects register or batches credit them; bind them to events."""
-        event = entry.event
-        if entry.topic == sp.BOUND:
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Record parcels as projects register or batches credit them; bind them to events.
+
+        Parcels registered in the page are bound in memory; the stored parcels of projects
+        bound in the page are updated in one statement, and new parcels inserted in one.
+        """
+        new: list[dict[str, Any]] = []
+        bound: dict[str, str] = {}
+        for _, entry in page:
+            event = entry.event
+            if entry.topic == sp.BOUND:
+                bound[entry.aggregate] = event["event_name"]
+                for row in new:
+                    if row["owner"] == entry.aggregate:
+                        row["event"] = event["event_name"]
+            elif entry.topic == sp.REGISTERED or (
+                entry.topic == cb.ISSUED and event["source_project"] is None
+            ):
+                kind = "sink project" if entry.topic == sp.REGISTERED else "credit batch"
+                new += [
+                    {"parcel": p["id"], "owner_kind": kind, "owner": entry.aggregate, "event": None}
+                    for p in event["parcels"]
+                ]
+        if bound:
+            c = self.parcels.c
             connection.execute(
                 self.parcels.update()
-                .where(self.parcels.c.owner == entry.aggregate)
-                .values(event=event["event_name"])
+                .where(c.owner == sa.bindparam("o"))
+                .values(event=sa.bindparam("e")),
+                [{"o": owner, "e": name} for owner, name in bound.items()],
             )
-        elif entry.topic == sp.REGISTERED or (
-            entry.topic == cb.ISSUED and event["source_project"] is None
-        ):
-            kind = "sink project" if entry.topic == sp.REGISTERED else "credit batch"
-            rows = [
-                {"parcel": p["id"], "owner_kind": kind, "owner": entry.aggregate, "event": None}
-                for p in event["parcels"]
-            ]
-            if rows:
-                connection.execute(self.parcels.insert(), rows)
+        if new:
+            insert_many(connection, self.parcels, new)
 
 
 class DeadlineReport:
@@ -150,55 +242,59 @@ class DeadlineReport:
         return [self.deadlines]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Open deadlines when an event registers or a project binds; close them when done."""
-        e, subject = entry.event, entry.aggregate
-        if entry.topic == en.REGISTERED:
-            ends = datetime.datetime.fromisoformat(e["ends"]).date()
-            self._open(connection, subject, "event neutralization completed", add_months(ends, 6))
-        elif entry.topic == en.CONFIRMED:
-            self._done(connection, subject, "event neutralization completed", e["on"])
-        elif entry.topic == sp.BOUND:
-            ends = datetime.date.fromisoformat(e["event_ends"])
-            self._open(connection, subject, "sink project application filed", add_months(ends, 12))
-            self._open(
-                connection,
-                subject,
-                "sink project validated and removals measured",
-                add_months(ends, 24),
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Open deadlines when an event registers or a project binds; close them when done.
+
+        The stored deadlines of the subjects the page closes are read in one query, changed in
+        memory, and written at the page's end (one insert, one update).
+        """
+        closing = {e.aggregate for _, e in page if e.topic in _CLOSING}
+        stored: dict[tuple[str, str], dict[str, Any]] = {}
+        if closing:
+            c = self.deadlines.c
+            query = sa.select(c.subject, c.what, c.due, c.done, c.parts).where(
+                c.subject.in_(sorted(closing))
             )
-        elif entry.topic == sp.APPLICATION_FILED:
-            self._done(connection, subject, "sink project application filed", e["on"])
-        elif entry.topic in (sp.VALIDATED, sp.MEASURED):
-            self._part(connection, subject, entry.topic, e["on"])
+            stored = {(r.subject, r.what): dict(r._mapping) for r in connection.execute(query)}
+        rows = {key: dict(row) for key, row in stored.items()}
+        new: list[tuple[str, str]] = []
+        for _, entry in page:
+            for key, change in _deadline_changes(entry):
+                if isinstance(change, datetime.date):
+                    rows[key] = {"subject": key[0], "what": key[1], "due": change.isoformat()}
+                    rows[key].update(done=None, parts="{}")
+                    new.append(key)
+                elif key in rows:
+                    _close(rows[key], *change)
+                elif change[0] is not None:
+                    raise sa.exc.NoResultFound(f"no deadline {key[1]!r} of {key[0]}")
+        self._write(connection, rows, stored, new)
 
-    def _open(self, connection: sa.Connection, subject: str, what: str, due: datetime.date) -> None:
-        connection.execute(
-            self.deadlines.insert().values(
-                subject=subject, what=what, due=due.isoformat(), parts="{}"
-            )
-        )
-
-    def _done(self, connection: sa.Connection, subject: str, what: str, on: str) -> None:
-        c = self.deadlines.c
-        connection.execute(
-            self.deadlines.update().where(c.subject == subject, c.what == what).values(done=on)
-        )
-
-    def _part(self, connection: sa.Connection, subject: str, topic: str, on: str) -> None:
-        c = self.deadlines.c
-        what = "sink project validated and removals measured"
-        parts = json.loads(
+    def _write(
+        self,
+        connection: sa.Connection,
+        rows: dict[tuple[str, str], dict[str, Any]],
+        stored: dict[tuple[str, str], dict[str, Any]],
+        new: list[tuple[str, str]],
+    ) -> None:
+        if new:
+            insert_many(connection, self.deadlines, [rows[key] for key in new])
+        changed = [
+            {"s": key[0], "w": key[1], "d": row["done"], "p": row["parts"]}
+            for key, row in rows.items()
+            if key in stored and key not in new and row != stored[key]
+        ]
+        if changed:
+            c = self.deadlines.c
             connection.execute(
-                sa.select(c.parts).where(c.subject == subject, c.what == what)
-            ).scalar_one()
-        )
-        parts[topic] = on
-        done = max(parts.values()) if len(parts) == 2 else None
-        connection.execute(
-            self.deadlines.update()
-            .where(c.subject == subject, c.what == what)
-            .values(parts=_json(parts), done=done)
-        )
+                self.deadlines.update()
+                .where(c.subject == sa.bindparam("s"), c.what == sa.bindparam("w"))
+                .values(done=sa.bindparam("d"), parts=sa.bindparam("p")),
+                changed,
+            )
 
     def report(
         self, connection: sa.Connection, today: datetime.date

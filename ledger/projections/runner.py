@@ -2,9 +2,13 @@
 
 Rules:
 - A projection reads events in notification order, each verified like any read, and applies
-  them to its own tables. Its position (the last notification id applied) is written in the
-  same transaction as the changes it made, so a crash between the two is impossible: after a
-  crash the projection resumes from its last committed position and applies nothing twice.
+  them to its own tables a page at a time (:meth:`PageProjection.apply_page`): it reads the rows
+  the page's events touch in one query per table, folds the page in memory and writes the rows
+  that changed set-based (one statement per table and kind of change). Catching up and
+  rebuilding run this same code. Its position (the last notification id applied) is written
+  in the same transaction as the changes it made, so a crash between the two is impossible:
+  after a crash the projection resumes from its last committed position and applies nothing
+  twice.
 - Two projectors of one read model may run at once: each page's transaction first claims the
   position it read (a conditional write of the position row, which also holds its lock); the
   one that finds the position moved on rolls back and reads again, so no event is applied
@@ -19,13 +23,16 @@ Rules:
   store's own tables are never printed as true (:mod:`ledger.projections.check`).
 - :func:`rebuild` builds any number of projections in another engine in ONE pass over the
   notifications: each event is read, checked and decoded once and handed to every projection
-  whose target position it is within. The events are proven by their hashes against the
-  latest signed checkpoint (:mod:`ledger.projections._hashed`; signatures are the audit's
-  job); a failure anywhere raises before the caller sees any table.
+  whose target position it is within. Every event's signature is verified (on the verifier
+  pool's processes for a big rebuild, :mod:`ledger.projections._signatures`) and, inside the
+  latest witnessed checkpoint, its hash against the signed root
+  (:mod:`ledger.projections._hashed`); a failure anywhere raises before the caller sees any
+  table.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,11 +44,15 @@ from ledger.audit.envelope import Entry
 from ledger.errors import ConcurrencyError, StorageError
 from ledger.store import Store, row_order
 
-__all__ = ["Projection", "ProjectionRunner", "rebuild"]
+__all__ = ["PageProjection", "Projection", "ProjectionRunner", "apply_page", "rebuild"]
 
 
 class Projection(Protocol):
-    """A read model: its tables, and how one verified entry changes them."""
+    """A read model: its tables, and how one verified entry changes them.
+
+    A projection may also define ``apply_page(connection, page)`` (see :class:`PageProjection`):
+    the runner then hands it each page at once instead of one entry at a time.
+    """
 
     name: str
 
@@ -52,6 +63,30 @@ class Projection(Protocol):
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
         """Apply one verified entry (at notification ``position``)."""
         ...
+
+
+class PageProjection(Projection, Protocol):
+    """A read model that applies a page of entries at once (every built-in one does)."""
+
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Apply a page of verified entries, each with its notification position, in order.
+
+        A projection folds the page in memory and writes the rows it changed with a few
+        set-based statements; the caller writes the position in the same transaction.
+        """
+        ...
+
+
+def apply_page(
+    projection: Projection, connection: sa.Connection, page: Sequence[tuple[int, Entry]]
+) -> None:
+    """Apply ``page`` to ``projection``: at once if it can, else entry by entry."""
+    at_once = getattr(projection, "apply_page", None)
+    if at_once is not None:
+        at_once(connection, page)
+        return
+    for position, entry in page:
+        projection.apply(connection, position, entry)
 
 
 def _create(metadata: sa.MetaData, engine: sa.Engine) -> None:
@@ -132,12 +167,11 @@ class ProjectionRunner:
             ]
             if not notifications:
                 return done
+            entries = [(n.id, self.store.open(n)) for n in notifications]
             try:
                 with self._engine.begin() as connection:
                     self._claim(connection, start)
-                    for notification in notifications:
-                        entry = self.store.open(notification)
-                        self.projection.apply(connection, notification.id, entry)
+                    apply_page(self.projection, connection, entries)
                     self._advance(connection, notifications[-1].id)
             except _OvertakenError:
                 lost += 1
@@ -252,22 +286,14 @@ def rebuild(
     runners = [ProjectionRunner(store, projection, engine=engine) for projection in projections]
     limits = [None if until is None else until.get(p.name, 0) for p in projections]
     last = None if until is None or None in limits else max([0, *limits])  # type: ignore[type-var]
-    reached = [0] * len(runners)
     stream = hashed_entries(store, last)
-    done = False
-    while not done:
+    while True:
+        chunk = list(itertools.islice(stream, page))
+        if not chunk:
+            return runners
         with engine.begin() as connection:
-            for _ in range(page):
-                item = next(stream, None)
-                if item is None:
-                    done = True
-                    break
-                notification, entry = item
-                for n, (runner, limit) in enumerate(zip(runners, limits, strict=True)):
-                    if limit is None or notification.id <= limit:
-                        runner.projection.apply(connection, notification.id, entry)
-                        reached[n] = notification.id
-            for runner, position in zip(runners, reached, strict=True):
-                if position:
-                    runner._advance(connection, position)
-    return runners
+            for runner, limit in zip(runners, limits, strict=True):
+                wanted = [(n.id, e) for n, e in chunk if limit is None or n.id <= limit]
+                if wanted:
+                    apply_page(runner.projection, connection, wanted)
+                    runner._advance(connection, wanted[-1][0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from ledger.domain import credit_batch as cb
 from ledger.domain import event_neutralization as en
 from ledger.domain._units import Lot, UnitMap, UnitState
 from ledger.domain.values import SerialRange
+from ledger.projections._rows import insert_many
 from ledger.projections.provenance import kind_of
 
 __all__ = ["DisclosureRegister", "SerialUnits"]
@@ -36,6 +38,60 @@ _STATE = {
     cb.RETIRED: UnitState.RETIRED,
     cb.EXPORTED: UnitState.EXPORTED,
 }
+
+
+#: Batch spans per lot query (each an OR term with its own index lookup).
+_TERMS = 200
+
+_Move = tuple[str, SerialRange, tuple[Any, ...]]
+
+
+def _start(lot: Lot) -> int:
+    return lot.serials.start
+
+
+def _move(entry: Entry) -> _Move | None:
+    """What ``entry`` does to its batch's lots: (kind, span, the new state's parts), or None."""
+    event = entry.event
+    if entry.topic == cb.ISSUED:
+        span = SerialRange(event["serial_start"], event["serial_end"])
+        return "issued", span, (UnitState.HELD, event["holder"])
+    if entry.topic == cb.SPLIT:
+        return "split", SerialRange(event["at"], event["at"]), ()
+    if entry.topic in _STATE:
+        span = SerialRange(event["serial_start"], event["serial_end"])
+        account = event.get("to") or event["actor"]
+        purpose = event.get("event_name") if entry.topic != cb.RELEASED else None
+        purpose = event.get("target_registry", purpose)
+        return "assign", span, (_STATE[entry.topic], account, purpose)
+    return None
+
+
+def _history_row(entry: Entry) -> dict[str, Any] | None:
+    """The unit-history row of a credit-batch event that moved units, or None."""
+    event = entry.event
+    if entry.topic not in cb.TOPICS or "serial_start" not in event:
+        return None
+    return {
+        "batch": entry.aggregate,
+        "version": entry.version,
+        "kind": kind_of(entry.topic),
+        "serial_start": event["serial_start"],
+        "serial_end": event["serial_end"],
+        "account": event.get("to") or event.get("holder") or event["actor"],
+        "entry": entry.hash,
+    }
+
+
+def _lot_row(batch: str, lot: Lot) -> dict[str, Any]:
+    return {
+        "batch": batch,
+        "serial_start": lot.serials.start,
+        "serial_end": lot.serials.end,
+        "state": lot.state.value,
+        "account": lot.account,
+        "purpose": lot.purpose,
+    }
 
 
 class SerialUnits:
@@ -69,47 +125,102 @@ class SerialUnits:
         return [self.lots, self.history]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Re-divide the lots the event touches, and note the step in the history.
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
 
-        Only the rows of the lots the event's units fall in are read, deleted and written
-        again, so an event costs the same however many lots its batch has.
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Re-divide the lots a page of events touches, and note each step in the history.
+
+        The lots the page's events fall in are read in one query (only those: an event costs
+        the same however many lots its batch has), re-divided in memory event by event with the
+        domain's :class:`UnitMap`, and the lots that changed are deleted and written again in
+        one statement each, like the history rows.
         """
-        self._note(connection, entry)
-        event, batch = entry.event, entry.aggregate
-        if entry.topic == cb.ISSUED:
-            touched = UnitMap(())
-            units = UnitMap.issued(
-                SerialRange(event["serial_start"], event["serial_end"]), event["holder"]
-            )
-        elif entry.topic == cb.SPLIT:
-            touched = self._load(connection, batch, SerialRange(event["at"], event["at"]))
-            units = touched.split(event["at"])
-        elif entry.topic in _STATE:
-            span = SerialRange(event["serial_start"], event["serial_end"])
-            account = event.get("to") or event["actor"]
-            purpose = event.get("event_name") if entry.topic != cb.RELEASED else None
-            purpose = event.get("target_registry", purpose)
-            touched = self._load(connection, batch, span)
-            units = touched.assign(span, _STATE[entry.topic], account, purpose)
-        else:
+        history = [row for _, entry in page if (row := _history_row(entry)) is not None]
+        if history:
+            insert_many(connection, self.history, history)
+        moves = [(entry, move) for _, entry in page if (move := _move(entry)) is not None]
+        if not moves:
             return
-        self._replace(connection, batch, touched, units)
+        issued = {entry.aggregate for entry, move in moves if move[0] == "issued"}
+        wanted = [(entry.aggregate, span) for entry, (_, span, _) in moves]
+        before = self._load(connection, [(b, s) for b, s in wanted if b not in issued])
+        grouped: dict[str, list[Lot]] = {}
+        for batch, lot in before.values():
+            grouped.setdefault(batch, []).append(lot)
+        known = {b: UnitMap(tuple(sorted(lots, key=_start))) for b, lots in grouped.items()}
+        for entry, (kind, span, change) in moves:
+            units = known.get(entry.aggregate, UnitMap(()))
+            if kind == "issued":
+                units = UnitMap.issued(span, change[1])
+            elif kind == "split":
+                units = units.split(span.start)
+            else:
+                units = units.assign(span, *change)
+            known[entry.aggregate] = units
+        self._write(connection, before, known)
 
-    def _note(self, connection: sa.Connection, entry: Entry) -> None:
-        event = entry.event
-        if entry.topic not in cb.TOPICS or "serial_start" not in event:
-            return
-        connection.execute(
-            self.history.insert().values(
-                batch=entry.aggregate,
-                version=entry.version,
-                kind=kind_of(entry.topic),
-                serial_start=event["serial_start"],
-                serial_end=event["serial_end"],
-                account=event.get("to") or event.get("holder") or event["actor"],
-                entry=entry.hash,
+    def _load(
+        self, connection: sa.Connection, spans: Sequence[tuple[str, SerialRange]]
+    ) -> dict[tuple[str, int], tuple[str, Lot]]:
+        """The stored lots that ``spans`` (per batch) overlap, whole, by (batch, start)."""
+        c = self.lots.c
+        found: dict[tuple[str, int], tuple[str, Lot]] = {}
+        terms = list(dict.fromkeys(spans))
+        for at in range(0, len(terms), _TERMS):
+            where = []
+            for batch, span in terms[at : at + _TERMS]:
+                first = (
+                    sa.select(sa.func.max(c.serial_start))
+                    .where(c.batch == batch, c.serial_start <= span.start)
+                    .scalar_subquery()
+                )
+                where.append(
+                    sa.and_(
+                        c.batch == batch,
+                        c.serial_start >= sa.func.coalesce(first, span.start),
+                        c.serial_start <= span.end,
+                        c.serial_end >= span.start,
+                    )
+                )
+            for r in connection.execute(sa.select(self.lots).where(sa.or_(*where))):
+                lot = Lot(
+                    SerialRange(r.serial_start, r.serial_end),
+                    UnitState(r.state),
+                    r.account,
+                    r.purpose,
+                )
+                found[(r.batch, r.serial_start)] = (r.batch, lot)
+        return found
+
+    def _write(
+        self,
+        connection: sa.Connection,
+        before: dict[tuple[str, int], tuple[str, Lot]],
+        after: dict[str, UnitMap],
+    ) -> None:
+        """Delete the stored lots that changed or went, insert the new ones (one statement each)."""
+        now = {(b, lot.serials.start): lot for b, units in after.items() for lot in units.lots}
+        gone = [
+            {"b": batch, "s": start}
+            for (batch, start), (_, lot) in before.items()
+            if now.get((batch, start)) != lot
+        ]
+        new = [
+            _lot_row(batch, lot)
+            for (batch, start), lot in now.items()
+            if (was := before.get((batch, start))) is None or was[1] != lot
+        ]
+        c = self.lots.c
+        if gone:
+            connection.execute(
+                self.lots.delete().where(
+                    c.batch == sa.bindparam("b"), c.serial_start == sa.bindparam("s")
+                ),
+                gone,
             )
-        )
+        if new:
+            insert_many(connection, self.lots, new)
 
     def unit_history(
         self, connection: sa.Connection, batch: str, serial: int
@@ -122,57 +233,6 @@ class SerialUnits:
             .order_by(c.version)
         )
         return [tuple(row) for row in rows]
-
-    def _load(self, connection: sa.Connection, batch: str, span: SerialRange) -> UnitMap:
-        """The lots of ``batch`` that ``span`` overlaps (whole, not clipped)."""
-        c = self.lots.c
-        first = (
-            sa.select(sa.func.max(c.serial_start))
-            .where(c.batch == batch, c.serial_start <= span.start)
-            .scalar_subquery()
-        )
-        rows = connection.execute(
-            sa.select(self.lots)
-            .where(c.batch == batch, c.serial_start >= sa.func.coalesce(first, span.start))
-            .where(c.serial_start <= span.end, c.serial_end >= span.start)
-            .order_by(c.serial_start)
-        )
-        return UnitMap(
-            tuple(
-                Lot(
-                    SerialRange(r.serial_start, r.serial_end),
-                    UnitState(r.state),
-                    r.account,
-                    r.purpose,
-                )
-                for r in rows
-            )
-        )
-
-    def _replace(
-        self, connection: sa.Connection, batch: str, touched: UnitMap, units: UnitMap
-    ) -> None:
-        """Replace the rows of the ``touched`` lots of ``batch`` with the lots of ``units``."""
-        c = self.lots.c
-        starts = [lot.serials.start for lot in touched.lots]
-        if starts:
-            connection.execute(
-                self.lots.delete().where(c.batch == batch, c.serial_start.in_(starts))
-            )
-        connection.execute(
-            self.lots.insert(),
-            [
-                {
-                    "batch": batch,
-                    "serial_start": lot.serials.start,
-                    "serial_end": lot.serials.end,
-                    "state": lot.state.value,
-                    "account": lot.account,
-                    "purpose": lot.purpose,
-                }
-                for lot in units.lots
-            ],
-        )
 
     def holdings(self, connection: sa.Connection, account: str) -> dict[tuple[str, str], int]:
         """Units per (batch, state) that ``account`` holds, reserved, retired or exported."""
@@ -230,6 +290,27 @@ def _cancelled(entry: Entry, instrument: str, unit: Decimal) -> tuple[str, dict[
     return ("retirement" if entry.topic == cb.RETIRED else "export"), detail
 
 
+def _batch_row(entry: Entry) -> dict[str, Any]:
+    """A batch's instrument and unit size, from its issuance."""
+    unit = entry.event["unit"]
+    return {
+        "batch": entry.aggregate,
+        "instrument": entry.event["instrument"],
+        "unit": str(unit["_data_"] if isinstance(unit, dict) else unit),
+    }
+
+
+def _disclosure_row(position: int, entry: Entry, kind: str, raw: Any) -> dict[str, Any]:
+    return {
+        "position": position,
+        "kind": kind,
+        "subject": entry.aggregate,
+        "version": entry.version,
+        "detail": json.dumps(_camel(raw), sort_keys=True, ensure_ascii=False, default=str),
+        "entry": entry.hash,
+    }
+
+
 class DisclosureRegister:
     """The public disclosure register (R12): what was published, by whom, with proof."""
 
@@ -257,41 +338,40 @@ class DisclosureRegister:
         return [self.batches, self.rows]
 
     def apply(self, connection: sa.Connection, position: int, entry: Entry) -> None:
-        """Add a row if the entry is something the register discloses."""
-        if entry.topic == cb.ISSUED:
-            unit = entry.event["unit"]
-            connection.execute(
-                self.batches.insert().values(
-                    batch=entry.aggregate,
-                    instrument=entry.event["instrument"],
-                    unit=str(unit["_data_"] if isinstance(unit, dict) else unit),
-                )
-            )
-            return
-        if entry.topic in (cb.RETIRED, cb.EXPORTED):
+        """Apply one verified entry (a page of one)."""
+        self.apply_page(connection, [(position, entry)])
+
+    def apply_page(self, connection: sa.Connection, page: Sequence[tuple[int, Entry]]) -> None:
+        """Add a row for each entry the register discloses (one insert per table per page).
+
+        A retirement or an export takes its instrument and unit size from its batch's
+        issuance: from the page itself, or from the stored batches the page names (one query).
+        """
+        batches = [_batch_row(entry) for _, entry in page if entry.topic == cb.ISSUED]
+        known = {row["batch"]: (row["instrument"], row["unit"]) for row in batches}
+        cancelled = {e.aggregate for _, e in page if e.topic in (cb.RETIRED, cb.EXPORTED)}
+        missing = sorted(cancelled - set(known))
+        if missing:
             c = self.batches.c
-            instrument, unit = connection.execute(
-                sa.select(c.instrument, c.unit).where(c.batch == entry.aggregate)
-            ).one()
-            disclosed: tuple[str, dict[str, Any]] | None = _cancelled(
-                entry, instrument, Decimal(unit)
-            )
-        else:
-            disclosed = _disclosed(entry)
-        if disclosed is None:
-            return
-        kind, raw = disclosed
-        detail = _camel(raw)
-        connection.execute(
-            self.rows.insert().values(
-                position=position,
-                kind=kind,
-                subject=entry.aggregate,
-                version=entry.version,
-                detail=json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
-                entry=entry.hash,
-            )
-        )
+            query = sa.select(c.batch, c.instrument, c.unit).where(c.batch.in_(missing))
+            known.update({b: (i, u) for b, i, u in connection.execute(query)})
+        rows = []
+        for position, entry in page:
+            if entry.topic in (cb.RETIRED, cb.EXPORTED):
+                if entry.aggregate not in known:
+                    raise sa.exc.NoResultFound(f"no issued batch {entry.aggregate}")
+                instrument, unit = known[entry.aggregate]
+                disclosed: tuple[str, dict[str, Any]] | None = _cancelled(
+                    entry, instrument, Decimal(unit)
+                )
+            else:
+                disclosed = _disclosed(entry)
+            if disclosed is not None:
+                rows.append(_disclosure_row(position, entry, *disclosed))
+        if batches:
+            insert_many(connection, self.batches, batches)
+        if rows:
+            insert_many(connection, self.rows, rows)
 
     def listing(self, connection: sa.Connection) -> list[dict[str, Any]]:
         """Every disclosure, in order, as JSON-ready dicts."""

@@ -240,6 +240,16 @@ class VerifierPool:
             chunk, future = pending.popleft()
             yield from zip(chunk, _result(future, len(chunk)), strict=True)
 
+    def submit(
+        self, envelopes: list[bytes], keys: Mapping[str, bytes] | None = None
+    ) -> Future[list[bytes | None]]:
+        """Start checking one page without waiting (:func:`check_page`; ``keys`` default ours).
+
+        The future gives each envelope's verifying key, or None; the caller still checks that
+        key is the one in force where the envelope sits.
+        """
+        return self._executor.submit(check_page, envelopes, self.keys if keys is None else keys)
+
     def wait_ready(self) -> None:
         """Block until every worker has started: a stream that does not wait checks every item."""
         for started in self._started:

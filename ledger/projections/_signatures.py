@@ -33,7 +33,7 @@ from concurrent.futures import Future
 
 from eventsourcing.persistence import Notification
 
-from ledger.audit._sigpool import PAGE, VerifierPool, check_page
+from ledger.audit._sigpool import PAGE, VerifierPool
 
 __all__ = ["POOL_FROM", "START_FROM", "prechecked", "start_pool"]
 
@@ -62,10 +62,10 @@ class _Pool(VerifierPool):
     warm = False
 
     def submit(
-        self, envelopes: list[bytes], keys: Mapping[str, bytes]
+        self, envelopes: list[bytes], keys: Mapping[str, bytes] | None = None
     ) -> Future[list[bytes | None]]:
         """Start checking one page; its future gives each envelope's verifying key or None."""
-        future = self._executor.submit(check_page, envelopes, keys)
+        future = super().submit(envelopes, keys)
         future.add_done_callback(self._answered)
         return future
 

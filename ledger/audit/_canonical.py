@@ -5,6 +5,12 @@ Rules:
   IEEE 754 (|n| < 2**53), so every verifier in every language reads the same numbers.
 - Python values that JSON lacks (UUID, Decimal, datetime) are written by the store's
   transcoder as tagged objects ``{"_type_": NAME, "_data_": TEXT}`` before they get here.
+- Bytes that must be exactly canonical (stored envelopes and payloads) are read by
+  :func:`canonical_object`: the C parser, then the value written again and compared byte for
+  byte. Equal bytes prove every strict-JSON rule those bytes could break (a duplicate member,
+  a float, a big integer, a lone surrogate, a byte order mark or any other spelling would be
+  written differently); any doubt returns None and the caller reads them the strict way, which
+  names the problem. Nesting is counted first, as the strict reader does.
 - Tagged types come from a closed list (:data:`TAGGED_TYPES`), each text in the one form the
   ledger writes (Python's ``str(Decimal)``, ``datetime.isoformat()`` with its offset, 32
   lowercase hex digits), so one value has one signed text: an object with a ``_type_`` or
@@ -23,9 +29,10 @@ from typing import Any
 
 import rfc8785
 
+from ledger.audit._strict_json import MAX_DEPTH
 from ledger.errors import InvalidInputError
 
-__all__ = ["TAGGED_TYPES", "canonical_json", "check_tagged"]
+__all__ = ["TAGGED_TYPES", "canonical_json", "canonical_object", "check_tagged"]
 
 _TAG_MEMBERS = frozenset({"_type_", "_data_"})
 
@@ -75,9 +82,7 @@ def canonical_json(obj: Any) -> bytes:
     """
     if _plain(obj):
         try:
-            return json.dumps(
-                obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
-            ).encode("utf-8")
+            return _WRITER.encode(obj).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: rfc8785 names it below
     _refuse_floats(obj)
@@ -85,6 +90,48 @@ def canonical_json(obj: Any) -> bytes:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
         raise InvalidInputError(f"value cannot be written as canonical JSON: {e}") from e
+
+
+def canonical_object(data: bytes) -> dict[str, Any] | None:
+    """The JSON object ``data`` is exactly the canonical form of, or None if not proven so.
+
+    None is no verdict: read ``data`` with :func:`ledger.audit._strict_json.loads` and compare
+    its canonical form, which refuses what is wrong with a message naming it.
+    """
+    try:
+        text = data.decode("utf-8")
+        if text.count("[") + text.count("{") > MAX_DEPTH:
+            return None  # perhaps too deep: the strict reader measures it
+        value = _READER.decode(text)  # a float, NaN or inexact integer raises
+        if type(value) is not dict:
+            return None
+        # ASCII keys sort alike in RFC 8785 and in the C encoder, and the reader took only
+        # exact integers, so for ASCII data the C encoder writes exactly the RFC 8785 form
+        written = _WRITER.encode(value).encode() if data.isascii() else canonical_json(value)
+        return value if written == data else None
+    except (ValueError, RecursionError, InvalidInputError):
+        return None  # UnicodeError and JSONDecodeError are ValueErrors
+
+
+def _no_number(text: str) -> Any:
+    raise ValueError(f"{text} is not an exact JSON number")
+
+
+def _exact_integer(text: str) -> int:
+    value = int(text)
+    if not -_INT_LIMIT <= value <= _INT_LIMIT:
+        raise ValueError(f"{text} is beyond 2**53")
+    return value
+
+
+#: Reads JSON with exact integers only (the strict reader names what else it finds).
+_READER = json.JSONDecoder(
+    parse_float=_no_number, parse_int=_exact_integer, parse_constant=_no_number
+)
+#: Writes plain values as RFC 8785 does (see :func:`canonical_json`).
+_WRITER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
 
 
 def _plain(obj: object) -> bool:
@@ -129,7 +176,7 @@ def check_tagged(obj: object) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, Mapping):
-            if _TAG_MEMBERS & set(item):
+            if "_type_" in item or "_data_" in item:
                 _check_tag(item)
             else:
                 stack.extend(item.values())

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from ledger.audit import _strict_json as strict_json
-from ledger.audit._canonical import canonical_json, check_tagged
+from ledger.audit._canonical import canonical_json, canonical_object, check_tagged
 from ledger.audit.keys import KeyDirectory, PublicKey, Signer
 from ledger.errors import InvalidInputError, SignatureError, TamperError
 
@@ -141,10 +141,12 @@ class Envelope:
     @classmethod
     def from_bytes(cls, data: bytes) -> Envelope:
         """Parse stored bytes; they must be exactly the canonical form."""
-        try:
-            parsed = strict_json.loads(data, source="the stored envelope")
-        except InvalidInputError as e:
-            raise TamperError(str(e)) from e
+        parsed: Any = canonical_object(data)
+        if parsed is None:
+            try:
+                parsed = strict_json.loads(data, source="the stored envelope")
+            except InvalidInputError as e:
+                raise TamperError(str(e)) from e
         envelope = cls.from_json(parsed)
         if envelope.to_bytes() != data:
             raise TamperError("stored envelope is not in canonical form")
@@ -188,16 +190,9 @@ class Entry:
     @staticmethod
     def body_of(envelope: Envelope) -> dict[str, Any]:
         """The checks of :meth:`decode` that read the payload alone: its checked body."""
-        try:
-            body = strict_json.loads(envelope.payload, source="the payload")
-        except InvalidInputError as e:
-            raise TamperError(str(e)) from e
-        try:
-            canonical = canonical_json(body)
-        except InvalidInputError as e:
-            raise TamperError(f"payload is not canonical JSON: {e}") from e
-        if canonical != envelope.payload:
-            raise SignatureError("payload is not in canonical form")
+        body: Any = canonical_object(envelope.payload)
+        if body is None:
+            body = _strict_payload(envelope.payload)
         _check_payload(body)
         try:
             check_tagged(body["event"])
@@ -225,6 +220,21 @@ class Entry:
             hash=entry_hash(envelope.to_bytes()),
             envelope=envelope,
         )
+
+
+def _strict_payload(payload: bytes) -> Any:
+    """The payload read the strict way, which names what keeps it from being canonical."""
+    try:
+        body = strict_json.loads(payload, source="the payload")
+    except InvalidInputError as e:
+        raise TamperError(str(e)) from e
+    try:
+        canonical = canonical_json(body)
+    except InvalidInputError as e:
+        raise TamperError(f"payload is not canonical JSON: {e}") from e
+    if canonical != payload:
+        raise SignatureError("payload is not in canonical form")
+    return body
 
 
 def signed_at(event: Mapping[str, Any]) -> datetime.datetime:

@@ -13,6 +13,10 @@ Rules (SPEC 5a):
   the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust roots, and of
   leaves past the last event asked for, are taken from the log), must be the signed root. So a
   deleted, reordered or replaced event is named even where every signature holds.
+- Each aggregate's events must come in the stored order as a chain: its first is version 1
+  with no previous hash, each next one the next version naming the previous one's entry hash
+  (a reordered, deleted or copied event is named even where no checkpoint covers it). The
+  walk keeps one (version, hash) head per aggregate for that.
 - The walk reads leaves and events page by page and keeps O(log n) hashes; the root is
   compared when the walk has passed the checkpoint's size, and a failure raises there: a caller
   writes what it built only after the stream ended (:func:`ledger.projections.runner.rebuild`).
@@ -33,7 +37,7 @@ from ledger.audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from ledger.audit.note import SignedNote
 from ledger.audit.timeline import ROOT_LEAF
 from ledger.audit.trust import TrustRoot
-from ledger.errors import LedgerError, LogForkError, TamperError
+from ledger.errors import ChainError, LedgerError, LogForkError, TamperError
 from ledger.projections._signatures import prechecked
 from ledger.store import Store
 
@@ -140,10 +144,35 @@ def hashed_entries(store: Store, until: int | None = None) -> Iterator[tuple[Not
         LogForkError: the checkpoint does not verify, or the log's root at its size is not it.
     """
     size, signed_root = _checkpoint(store)
+    expected = store.max_notification_id() if until is None else until
+    yield from _chained(_checked(store, size, signed_root, until, expected))
+
+
+def _chained(
+    entries: Iterator[tuple[Notification, Entry]],
+) -> Iterator[tuple[Notification, Entry]]:
+    """``entries`` (from the first stored event on), each checked to extend its chain."""
+    heads: dict[str, tuple[int, str]] = {}
+    for notification, entry in entries:
+        version, previous = heads.get(entry.aggregate, (0, None))
+        if entry.version != version + 1 or entry.prev != previous:
+            raise ChainError(
+                f"stored after version {version} of its aggregate, but it is not the next link"
+                " of the aggregate's chain (moved, copied or an event deleted; run ledger audit)",
+                aggregate=notification.originator_id,
+                version=notification.originator_version,
+            )
+        heads[entry.aggregate] = (entry.version, entry.hash)
+        yield notification, entry
+
+
+def _checked(
+    store: Store, size: int, signed_root: bytes, until: int | None, expected: int
+) -> Iterator[tuple[Notification, Entry]]:
+    """Each stored event verified, bound to the checkpoint's leaves and root (see the rules)."""
     tree = Frontier()
     leaves = _leaves(store, size)
     keys = {key.keyid: key.public_key for key in store.keys}
-    expected = store.max_notification_id() if until is None else until
     for notification, verified in prechecked(_events(store, until), keys, expected):
         leaf = next(leaves, None)
         while leaf is not None and leaf[2] == ROOT_LEAF:

@@ -92,6 +92,18 @@ def _pool(*, start: bool) -> _Pool | None:
         return _shared[1]
 
 
+def _discard(pool: _Pool) -> None:
+    """Forget a broken pool, so the next rebuild that starts one gets a new one."""
+    global _shared
+    with _lock:
+        if _shared is not None and _shared[1] is pool:
+            _shared = None
+    try:
+        pool.close()
+    except Exception:  # a broken executor may refuse even to shut down
+        return
+
+
 def prechecked(
     notifications: Iterable[Notification], keys: Mapping[str, bytes], expected: int
 ) -> Iterator[tuple[Notification, bytes | None]]:
@@ -117,7 +129,15 @@ def prechecked(
             if not chunk:
                 done = True
                 break
-            pending.append((chunk, pool.submit([_state(n) for n in chunk], keys)))
+            try:
+                future = pool.submit([_state(n) for n in chunk], keys)
+            except RuntimeError:  # a broken pool (a worker died): the rest is checked here
+                _discard(pool)
+                for waiting, given in pending:
+                    yield from zip(waiting, _ready(given, len(waiting), False), strict=True)
+                yield from ((n, None) for n in (*chunk, *source))
+                return
+            pending.append((chunk, future))
         if not pending:
             return
         chunk, future = pending.popleft()

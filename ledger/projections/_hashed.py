@@ -13,6 +13,9 @@ Rules (SPEC 5a):
   the checkpoint's leaves, folded as the walk passes (the leaf hashes of trust roots, and of
   leaves past the last event asked for, are taken from the log), must be the signed root. So a
   deleted, reordered or replaced event is named even where every signature holds.
+- Every event must be the log leaf at its position (same aggregate and version, its bytes
+  hashing to the leaf), and its key must not have been revoked by a trust root at an earlier
+  leaf, whatever the event's date (the checks an audit makes by position).
 - Each aggregate's events must come in the stored order as a chain: its first is version 1
   with no previous hash, each next one the next version naming the previous one's entry hash
   (a reordered, deleted or copied event is named even where no checkpoint covers it). The
@@ -35,9 +38,9 @@ from ledger.audit import _strict_json as strict_json
 from ledger.audit.envelope import Entry
 from ledger.audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from ledger.audit.note import SignedNote
-from ledger.audit.timeline import ROOT_LEAF
+from ledger.audit.timeline import ROOT_LEAF, revokes
 from ledger.audit.trust import TrustRoot
-from ledger.errors import ChainError, LedgerError, LogForkError, TamperError
+from ledger.errors import ChainError, LedgerError, LogForkError, SignatureError, TamperError
 from ledger.projections._signatures import prechecked
 from ledger.store import Store
 
@@ -84,6 +87,45 @@ def _witnesses(note: SignedNote, store: Store) -> int:
         except LedgerError:
             continue
     return len(actors)
+
+
+class _Revocations:
+    """The keys trust roots revoked, by the log position of the revoking root (SPEC 5a)."""
+
+    def __init__(self, store: Store) -> None:
+        with store.read() as connection:
+            rows = store.log.root_rows(connection)
+        self._roots = {version: _root(version, text) for version, text in rows.items()}
+        self._last: TrustRoot | None = None
+        self._revoked: dict[str, tuple[int, int]] = {}
+
+    def admit(self, version: int, position: int) -> None:
+        """Take the root the log holds at ``position``: note the keys it revokes there."""
+        root = self._roots.get(version)
+        if root is None:
+            raise TamperError(f"log leaf {position} is trust root version {version}, not kept")
+        for key in root.keys:
+            if key.keyid not in self._revoked and revokes(self._last, root, key):
+                self._revoked[key.keyid] = (version, position)
+        self._last = root
+
+    def check(self, entry: Entry, position: int) -> None:
+        """Refuse ``entry`` at log ``position`` if signed by a key revoked before it."""
+        found = self._revoked.get(entry.signer.keyid)
+        if found is not None:
+            raise SignatureError(
+                f"log leaf {position} is signed by the key of {entry.signer.actor!r}, revoked by"
+                f" trust root version {found[0]} at log leaf {found[1]} (whatever its date)",
+                aggregate=entry.aggregate,
+                version=entry.version,
+            )
+
+
+def _root(version: int, text: str) -> TrustRoot:
+    try:
+        return TrustRoot.from_json(strict_json.loads(text, source=f"trust root version {version}"))
+    except LedgerError as e:
+        raise TamperError(f"kept trust root version {version} does not read: {e}") from e
 
 
 def _leaves(store: Store, total: int) -> Iterator[tuple[int, bytes, str, int]]:
@@ -169,23 +211,30 @@ def _chained(
 def _checked(
     store: Store, size: int, signed_root: bytes, until: int | None, expected: int
 ) -> Iterator[tuple[Notification, Entry]]:
-    """Each stored event verified, bound to the checkpoint's leaves and root (see the rules)."""
+    """Each stored event verified, bound to the log's leaves and the checkpoint's root."""
     tree = Frontier()
-    leaves = _leaves(store, size)
+    with store.read() as connection:
+        total = store.log.size(connection)
+    leaves = _leaves(store, max(size, total))
+    revocations = _Revocations(store)
+    count = 0  # leaves passed
     keys = {key.keyid: key.public_key for key in store.keys}
     for notification, verified in prechecked(_events(store, until), keys, expected):
         leaf = next(leaves, None)
         while leaf is not None and leaf[2] == ROOT_LEAF:
-            tree.add(leaf[1])
+            revocations.admit(leaf[3], leaf[0])
+            if leaf[0] < size:
+                tree.add(leaf[1])
+            count += 1
             leaf = next(leaves, None)
-        if leaf is None:  # past the checkpoint: proven by its signature
+        if leaf is None:  # written after the walk began: proven by its signature
             yield notification, store.open(notification, verified=verified)
             continue
         position, hashed, aggregate, version = leaf
         stored_as = (str(notification.originator_id), notification.originator_version)
-        if position != tree.count or (aggregate, version) != stored_as:
+        if position != count or (aggregate, version) != stored_as:
             raise TamperError(
-                f"log leaf {tree.count} is not aggregate {stored_as[0]} version {stored_as[1]},"
+                f"log leaf {count} is not aggregate {stored_as[0]} version {stored_as[1]},"
                 " the next stored event (run ledger audit)"
             )
         if not isinstance(notification.state, bytes) or leaf_hash(notification.state) != hashed:
@@ -195,10 +244,14 @@ def _checked(
                 aggregate=notification.originator_id,
                 version=notification.originator_version,
             )
-        tree.add(hashed)
-        yield notification, store.open(notification, verified=verified)
+        if position < size:
+            tree.add(hashed)
+        count += 1
+        entry = store.open(notification, verified=verified)
+        revocations.check(entry, position)
+        yield notification, entry
     for position, hashed, _, _ in leaves:  # the rest of the checkpoint, from the log's hashes
-        if position != tree.count:
+        if position >= size or position != tree.count:
             break
         tree.add(hashed)
     if size and (tree.count != size or tree.root() != signed_root):

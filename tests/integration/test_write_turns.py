@@ -8,6 +8,7 @@ event stored.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from typing import Any
 
@@ -20,6 +21,16 @@ from ledger.domain.credit_batch import CreditBatch
 from conftest import Backend, issue
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """PostgreSQL only: advisory locks and the lock-read call are PostgreSQL's (SQLite's write
+    lock is the whole database, so no writer slips in between a turn's read and its write)."""
+    schema = f"t_{secrets.token_hex(6)}"
+    created = Backend("postgres", request.getfixturevalue("postgres_url"), schema)
+    created.execute(f"CREATE SCHEMA {schema}")
+    return created
+
+
 def test_a_writer_waiting_for_a_busy_batch_verifies_what_lands_meanwhile_and_chains_after_it(
     backend: Backend,
     ledger: Ledger,
@@ -29,8 +40,6 @@ def test_a_writer_waiting_for_a_busy_batch_verifies_what_lands_meanwhile_and_cha
     organiser: Signer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if backend.name != "postgres":
-        pytest.skip("advisory locks and the lock-read call are PostgreSQL's")
     batch = issue(ledger, registry, organiser, 1, 100)
     ledger.retire(organiser, batch, SerialRange(1, 5), beneficiary="b", reason="r")
     events = ledger.store._app.store
@@ -98,8 +107,6 @@ def test_a_turn_whose_version_was_taken_meanwhile_is_re_run_and_chains_after_it(
                 writer.join(60)
             found.retire(SerialRange(1, 9), by=organiser.actor, beneficiary="b", reason="r")
 
-        if backend.name == "sqlite":
-            pytest.skip("SQLite's write lock is the whole database: no writer slips in")
         version = ledger.store.update(organiser, batch, CreditBatch, retire)
     assert runs == [1, 2]
     assert version == 3

@@ -11,7 +11,8 @@ was found. In the ``ledger`` program (:func:`program_started`, called by
 :func:`ledger.cli.main.main` and never by a library user or a test's in-process runner), what
 exists when a load ends is also frozen (:func:`gc.freeze`): kept out of the collector's walks
 for the rest of the process. Garbage made afterwards, while a command runs, is collected as
-ever.
+ever; the little made while loading (some 1,000 objects, mostly the classes attrs replaces by
+their slotted copies: about 64 KiB of peak RSS for ``ledger verify``) stays until the exit.
 """
 
 from __future__ import annotations

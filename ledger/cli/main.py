@@ -17,6 +17,8 @@ import os
 
 import click
 
+from ledger.cli._startup import loading, program_started
+
 __all__ = ["COMMAND_HELP", "COMMAND_MODULES", "cli", "main"]
 
 #: Command name -> the module of :mod:`ledger.cli` whose ``COMMANDS`` hold it.
@@ -108,7 +110,8 @@ class _LazyGroup(click.Group):
         module = COMMAND_MODULES.get(cmd_name)
         if module is None:
             return None
-        loaded = importlib.import_module(f"ledger.cli.{module}")
+        with loading():
+            loaded = importlib.import_module(f"ledger.cli.{module}")
         found: dict[str, click.Command] = {c.name or "": c for c in loaded.COMMANDS}
         return found[cmd_name]
 
@@ -133,8 +136,10 @@ def main() -> None:
     """Entry point of the ``ledger`` command.
 
     An unexpected exception (a bug) is one line and exit code 4, as every error is; set
-    ``LEDGER_DEBUG=1`` to see its traceback.
+    ``LEDGER_DEBUG=1`` to see its traceback. The process is the ``ledger`` program from here
+    on: what it loads is kept out of the garbage collector's walks (:mod:`ledger.cli._startup`).
     """
+    program_started()
     try:
         cli(prog_name="ledger")
     except Exception as e:  # the command line's last line of defence

@@ -117,3 +117,61 @@ def test_help_lists_the_commands_as_click_would_from_the_commands_themselves() -
     cli.format_commands(ctx, lazy)
     plain.format_commands(click.Context(plain), eager)
     assert lazy.getvalue() == eager.getvalue()
+
+
+def test_importing_ledger_audit_loads_none_of_its_modules(tmp_path: Path) -> None:
+    loaded, _ = loaded_by("import ledger.audit", tmp_path)
+    assert [m for m in loaded if m.startswith("ledger.")] == ["ledger.audit", "ledger.errors"]
+    assert tops(loaded, ("attrs", "cryptography", "eventsourcing", "rfc8785")) == []
+
+
+def test_a_name_of_ledger_audit_loads_its_own_module_and_what_that_imports(
+    tmp_path: Path,
+) -> None:
+    loaded, _ = loaded_by("from ledger.audit import Signer", tmp_path)
+    assert "ledger.audit.keys" in loaded
+    unused = ("proof", "certificate", "witness", "timeline", "trust", "note", "envelope")
+    assert [m for m in loaded if m.removeprefix("ledger.audit.") in unused] == []
+
+
+def test_every_public_name_of_ledger_audit_is_its_modules_own_object() -> None:
+    import importlib
+
+    import ledger.audit
+
+    for name, module in ledger.audit._LAZY.items():
+        defined = importlib.import_module(module)
+        own = defined if name == "strict_json" else getattr(defined, name)
+        assert getattr(ledger.audit, name) is own, name
+    assert ledger.audit.strict_json.__name__ == "ledger.audit._strict_json"
+    assert sorted(set(ledger.audit.__all__) - set(ledger.audit._LAZY)) == [
+        "LogProofError",
+        "NoteError",
+        "TrustRootError",
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = ledger.audit.nothing
+
+
+def test_the_ledger_program_freezes_what_it_loaded_and_runs_with_the_collector_on(
+    proof_files: Path,
+) -> None:
+    code = run_cli(["verify", "proof.json", "--trust", "root.json"]) + (
+        "import gc\nprint('gc', gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    _, out = loaded_by(code, proof_files)
+    assert out.splitlines()[-2:] == ["exit 0", "gc True True"]
+
+
+def test_a_library_user_of_the_command_line_gets_the_collector_back_and_nothing_frozen(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import gc\n"
+        "from click.testing import CliRunner\n"
+        "from ledger.cli import cli\n"
+        "print('invoked', CliRunner().invoke(cli, ['verify', '--help']).exit_code)\n"
+        "print('gc', gc.isenabled(), gc.get_freeze_count())\n"
+    )
+    _, out = loaded_by(code, tmp_path)
+    assert out.splitlines() == ["invoked 0", "gc True 0"]

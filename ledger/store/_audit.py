@@ -191,7 +191,7 @@ def _stored_events(store: Store) -> Iterator[Notification]:
     after = 0
     while True:
         with store.read() as connection:
-            rows = connection.execute(query.where(c.id > after).order_by(c.id).limit(_PAGE))
+            rows = connection.execute(query.where(c.id > after).order_by(c.id).limit(_PAGE)).all()
             page = [
                 Notification(
                     id=row[0],

@@ -19,6 +19,7 @@ Rules:
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
@@ -83,12 +84,13 @@ _AN_EVENT = StoredEvent(UUID(int=0), 0, "", b"")
 
 
 def _history_lines(
-    lines: Iterable[str | bytes], events_unread: bool = False
+    lines: Iterable[str | bytes], events_unread: bool = False, lasts: dict[str, int] | None = None
 ) -> Iterator[tuple[int, Item | Note]]:
     """Each history line after the header, parsed strictly: (line number, entry or note).
 
     ``events_unread``: an event line is only recognised (it is :data:`_AN_EVENT`), not parsed;
     the first read takes lines so, as every line is parsed in full by the second read.
+    ``lasts``: see :func:`scan_history`.
     """
     after_notes = False
     for number, line in _numbered(lines):
@@ -96,6 +98,8 @@ def _history_lines(
             if after_notes:
                 problem = InvalidInputError("log entries must come before the checkpoints")
                 raise ImportRowsError([(number, str(problem))])
+            if lasts is not None:
+                _note_last(lasts, line)
             yield number, (number, _AN_EVENT)
             continue
         try:
@@ -124,8 +128,29 @@ def _is_event_line(line: str | bytes) -> bool:
     return line.startswith(_EVENT_LINE)
 
 
+#: How an exported event line names its aggregate and version (the members that follow
+#: ``"kind"``); the second read parses every line strictly, and :func:`replay_into` refuses a
+#: line that disagrees with what this found.
+_EVENT_HEAD = re.compile(
+    r'\{"kind": "event", "aggregate": "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+    r'[0-9a-f]{12})", "version": ([1-9][0-9]{0,17}),'
+)
+_EVENT_HEAD_BYTES = re.compile(_EVENT_HEAD.pattern.encode())
+
+
+def _note_last(lasts: dict[str, int], line: str | bytes) -> None:
+    """Note the aggregate and version an event line begins with, if it begins as exported."""
+    found = _EVENT_HEAD_BYTES.match(line) if isinstance(line, bytes) else _EVENT_HEAD.match(line)
+    if found is not None:
+        aggregate, version = found.groups()
+        name = aggregate.decode() if isinstance(aggregate, bytes) else aggregate
+        lasts[name] = max(lasts.get(name, 0), int(version))
+
+
 def scan_history(
-    lines: Iterable[str | bytes], keys: dict[str, bytes] | None = None
+    lines: Iterable[str | bytes],
+    keys: dict[str, bytes] | None = None,
+    lasts: dict[str, int] | None = None,
 ) -> tuple[TrustRoot, int, list[Note]]:
     """The first pass: the first root, the entry count and the notes.
 
@@ -135,11 +160,13 @@ def scan_history(
 
     ``keys``, if given, gets every public key a trust root of the file names, by key id (what
     a verifier pool may check signatures with; the replay still uses only the keys in force).
+    ``lasts``, if given, gets the last version of each aggregate whose event lines begin as
+    exported ones do (:func:`replay_into` lets its state go after it).
     """
     first: TrustRoot | StoredEvent | None = None
     count = 0
     notes: list[Note] = []
-    for _, parsed in _history_lines(lines, events_unread=True):
+    for _, parsed in _history_lines(lines, events_unread=True, lasts=lasts):
         if len(parsed) == 3:
             notes.append(parsed)
             continue
@@ -244,12 +271,17 @@ def replay_into(
     count: int,
     progress: Progress | None,
     pool: VerifierPool | None = None,
+    lasts: dict[str, int] | None = None,
 ) -> None:
     """Replay each entry (the audit's checks) and write it, a page at a time, as it passes.
 
     With a ``pool``, the Ed25519 checks run in its processes ahead of the replay; the replay
     skips its own check only where the pool's key is the key in force (as the audit does).
+    ``lasts`` (:func:`scan_history`): after an aggregate's last version the replay lets its
+    state go (:meth:`Replay.forget <ledger.store.Replay.forget>`), so memory does not grow
+    with the aggregates; an event of it after that means the file changed between the reads.
     """
+    lasts = {} if lasts is None else lasts
     page: list[tuple[StoredEvent, Any]] = []
     checked: Iterable[tuple[Item, bytes | None]] = (
         ((entry, None) for entry in entries)
@@ -262,8 +294,15 @@ def replay_into(
             if isinstance(item, TrustRoot):
                 replay.root(item, where)
             else:
-                where += f", aggregate {item.originator_id} version {item.originator_version}"
+                aggregate = str(item.originator_id)
+                where += f", aggregate {aggregate} version {item.originator_version}"
+                last = lasts.get(aggregate)
+                if last == 0:
+                    raise InvalidInputError(f"{where}: {_CHANGED}")
                 page.append((item, replay.event(item, where, verified)[1]))
+                if last == item.originator_version:
+                    replay.forget(aggregate)
+                    lasts[aggregate] = 0  # forgotten: no later event of it may come
         except LedgerError as e:
             raise ImportRowsError([(number, str(e))]) from e
         if isinstance(item, TrustRoot) or len(page) >= IMPORT_PAGE:
@@ -274,6 +313,12 @@ def replay_into(
         if progress is not None:
             progress(done, count)
     bulk.append(page)
+
+
+_CHANGED = (
+    "the history changed while it was read: the first read found an earlier last version of"
+    " this aggregate; nothing was imported"
+)
 
 
 def _envelope_bytes(entry: Item) -> bytes:

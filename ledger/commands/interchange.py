@@ -146,9 +146,10 @@ class InterchangeCommands:
             raise InvalidInputError("import needs an empty store (no events, no trust root)")
         passes = Rereadable(lines)
         keys: dict[str, bytes] = {}
+        lasts: dict[str, int] = {}
         pool = VerifierPool({}) if passes.big() else None
         try:
-            first, count, notes = scan_history(passes.first(), keys)
+            first, count, notes = scan_history(passes.first(), keys, lasts)
             if pool is None and count >= POOL_FROM:
                 pool = VerifierPool({})
             if pool is not None:
@@ -157,7 +158,7 @@ class InterchangeCommands:
             try:
                 with self._store.importing() as bulk:
                     entries = history_entries(passes.second())
-                    replay_into(bulk, replay, entries, count, progress, pool)
+                    replay_into(bulk, replay, entries, count, progress, pool, lasts)
                     check_checkpoints(replay, notes, count)
                     for _, size, text in notes:
                         bulk.save_checkpoint(size, text)

@@ -18,11 +18,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
+import inspect
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+from eventsourcing.domain import CanInitAggregate, _init_mentions_id
 from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.errors import InvalidInputError, LedgerError, TamperError
@@ -76,17 +79,34 @@ def _fields(cls: type) -> frozenset[str]:
 def decode(value: Any) -> Any:
     """``value`` with every tagged object ``{"_type_": NAME, "_data_": TEXT}`` decoded."""
     if isinstance(value, dict):
-        if len(value) == 2 and "_type_" in value and "_data_" in value:
-            decoder = _DECODERS.get(value["_type_"])
-            if decoder is not None:
-                return decoder(value["_data_"])
-        return {
-            key: decode(item) if isinstance(item, dict | list) else item
-            for key, item in value.items()
-        }
+        return _decode_object(value)
     if isinstance(value, list):
-        return [decode(item) if isinstance(item, dict | list) else item for item in value]
+        return [decode(item) if isinstance(item, _CONTAINERS) else item for item in value]
     return value
+
+
+_CONTAINERS = (dict, list)
+#: Types :func:`decode` returns as they are (what a JSON reader makes besides objects, arrays).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
+def _decode_object(value: dict[str, Any]) -> Any:
+    """:func:`decode` of an object: only its containers are looked into."""
+    if len(value) == 2 and "_type_" in value and "_data_" in value:
+        decoder = _DECODERS.get(value["_type_"])
+        if decoder is not None:
+            return decoder(value["_data_"])
+    out = {}
+    for key, item in value.items():
+        if type(item) in _PLAIN:
+            out[key] = item
+        elif isinstance(item, dict):
+            out[key] = _decode_object(item)
+        elif isinstance(item, list):
+            out[key] = decode(item)
+        else:
+            out[key] = item
+    return out
 
 
 def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[str, Any]) -> Any:
@@ -152,8 +172,61 @@ def replay_event(before: Any, event: Any) -> Any:
         raise TamperError(f"a {topic} event on an aggregate of kind {type(before).__name__}")
     try:
         recheck(before, event)
+        if before is None and type(event).mutate is _INIT_MUTATE:
+            return _create(event, kind)
         return event.mutate(before)
     except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
         if isinstance(e, LedgerError):
             raise
         raise InvalidInputError(f"{topic}: not an event its rules can apply ({e!r})") from e
+
+
+_INIT_MUTATE = CanInitAggregate.mutate
+
+
+@attrs.frozen
+class _Maker:
+    """How ``CanInitAggregate.mutate`` builds an aggregate of one class, worked out once."""
+
+    topic: str
+    base: frozenset[str]
+    init: frozenset[str]
+    with_id: bool
+
+
+#: The :class:`_Maker` of each aggregate class replayed.
+_MAKERS: dict[type, _Maker] = {}
+
+
+def _maker(kind: Any) -> _Maker:
+    found = _MAKERS.get(kind)
+    if found is None:
+        base, init = (
+            frozenset(inspect.signature(method).parameters)
+            for method in (kind.__base_init__, kind.__init__)
+        )
+        with_id = kind in _init_mentions_id
+        found = _MAKERS[kind] = _Maker(get_topic(kind), base, init, with_id)
+    return found
+
+
+def _create(event: Any, kind: Any) -> Any:
+    """``event.mutate(None)`` of a creating event of aggregate class ``kind``, step by step.
+
+    The same steps as ``CanInitAggregate.mutate`` (a blank ``kind``, its ``__base_init__`` and
+    ``__init__`` called with the event's fields they name, then ``apply``), with the
+    parameter names looked up once per class; an event naming another class than ``kind``
+    takes the generic path.
+    """
+    maker = _maker(kind)
+    fields: dict[str, Any] = event.__dict__
+    if fields.get("originator_topic") != maker.topic:
+        return event.mutate(None)
+    made: Any = kind.__new__(kind)
+    made.__base_init__(**{k: v for k, v in fields.items() if k in maker.base})
+    kwargs = {k: v for k, v in fields.items() if k in maker.init}
+    if maker.with_id:
+        kwargs["id"] = fields["originator_id"]
+    made.__init__(**kwargs)
+    event.apply(made)
+    return made

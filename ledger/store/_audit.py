@@ -191,7 +191,7 @@ def _stored_events(store: Store) -> Iterator[Notification]:
     after = 0
     while True:
         with store.read() as connection:
-            rows = connection.execute(query.where(c.id > after).order_by(c.id).limit(_PAGE))
+            rows = connection.execute(query.where(c.id > after).order_by(c.id).limit(_PAGE)).all()
             page = [
                 Notification(
                     id=row[0],
@@ -299,10 +299,6 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
         replay.root(item.root, f"log leaf {position}")
     elif item.stored is not None:
         stored = item.stored
-        where = (
-            f"log leaf {position}, aggregate {stored.originator_id} version"
-            f" {stored.originator_version}"
-        )
         same = (leaf[2], leaf[3]) == (str(stored.originator_id), stored.originator_version)
         if not same:
             raise AuditError(
@@ -310,6 +306,7 @@ def _replay_item(replay: Replay, item: LogItem) -> None:
                 f" match the stored event aggregate {stored.originator_id} version"
                 f" {stored.originator_version}"
             )
+        where = f"log leaf {position}, aggregate {leaf[2]} version {leaf[3]}"  # the same text
         replay.event(stored, where, item.verified, item.opened)
         if item.final:
             replay.forget(leaf[2])

@@ -169,17 +169,17 @@ class ReplayClaims:
         for page in result.partitions(_PAGE):
             raw.executemany("INSERT INTO kept VALUES (?, ?, ?, ?)", [tuple(r) for r in page])
         columns = ", ".join(_COLUMNS)
-        same = " AND ".join(f"a.{name} IS b.{name}" for name in _COLUMNS)
-        counted = "SELECT {c}, COUNT(*) AS n FROM {t} GROUP BY {c}"
+        # each row counted +1 per copy kept in the store, -1 per copy replayed: one sort of
+        # both tables finds every row whose counts differ (positive: kept more often)
         query = (
-            f"SELECT a.registry, a.serial_start, a.serial_end, a.batch, a.n - COALESCE(b.n, 0)"
-            f" FROM ({counted.format(c=columns, t='{}')}) AS a"
-            f" LEFT JOIN ({counted.format(c=columns, t='{}')}) AS b ON {same}"
-            " WHERE b.n IS NULL OR a.n > b.n"
+            f"SELECT {columns}, SUM(side) AS n FROM (SELECT {columns}, 1 AS side FROM kept"
+            f" UNION ALL SELECT {columns}, -1 AS side FROM {_SERIALS})"
+            f" GROUP BY {columns} HAVING n <> 0"
         )
-        extra = raw.execute(query.format("kept", _SERIALS)).fetchall()
-        missing = raw.execute(query.format(_SERIALS, "kept")).fetchall()
+        found = raw.execute(query).fetchall()
         raw.execute("DROP TABLE kept")
+        extra = [row for row in found if row[4] > 0]
+        missing = [(*row[:4], -row[4]) for row in found if row[4] < 0]
         if extra:
             compare_rows("claim", {_SERIALS: _rows(extra)}, {_SERIALS: []})
         if missing:

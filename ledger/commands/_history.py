@@ -139,12 +139,25 @@ _EVENT_HEAD_BYTES = re.compile(_EVENT_HEAD.pattern.encode())
 
 
 def _note_last(lasts: dict[str, int], line: str | bytes) -> None:
-    """Note the aggregate and version an event line begins with, if it begins as exported."""
+    """Note the aggregate and version of an event line (read whole if not spelled as exported).
+
+    A line the second read will refuse is skipped here: nothing is imported then anyway.
+    """
     found = _EVENT_HEAD_BYTES.match(line) if isinstance(line, bytes) else _EVENT_HEAD.match(line)
     if found is not None:
         aggregate, version = found.groups()
         name = aggregate.decode() if isinstance(aggregate, bytes) else aggregate
-        lasts[name] = max(lasts.get(name, 0), int(version))
+        _noted(lasts, name, int(version))
+        return
+    try:
+        item = strict_json.loads(line, source="the line")
+        _noted(lasts, str(UUID(item["aggregate"])), int(item["version"]))
+    except (LedgerError, ValueError, KeyError, TypeError, AttributeError):
+        return
+
+
+def _noted(lasts: dict[str, int], aggregate: str, version: int) -> None:
+    lasts[aggregate] = max(lasts.get(aggregate, 0), version)
 
 
 def scan_history(
@@ -172,6 +185,8 @@ def scan_history(
             continue
         count += 1
         item = parsed[1]
+        if lasts is not None and isinstance(item, StoredEvent):  # an event line spelled apart
+            _noted(lasts, str(item.originator_id), item.originator_version)
         first = item if first is None else first
         if keys is not None and isinstance(item, TrustRoot):
             keys.update((key.keyid, key.public_key) for key in item.keys)

@@ -14,8 +14,10 @@ Rules (SPEC 5a):
   leaves past the last event asked for, are taken from the log), must be the signed root. So a
   deleted, reordered or replaced event is named even where every signature holds.
 - Every event must be the log leaf at its position (same aggregate and version, its bytes
-  hashing to the leaf), and its key must not have been revoked by a trust root at an earlier
-  leaf, whatever the event's date (the checks an audit makes by position).
+  hashing to the leaf; an event committed before the walk began with no leaf is refused, as
+  an event and its leaf are written in one transaction), and its key must not have been
+  revoked by a trust root at an earlier leaf, whatever the event's date (the checks an audit
+  makes by position).
 - Each aggregate's events must come in the stored order as a chain: its first is version 1
   with no previous hash, each next one the next version naming the previous one's entry hash
   (a reordered, deleted or copied event is named even where no checkpoint covers it). The
@@ -144,9 +146,18 @@ def _leaves(store: Store, total: int) -> Iterator[tuple[int, bytes, str, int]]:
 _EVENTS = ("id", "originator_id", "originator_version", "topic", "state")
 
 
+def _table(store: Store) -> sa.TableClause:
+    return sa.table("ledger_events", *(sa.column(name) for name in _EVENTS), schema=store.schema)
+
+
+def _last_id(connection: sa.Connection, store: Store) -> int:
+    """The last notification id stored (0 if none)."""
+    return int(connection.execute(sa.select(sa.func.max(_table(store).c.id))).scalar() or 0)
+
+
 def _events(store: Store, until: int | None) -> Iterator[Notification]:
     """The stored events in notification order (up to ``until``), read page by page."""
-    table = sa.table("ledger_events", *(sa.column(name) for name in _EVENTS), schema=store.schema)
+    table = _table(store)
     query = sa.select(*(table.c[name] for name in _EVENTS)).order_by(table.c.id).limit(_PAGE)
     after = 0
     while until is None or after < until:
@@ -213,8 +224,9 @@ def _checked(
 ) -> Iterator[tuple[Notification, Entry]]:
     """Each stored event verified, bound to the log's leaves and the checkpoint's root."""
     tree = Frontier()
-    with store.read() as connection:
+    with store.read() as connection:  # one snapshot: every event up to `logged` has its leaf
         total = store.log.size(connection)
+        logged = _last_id(connection, store)
     leaves = _leaves(store, max(size, total))
     revocations = _Revocations(store)
     count = 0  # leaves passed
@@ -227,8 +239,17 @@ def _checked(
                 tree.add(leaf[1])
             count += 1
             leaf = next(leaves, None)
-        if leaf is None:  # written after the walk began: proven by its signature
-            yield notification, store.open(notification, verified=verified)
+        if leaf is None:
+            if notification.id <= logged:  # committed with the leaves read: it must have one
+                raise TamperError(
+                    f"stored but not in the log: no log leaf after leaf {count - 1} holds it"
+                    " (run ledger audit)",
+                    aggregate=notification.originator_id,
+                    version=notification.originator_version,
+                )
+            entry = store.open(notification, verified=verified)  # written during the walk
+            revocations.check(entry, count)
+            yield notification, entry
             continue
         position, hashed, aggregate, version = leaf
         stored_as = (str(notification.originator_id), notification.originator_version)

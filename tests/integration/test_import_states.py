@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -91,3 +93,25 @@ def test_an_event_after_the_last_version_the_first_read_found_imports_nothing(
             copy.import_history(_Changing("".join(changed), text))  # type: ignore[arg-type]
         assert copy.trust_roots() == []
     assert backend.execute("SELECT count(*) FROM {table}")[0][0] == 0
+
+
+@pytest.mark.parametrize("spelling", ["upper-case id", "members reordered", "an extra blank"])
+def test_an_event_line_spelled_apart_from_an_export_still_imports(
+    exported: tuple[str, list[str]], backend: Backend, spelling: str
+) -> None:
+    text, (_, first) = exported
+    lines = text.splitlines(keepends=True)
+    n = next(i for i, line in enumerate(lines) if f'"{first}", "version": 2' in line)
+    line = lines[n]
+    if spelling == "upper-case id":
+        line = line.replace(f'"aggregate": "{first}"', f'"aggregate": "{first.upper()}"')
+    elif spelling == "members reordered":
+        body = json.loads(line)
+        rest = json.dumps({k: v for k, v in body.items() if k not in ("kind", "version")})
+        line = '{"kind": "event", "version": 2, ' + rest[1:] + "\n"
+    else:
+        line = line.replace('"version": 2,', '"version":  2,')
+    lines[n] = line
+    with backend.open(KeyDirectory()) as copy:
+        copy.import_history(io.StringIO("".join(lines)))
+        assert [event.version for event in copy.history(UUID(first))] == [1, 2]

@@ -126,3 +126,13 @@ def test_a_retirement_signed_with_a_key_revoked_earlier_in_the_log_is_not_certif
         SignatureError, match=r"revoked by trust root version 2 at log leaf 2 \(whatever its date"
     ):
         fresh_all(ledger.store)
+
+
+def test_an_event_whose_log_leaf_was_deleted_is_refused_by_a_rebuild(
+    backend: Backend, ledger: Ledger, registry: Signer, organiser: Signer
+) -> None:
+    batch = issue(ledger, registry, organiser, 1, 100)
+    ledger.retire(organiser, batch, SerialRange(1, 10), beneficiary="b", reason="r")
+    _move_leaf(backend, 2, None)  # the retirement's leaf, the log's last
+    with pytest.raises(TamperError, match=r"stored but not in the log: no log leaf after leaf 1"):
+        fresh_all(ledger.store)

@@ -86,8 +86,6 @@ def decode(value: Any) -> Any:
 
 
 _CONTAINERS = (dict, list)
-#: Types :func:`decode` returns as they are (what a JSON reader makes besides objects, arrays).
-_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def _decode_object(value: dict[str, Any]) -> Any:
@@ -96,17 +94,9 @@ def _decode_object(value: dict[str, Any]) -> Any:
         decoder = _DECODERS.get(value["_type_"])
         if decoder is not None:
             return decoder(value["_data_"])
-    out = {}
-    for key, item in value.items():
-        if type(item) in _PLAIN:
-            out[key] = item
-        elif isinstance(item, dict):
-            out[key] = _decode_object(item)
-        elif isinstance(item, list):
-            out[key] = decode(item)
-        else:
-            out[key] = item
-    return out
+    return {
+        key: decode(item) if isinstance(item, _CONTAINERS) else item for key, item in value.items()
+    }
 
 
 def domain_event(topic: str, aggregate: uuid.UUID, version: int, fields: dict[str, Any]) -> Any:

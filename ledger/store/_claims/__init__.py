@@ -93,20 +93,15 @@ class ClaimIndex:
             pass  # another process made the lock row first
         if self.parcels.has_legacy_bindings(engine):
             with engine.begin() as connection:
-                connection.execute(self.lock.update().values(id=self.lock.c.id))
+                self.take_lock(connection)
                 self.parcels.adopt_legacy_bindings(connection)
 
     def claim(self, connection: sa.Connection, claims: Claims) -> None:
         """Write ``claims`` in the connection's transaction, or raise RuleViolationError."""
-        connection.execute(self.lock.update().values(id=self.lock.c.id))
+        self.take_lock(connection)
         for serial in claims.serials:
             self.serials.claim(connection, serial)
-        for parcel in claims.parcels:
-            self.parcels.claim(connection, parcel)
-        for binding in claims.bindings:
-            self.parcels.bind(connection, binding)
-        for source in claims.sources:
-            self.parcels.check_source(connection, source)
+        self._claim_parcels(connection, claims)
 
     def take_lock(self, connection: sa.Connection) -> None:
         """Take the claim lock for the rest of the connection's transaction."""
@@ -129,6 +124,10 @@ class ClaimIndex:
                 first = min(found)
                 raise serial_overlap(claims.serials[first], found[first])
         self.serials.insert_many(connection, claims.serials)
+        self._claim_parcels(connection, claims)
+
+    def _claim_parcels(self, connection: sa.Connection, claims: Claims) -> None:
+        """The parcels, bindings and sources of ``claims``, one by one (R9)."""
         for parcel in claims.parcels:
             self.parcels.claim(connection, parcel)
         for binding in claims.bindings:
